@@ -1,0 +1,1 @@
+"""Label spaces, face detection and alignment, model builders, cards and registry."""
