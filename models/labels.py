@@ -72,3 +72,25 @@ def expected_age(probs: np.ndarray) -> np.ndarray:
     probs = np.asarray(probs, dtype=np.float64)
     years = np.arange(probs.shape[-1], dtype=np.float64)
     return (probs * years).sum(axis=-1) / probs.sum(axis=-1)
+
+
+def age_label_bounds(label: str) -> tuple[int, int | None]:
+    """Inclusive year bounds of an age label: "20-29" -> (20, 29),
+    "more than 70" / "70+" -> (70, None), a single year "33" -> (33, 33).
+
+    Works for every age label space (FairFace's 9 groups, dlib's single years,
+    GEAR's groups), so that an age question can be answered for any of them.
+    """
+    text = label.strip().lower()
+    try:
+        if text.startswith("more than "):
+            return int(text[len("more than "):]), None
+        if text.endswith("+"):
+            return int(text[:-1]), None
+        if "-" in text:
+            low, high = text.split("-", 1)
+            return int(low), int(high)
+        year = int(text)
+        return year, year
+    except ValueError:
+        raise ValueError(f"not an age label: {label!r}") from None

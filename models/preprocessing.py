@@ -1,0 +1,53 @@
+"""Preprocessing named by model cards: RGB pixels in [0, 255] -> model input.
+
+Every function takes a float32 array (N, H, W, 3) of RGB pixels in [0, 255]
+and returns the model's input. They are affine per channel, so a blurred image
+preprocesses to the blurred preprocessed image; xai relies on that for its
+"blur" baseline, and on `preprocess(zeros)` being a black image.
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+
+
+def _resnet50(x: np.ndarray) -> np.ndarray:
+    from keras.applications import resnet50
+
+    return resnet50.preprocess_input(np.array(x, dtype=np.float32, copy=True))
+
+
+def _mobilenet_v2(x: np.ndarray) -> np.ndarray:
+    from keras.applications import mobilenet_v2
+
+    return mobilenet_v2.preprocess_input(np.array(x, dtype=np.float32, copy=True))
+
+
+def _efficientnet(x: np.ndarray) -> np.ndarray:
+    # Keras' EfficientNet rescales inside the model: its preprocess_input is the identity.
+    return np.asarray(x, dtype=np.float32)
+
+
+def _unit(x: np.ndarray) -> np.ndarray:
+    return np.asarray(x, dtype=np.float32) / 255.0
+
+
+def _raw(x: np.ndarray) -> np.ndarray:
+    return np.asarray(x, dtype=np.float32)
+
+
+PREPROCESSORS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
+    "resnet50": _resnet50,
+    "mobilenet_v2": _mobilenet_v2,
+    "efficientnet": _efficientnet,
+    "unit": _unit,
+    "raw": _raw,
+}
+
+
+def get_preprocess(name: str) -> Callable[[np.ndarray], np.ndarray]:
+    try:
+        return PREPROCESSORS[name]
+    except KeyError:
+        raise ValueError(f"unknown preprocessing {name!r}; known: {sorted(PREPROCESSORS)}") from None
