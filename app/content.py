@@ -1,0 +1,123 @@
+"""The words on the page: intro, How-it-works, privacy and limits.
+
+Kept apart from the layout so the teaching text can be read and reviewed as
+text. Formulas follow the study (../shared/paper.md, section 3.2) and use
+Gradio's KaTeX delimiters ($...$ inline, $$...$$ display).
+"""
+from __future__ import annotations
+
+INTRO = """\
+# Face XAI: ask a face model a question, and see why it answers
+
+Upload a photo, ask a question such as *"How old is this person?"* or *"Is she
+East Asian?"*. The app finds the face, sends the question to the model trained
+for it (race, gender or age), answers with a confidence, and shows **where the
+model looked** with three heatmaps. Every answer names the data its model was
+trained on. These models guess from pixels; they do not know who anyone is.
+"""
+
+PRIVACY = """\
+Your photo is analysed in memory for this request only. Temporary files Gradio
+needs to show it are deleted within minutes and when the app stops; nothing is
+logged or flagged, and Gradio's analytics are off.
+"""
+
+EXAMPLE_QUESTIONS = (
+    "Is this a woman?",
+    "How old is this person?",
+    "Is this person older than 30?",
+    "What is this person's race?",
+    "Is she East Asian?",
+)
+
+GRADCAM = r"""
+### Grad-CAM: which regions pushed the answer up
+
+A convolutional network turns the photo into a stack of *feature maps* $A^k$ in
+its last convolutional layer: coarse grids (7×7 for ResNet-50) that each light
+up for some pattern (an eye corner, hair texture, a jaw line). Grad-CAM asks:
+*if this feature map grew a little, how much would the score $y^c$ of the
+answer $c$ grow?* That is a gradient. Averaging it over the grid gives one
+importance weight per feature map:
+
+$$\alpha_k^c = \frac{1}{Z}\sum_i\sum_j \frac{\partial y^c}{\partial A_{ij}^k}$$
+
+The heatmap is the feature maps added up with those weights, keeping only the
+parts that speak *for* the answer (ReLU):
+
+$$L^c_{\text{Grad-CAM}} = \mathrm{ReLU}\Big(\sum_k \alpha_k^c A^k\Big)$$
+
+It is then stretched from the coarse grid to the photo's size, which is why it
+looks blurry: Grad-CAM says *which region*, not *which pixel*.
+
+**Guided Grad-CAM** multiplies that region map with *guided backpropagation*
+(the gradient of the score with respect to each pixel, keeping only positive
+signals on the way back). The result is sharp like an edge map but still
+specific to the answer: fine detail *inside* the regions Grad-CAM picked.
+"""
+
+INTEGRATED_GRADIENTS = r"""
+### Integrated Gradients: how much each pixel contributed
+
+Integrated Gradients (IG) compares the photo $x$ with a *baseline* $x'$ that
+carries no information (a black or white image). It fades the photo in from
+the baseline in $m$ small steps, measures at each step how sensitive the score
+$F$ is to every pixel, and adds those sensitivities up along the way:
+
+$$\mathrm{IG}_i(x) \approx (x_i - x'_i)\,\frac{1}{m}\sum_{k=1}^{m}
+\frac{\partial F\big(x' + \tfrac{k}{m}(x - x')\big)}{\partial x_i}$$
+
+Unlike Grad-CAM it looks through the *whole* network down to single pixels.
+Its attributions add up (almost) to the change in score from baseline to photo,
+$\sum_i \mathrm{IG}_i(x) \approx F(x) - F(x')$; the app reports how far from
+exact that sum is as *delta*. More steps (the slider under *Method settings*)
+make delta smaller and the map slower to compute. The baseline matters: a
+black baseline cannot credit pixels that are already black.
+"""
+
+BIAS = """\
+### What bias is, and why the census-biased model behaves as it does
+
+A model learns from examples. **FairFace** has about the same number of faces
+for each of seven race groups. The **biased** race model was trained on a
+subset drawn to match the 2019 US census instead: White 60%, Latino_Hispanic
+18.5%, Black 13%, Middle Eastern 2.4%, East Asian 2.2%, Southeast Asian 2.2%,
+Indian 1.2%.
+
+Such a model sees fifty White faces for every Indian face. Guessing *White*
+is right most of the time during training, so the model learns that default
+and learns few features that tell the small groups apart. In the study this
+shows up twice: the biased model is much less accurate on the small groups
+(38% overall against 66% for the fair model), and its heatmaps are weaker or
+spread out on faces from those groups: it is not looking at anything in
+particular, because it never needed to. On the **Compare** tab the two race
+models answer side by side; the **Audit** tab shows accuracy per group.
+
+Two models can give the same answer for different reasons; the heatmaps are a
+way to see that. They are not proof of fairness: a model can look at the eyes
+and still be wrong more often for one group.
+"""
+
+LIMITS = """\
+### Limits: what these models cannot tell you
+
+- **Race, gender and age are not visible facts.** The labels are what human
+  annotators guessed from a photo. A model learns to repeat those guesses,
+  including their stereotypes; it cannot know how someone identifies.
+- **Gender is two labels here** because the training data has two. That is a
+  limit of the data, not of people.
+- **Age is an estimate** with an error of years; the confidence is the model's
+  probability for its answer, which can be high and wrong.
+- **Photos outside the training data** (side views, masks, low light, children
+  for some models, drawings) give unreliable answers with confident numbers.
+- **Heatmaps are approximations**: Grad-CAM is coarse, IG depends on its
+  baseline, and both explain *this* model on *this* photo, not faces in general.
+- Do not use these models to make decisions about people.
+"""
+
+HOW_IT_WORKS = "\n".join((GRADCAM, INTEGRATED_GRADIENTS, BIAS, LIMITS))
+
+KATEX_DELIMITERS = [
+    {"left": "$$", "right": "$$", "display": True},
+    {"left": "$", "right": "$", "display": False},
+]

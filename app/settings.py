@@ -1,0 +1,45 @@
+"""Process settings that must be in place before gradio is imported.
+
+Gradio reads GRADIO_ANALYTICS_ENABLED and GRADIO_TEMP_DIR at import time, so
+`configure_environment()` runs first thing in app.py. Uploads and the images
+made from them land in GRADIO_TEMP_DIR; giving the app a private one that is
+removed at exit is what makes "no upload kept" hold even if a periodic clean-up
+has not run yet.
+"""
+from __future__ import annotations
+
+import atexit
+import os
+import shutil
+import signal
+import tempfile
+
+MAX_UPLOAD = "10mb"  # gr.Blocks.launch(max_file_size=...): larger uploads are refused by the server
+MAX_PIXELS = 40_000_000  # models.intake refuses bigger images (decompression bombs)
+CACHE_SWEEP = (60, 300)  # gr.Blocks(delete_cache=(every s, older than s))
+QUEUE_SIZE = 64  # requests waiting beyond this are told the app is busy
+
+
+def configure_environment() -> str:
+    """Turn analytics off and give Gradio a private temp dir; returns its path."""
+    os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
+    os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    temp_dir = tempfile.mkdtemp(prefix="facexai-gradio-")
+    os.environ["GRADIO_TEMP_DIR"] = temp_dir
+    atexit.register(shutil.rmtree, temp_dir, ignore_errors=True)
+    _exit_cleanly_on_sigterm()
+    return temp_dir
+
+
+def _exit_cleanly_on_sigterm() -> None:
+    # Default SIGTERM kills the process without running atexit, which would
+    # leave uploads behind; KeyboardInterrupt lets gradio close its server and
+    # Python run the clean-up.
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+
+    try:
+        signal.signal(signal.SIGTERM, interrupt)
+    except ValueError:  # not the main thread (e.g. imported by a test runner)
+        pass
