@@ -1,0 +1,214 @@
+"""The question grammar as data: lexicons and regular expressions.
+
+The router (vqa/router.py) is a small engine that walks these tables in order;
+to teach it a new phrasing, add a row here, not an if-statement there. Every
+pattern runs on text from vqa.text.normalize: lower case, digits for number
+words ("thirty five" -> "35", "forties" -> "40s"), contractions expanded,
+punctuation gone.
+
+Matches are consumed: once a row matches, later rows no longer see that span,
+so "how old" (an open age question) is not also read as "old" (a yes/no about
+being elderly), and "not older than 30" is not also read as "older than 30".
+"""
+from __future__ import annotations
+
+from vqa.text import MAX_QUESTION_CHARS
+
+EXAMPLES = "for example 'How old is this person?' or 'Is she East Asian?'"
+
+# ---------------------------------------------------------------------------
+# Input that is not a question at all.
+EMPTY_REASON = f"Please type a question about the face's race, gender or age, {EXAMPLES}."
+TOO_LONG_REASON = "That question is {n} characters long; please keep it under %d characters." % MAX_QUESTION_CHARS
+GARBAGE_REASON = f"That does not look like a question. Ask about race, gender or age, {EXAMPLES}."
+NOT_UNDERSTOOD_REASON = (
+    f"This app can only answer questions about a face's race, gender or age, {EXAMPLES}."
+)
+AGE_RANGE_REASON = "Ages run from 0 to 120 years; {asked} is outside that range."
+
+# ---------------------------------------------------------------------------
+# Things this app will not guess, whatever else the question asks: they are
+# not visible in a face, and guessing them from one is how face analysis harms
+# people. (topic, pattern, reason)
+REFUSED = (
+    ("criminality",
+     r"\b(criminals?|crim(e|es|inal\w*)|felon\w*|thie(f|ves)|terroris\w*|dangerous|violent|guilty|"
+     r"trustworth\w*|untrustworth\w*|honesty|dishonest\w*|liars?|suspicious|gang\w*)\b",
+     "Criminality, honesty or trustworthiness cannot be read from a face, and this app will not guess them."),
+    ("religion",
+     r"\b(relig\w*|muslim|islam\w*|christian\w*|jew|jews|jewish|hindu\w*|buddhis\w*|sikh|catholic|"
+     r"protestant|atheist|god|faith|mormon)\b",
+     "Religion cannot be seen in a face, and this app will not guess it."),
+    ("sexual_orientation",
+     r"\b(gay|lesbian|homosexual\w*|heterosexual\w*|bisexual\w*|queer|sexual orientation|"
+     r"sexuality|orientation|straight(?! hair))\b",
+     "Sexual orientation cannot be seen in a face, and this app will not guess it."),
+    ("gender_identity",
+     r"\b(transgender|trans|non ?binary|nonbinary|cisgender|cis|gender identity|identif(y|ies) as)\b",
+     "Gender identity cannot be seen in a face. The gender models only output the "
+     "Male/Female label they were trained on, which is not how a person identifies."),
+    ("attractiveness",
+     r"\b(attractive\w*|beautiful|beauty|pretty(?! (old|young|sure|likely|much))|handsome|ugly|"
+     r"hot|cute|sexy|gorgeous|good looking|(good|nice) looking|looks good|rate (her|his|their) looks)\b",
+     "Attractiveness is a matter of taste, not a property of a face, and this app will not rate it."),
+    ("intelligence",
+     r"\b(intelligen\w*|smart|stupid|dumb|iq|clever|educated|education)\b",
+     "Intelligence and education cannot be read from a face, and this app will not guess them."),
+    ("politics",
+     r"\b(politic\w*|democrat\w*|republican\w*|liberal|conservative|vote\w*|voter)\b",
+     "Political views cannot be seen in a face, and this app will not guess them."),
+    ("health",
+     r"\b(sick|ill|illness|disease\w*|disab\w*|health\w*|pregnan\w*|autis\w*|disorder|mental\w*|"
+     r"depress\w*|diagnos\w*)\b",
+     "This app does not make medical guesses from a face."),
+    ("wealth",
+     r"\b(rich|wealth\w*|income|salary|money|social class|poor|poverty|homeless)\b",
+     "Wealth and social class cannot be read from a face, and this app will not guess them."),
+    ("immigration",
+     r"\b(illegal|immigra\w*|undocumented|refugee|alien|legal status|citizenship|passport)\b",
+     "Immigration or citizenship status cannot be seen in a face, and this app will not guess it."),
+    ("personality",
+     r"\b(personality|character|kind person|nice person|good person|bad person|evil|friendly)\b",
+     "Personality and character cannot be read from a face, and this app will not guess them."),
+)
+
+# Questions this app does not cover. They are not refused outright: if the
+# question also asks about race, gender or age, that part is answered and the
+# rest is named in Intent.notes. (topic, pattern, reason)
+NATIONALITIES = (
+    r"chinese|japanese|korean|vietnamese|filipin[oa]|thai|indonesian|malaysian|mexican|"
+    r"(?<!african )american|canadian|british|english|french|german|italian|spanish|russian|"
+    r"nigerian|kenyan|ethiopian|brazilian|colombian|cuban|puerto rican|iranian|iraqi|turkish|"
+    r"egyptian|pakistani|bangladeshi|sri lankan|irish|polish|swedish|dutch|australian"
+)
+OUT_OF_SCOPE = (
+    ("nationality",
+     rf"\b(nationality|nationalities|country|countries|where \w+(?: \w+)? from|from where|"
+     rf"which continent|{NATIONALITIES})\b",
+     "Nationality and where someone is from cannot be seen in a face. The race models "
+     "predict a FairFace category instead: ask 'What race is this person?'."),
+    ("name",
+     r"\b(name|named|who is (this|that|he|she|it|the \w+)|who (are|is) (they|them)|who|"
+     r"identify|identity|famous|celebrity|recogni[sz]e)\b",
+     "This app does not recognise people or know their names; it only estimates race, gender and age."),
+    ("emotion",
+     r"\b(emotions?|emotional|feel\w*|mood|happy|sad|angry|upset|smil\w*|cry\w*|laugh\w*|"
+     r"scared|afraid|surprised|disgust\w*|tired|expression|bored)\b",
+     "This app has no emotion or expression model; it only estimates race, gender and age."),
+    ("body",
+     r"\b(tall|short|height|weigh\w*|fat|thin|skinny|overweight|obese|bmi|muscular|fit)\b",
+     "Height, weight and build cannot be read from a face crop; this app only estimates race, gender and age."),
+    ("clothing",
+     r"\b(wear\w*|shirt|dress|clothes|clothing|jacket|hat|coat|suit|tie|outfit|uniform|"
+     r"jewel\w*|earrings?)\b",
+     "This app does not describe clothing; it only estimates race, gender and age."),
+    ("appearance",
+     r"\b(hair|hairstyle|beard|moustache|mustache|bald|eyes?|eye colou?r|glasses|makeup|tattoo\w*|"
+     r"skin (colou?r|tone)|colou?r of (her|his|their|the) skin)\b",
+     "This app does not describe hair, eyes, skin tone or other features; it only "
+     "estimates race, gender and age."),
+    ("place",
+     r"\b(where (was|is|were|are) (this|the (photo|picture|image))|where|location|place|taken|"
+     r"city|indoors|outdoors|background|scenery)\b",
+     "This app looks only at the face, not at where the photo was taken."),
+    ("count",
+     r"\bhow many (people|persons|faces|men|women|kids|children)\b",
+     "This app answers about one face at a time; it lists the faces it found instead of counting them."),
+    ("job",
+     r"\b(job|occupation|profession|for a living|works as|career)\b",
+     "A person's job cannot be seen in a face; this app only estimates race, gender and age."),
+)
+
+# Colour words double as race words; after a clothing or appearance topic
+# ("Is her shirt black?") they are read as colours, not as race.
+COLOUR_TOPICS = ("clothing", "appearance")
+
+# ---------------------------------------------------------------------------
+# Age bounds. Each row: (builder, pattern). Builders (in vqa/router.py) turn
+# the captured numbers into inclusive year bounds (low, high); high None means
+# open-ended. Ages are whole years, so "older than 30" starts at 31.
+N = r"(\d{1,3})"
+YEARS = r"(?: years?(?: old| of age)?| yrs?(?: old)?| y/?o)?"
+AGE_OF = r"(?: the age of| age| aged)?"
+AGE_BOUNDS = (
+    ("range", rf"\b(?:between|from|aged?|ages) {N}{YEARS} (?:and|to) {N}{YEARS}\b"),
+    ("range", rf"\b{N}\s*(?:-|to)\s*{N}{YEARS}\b"),
+    ("at_most", rf"\b(?:at most|no older than|not older than|not over|not above|up to|"
+                rf"not more than|no more than){AGE_OF} {N}{YEARS}\b"),
+    ("at_least", rf"\b(?:at least|no younger than|not younger than|not under|not below|"
+                 rf"not less than|no less than){AGE_OF} {N}{YEARS}\b"),
+    ("at_least", rf"\b{N}{YEARS} (?:or|and) (?:older|over|above|up|more)\b(?! (?:than )?\d)"),
+    ("at_most", rf"\b{N}{YEARS} (?:or|and) (?:younger|under|below|less)\b(?! (?:than )?\d)"),
+    ("at_least", rf"\b{N}\s*\+"),
+    ("above", rf"\b(?:older than|over|above|more than|greater than|past|beyond){AGE_OF} {N}{YEARS}\b"),
+    ("below", rf"\b(?:younger than|under|below|less than|not yet){AGE_OF} {N}{YEARS}\b"),
+    ("decade", r"\b(?:(early|mid|late)\s*)?(\d0)s\b"),
+    ("exact", rf"\b{N} (?:years? old|years? of age|yrs?(?: old)?|y/?o)\b"),
+    ("exact", rf"\baged? {N}\b"),
+)
+# Where inside a decade "early", "mid" and "late" fall (offsets from the decade).
+DECADE_PARTS = {None: (0, 9), "early": (0, 3), "mid": (4, 6), "late": (7, 9)}
+MAX_AGE = 120
+
+# ---------------------------------------------------------------------------
+# Cues that ask an attribute openly. (attribute, pattern)
+OPEN_CUES = (
+    ("age", r"\bhow old\b"),
+    ("age", r"\bhow many years(?: old)?\b"),
+    ("age", r"\b(age group|age range|ages?)\b"),
+    ("age", r"\b(born|birth\w*|year of birth)\b"),
+    ("gender", r"\b(genders?|sex|gendered)\b"),
+    ("race", r"\b(ethnic background|racial background|races?|racial\w*|ethnicit\w*|ethnic\w*|heritage|ancestry|descent)\b"),
+)
+# Cues that ask for everything at once.
+ALL_CUES = r"\b(describe|description|demographics?|demographic info\w*|everything|all attributes|tell me about|analy[sz]e|profile)\b"
+
+# Life stages, read as age bounds: (low, high, pattern). Checked after OPEN_CUES
+# so that "how old" has already been consumed before "old" is looked for.
+AGE_STAGES = (
+    (18, 29, r"\byoung adults?\b"),
+    (40, 59, r"\bmiddle aged?\b"),
+    (0, 1, r"\b(babies|baby|infants?|newborns?)\b"),
+    (1, 3, r"\btoddlers?\b"),
+    (13, 19, r"\b(in (her|his|their) teens|teens?|teenagers?|teenaged?|adolescents?)\b"),
+    (0, 12, r"\b(child|children|kids?|little one|preschooler|schoolchild)\b"),
+    (0, 17, r"\b(minors?|underage|under age)\b"),
+    (18, None, r"\b(adults?|grown ups?|grownups?)\b"),
+    (60, None, r"\b(elderly|seniors?|senior citizens?|old|pensioners?|retirees?|aged person)\b"),
+    (0, 29, r"\b(young|youthful)\b"),
+)
+# A bare number ("Is she 30?") is an age only when nothing else asked for age.
+BARE_AGE = rf"\b{N}\b"
+
+# ---------------------------------------------------------------------------
+# Class words: (attribute, value, pattern). Values are FairFace's exact label
+# strings, except "Asian", which models.labels does not have as a FairFace
+# class: vqa.answers sums East Asian + Southeast Asian for it, and says so.
+CLASS_WORDS = (
+    ("race", "Southeast Asian", r"\bsouth ?east asians?\b"),
+    ("race", "East Asian", r"\beast asians?\b"),
+    ("race", "Indian", r"\b(south asians?|indians?|desi)\b"),
+    ("race", "Asian", r"\basians?\b"),
+    ("race", "Middle Eastern", r"\b(middle eastern\w*|arab|arabs|arabic|mid eastern)\b"),
+    ("race", "Latino_Hispanic", r"\b(latino|latina|latinos|latinas|latinx|latine|hispanics?|latin american|latino hispanic)\b"),
+    ("race", "Black", r"\b(black|african american|african)\b"),
+    ("race", "White", r"\b(white|caucasian|european)\b"),
+    ("gender", "Male", r"\b(male|man|men|boys?|guys?|gentlem[ae]n|dude|masculine)\b"),
+    ("gender", "Female", r"\b(female|woman|women|girls?|lad(y|ies)|gals?|feminine)\b"),
+)
+COLOUR_VALUES = ("Black", "White")
+
+# A class word right after one of these names the person being asked about
+# ("How old is this woman?") rather than asking whether she is one.
+REFERENT_WORDS = ("this", "that", "the", "these", "those")
+# Nouns close such a phrase: in "this Asian man" the race word is part of it,
+# in "Is the man Asian?" the race word after the noun is what is asked.
+REFERENT_NOUNS = (
+    r"(man|men|boys?|guys?|gentlem[ae]n|dude|woman|women|girls?|lad(y|ies)|gals?|"
+    r"babies|baby|infants?|newborns?|toddlers?|teens?|teenagers?|adolescents?|child|children|kids?|"
+    r"minors?|adults?|seniors?|pensioners?|retirees?)"
+)
+NEGATION = r"\bnot (?:a |an )?$"
+
+# A question with no attribute cue but one of these is still about a face.
+FILLER_WORDS = r"\b(is|are|was|what|which|how|who|the|this|that|person|people|face|photo|picture|image|he|she|they|it)\b"

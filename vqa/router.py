@@ -1,0 +1,277 @@
+"""route(question) -> Intent: which attributes a question asks about, and how.
+
+A small engine over the tables in vqa/grammar.py. It never guesses beyond them:
+what it does not recognise is "unsupported" with a reason a person can read.
+Deterministic and offline.
+"""
+from __future__ import annotations
+
+import dataclasses
+import re
+from typing import Any, Callable
+
+from models.labels import ATTRIBUTES
+from vqa import grammar
+from vqa.text import MAX_QUESTION_CHARS, normalize
+
+KINDS = ("open", "yes_no", "unsupported")
+
+
+@dataclasses.dataclass(frozen=True)
+class Check:
+    """One yes/no test: is `attribute` equal to `value` (or, negated, not)?
+
+    value: a class label ("Female", "East Asian", "Asian") or an age bound string
+    (">30", "<18", "20-29", "33"); see age_value / parse_age_value.
+    """
+
+    attribute: str
+    value: str
+    negated: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+@dataclasses.dataclass(frozen=True)
+class Intent:
+    kind: str  # "open" | "yes_no" | "unsupported"
+    attributes: tuple[str, ...] = ()  # in models.labels.ATTRIBUTES order
+    value: str | None = None  # yes_no: the first check's value
+    reason: str | None = None  # unsupported: one sentence a person can read
+    checks: tuple[Check, ...] = ()  # yes_no tests, in question order
+    topic: str | None = None  # unsupported: the grammar row that decided it
+    notes: tuple[str, ...] = ()  # parts of a supported question left unanswered
+    question: str = ""
+
+    @property
+    def open_attributes(self) -> tuple[str, ...]:
+        """Attributes answered openly: asked, but without a yes/no check."""
+        checked = {c.attribute for c in self.checks}
+        return tuple(a for a in self.attributes if a not in checked)
+
+    def to_dict(self) -> dict[str, Any]:
+        out = dataclasses.asdict(self)
+        out["attributes"] = list(self.attributes)
+        out["checks"] = [c.to_dict() for c in self.checks]
+        out["notes"] = list(self.notes)
+        return out
+
+
+# ---------------------------------------------------------------------------
+# Age bounds: inclusive whole years (low, high), high None = open-ended.
+
+def age_value(low: int, high: int | None) -> str:
+    """Canonical string of an age bound: ">30" (31 and up), "<18" (0-17),
+    "20-29", or "33" for a single year."""
+    if high is None:
+        return f">{low - 1}"
+    if low == 0:
+        return f"<{high + 1}"
+    if low == high:
+        return str(low)
+    return f"{low}-{high}"
+
+
+def parse_age_value(value: str) -> tuple[int, int | None]:
+    """Inverse of age_value; also accepts ">=30" and "<=17"."""
+    text = value.strip()
+    match = re.fullmatch(r"(>=|<=|>|<)?\s*(\d+)(?:\s*-\s*(\d+))?", text)
+    if not match:
+        raise ValueError(f"not an age bound: {value!r}")
+    op, first, second = match.group(1), int(match.group(2)), match.group(3)
+    if second is not None and op is None:
+        return first, int(second)
+    bounds = {">": (first + 1, None), ">=": (first, None), "<": (0, first - 1),
+              "<=": (0, first), None: (first, first)}
+    if second is not None or op not in bounds:
+        raise ValueError(f"not an age bound: {value!r}")
+    return bounds[op]
+
+
+def _decade(part: str | None, decade: str) -> tuple[int, int]:
+    start, end = grammar.DECADE_PARTS[part]
+    return int(decade) + start, int(decade) + end
+
+
+AGE_BUILDERS: dict[str, Callable[..., tuple[int, int | None]]] = {
+    "range": lambda a, b: (min(int(a), int(b)), max(int(a), int(b))),
+    "above": lambda n: (int(n) + 1, None),
+    "at_least": lambda n: (int(n), None),
+    "below": lambda n: (0, int(n) - 1),
+    "at_most": lambda n: (0, int(n)),
+    "decade": _decade,
+    "exact": lambda n: (int(n), int(n)),
+}
+
+
+# ---------------------------------------------------------------------------
+# The engine: consume matches table by table.
+
+@dataclasses.dataclass
+class _Mention:
+    attribute: str
+    start: int
+    end: int
+    value: str | None = None  # None: an open cue
+    bounds: tuple[int, int | None] | None = None
+    referent: bool = False
+    negated: bool = False
+
+
+class _Text:
+    """The normalised question, with spans blanked out as they are consumed."""
+
+    def __init__(self, text: str):
+        self.original = text
+        self.remaining = text
+
+    def consume(self, pattern: str):
+        for match in list(re.finditer(pattern, self.remaining)):
+            self.remaining = (self.remaining[: match.start()] + " " * (match.end() - match.start())
+                              + self.remaining[match.end():])
+            yield match
+
+
+def _first_match(table, text: str):
+    for topic, pattern, reason in table:
+        if re.search(pattern, text):
+            return topic, reason
+    return None
+
+
+def _age_bounds(text: _Text) -> list[_Mention]:
+    found = []
+    for builder, pattern in grammar.AGE_BOUNDS:
+        for match in text.consume(pattern):
+            found.append(_Mention("age", match.start(), match.end(),
+                                  bounds=AGE_BUILDERS[builder](*match.groups())))
+    return found
+
+
+def _open_cues(text: _Text) -> list[_Mention]:
+    found = [_Mention(attr, m.start(), m.end()) for attr, pattern in grammar.OPEN_CUES
+             for m in text.consume(pattern)]
+    for match in text.consume(grammar.ALL_CUES):
+        found += [_Mention(attr, match.start(), match.end()) for attr in ATTRIBUTES]
+    return found
+
+
+def _class_mentions(text: _Text) -> list[_Mention]:
+    found = [_Mention("age", m.start(), m.end(), bounds=(low, high))
+             for low, high, pattern in grammar.AGE_STAGES for m in text.consume(pattern)]
+    found += [_Mention(attr, m.start(), m.end(), value=value)
+              for attr, value, pattern in grammar.CLASS_WORDS for m in text.consume(pattern)]
+    found.sort(key=lambda m: m.start)
+    referent_ends: set[int] = set()
+    for mention in found:
+        before = text.original[: mention.start].rstrip()
+        last_word = before.rsplit(" ", 1)[-1] if before else ""
+        if last_word in grammar.REFERENT_WORDS or len(before) in referent_ends:
+            mention.referent = True
+            if not re.fullmatch(grammar.REFERENT_NOUNS, text.original[mention.start: mention.end]):
+                referent_ends.add(mention.end)
+        mention.negated = bool(re.search(grammar.NEGATION, text.original[: mention.start]))
+    return [m for m in found if not m.referent]
+
+
+def _out_of_scope(text: _Text) -> list[tuple[str, str]]:
+    return [(topic, reason) for topic, pattern, reason in grammar.OUT_OF_SCOPE
+            if list(text.consume(pattern))]
+
+
+def _bare_age(text: _Text) -> list[_Mention]:
+    return [_Mention("age", m.start(), m.end(), bounds=(int(m.group(1)),) * 2)
+            for m in text.consume(grammar.BARE_AGE)]
+
+
+def _unsupported(topic: str, reason: str, question: str) -> Intent:
+    return Intent(kind="unsupported", reason=reason, topic=topic, question=question)
+
+
+def _merge_age_checks(checks: list[_Mention]) -> list[_Mention]:
+    """"over 18 and under 30" is one range; other multiple age bounds are open."""
+    if len(checks) == 2 and not any(c.negated for c in checks):
+        (low_a, high_a), (low_b, high_b) = checks[0].bounds, checks[1].bounds
+        if (high_a is None) != (high_b is None) and 0 in (low_a, low_b):
+            low = max(low_a, low_b)
+            high = high_a if high_a is not None else high_b
+            if low <= high:
+                return [dataclasses.replace(checks[0], bounds=(low, high))]
+    return checks
+
+
+def _resolve(mentions: list[_Mention]) -> tuple[list[str], list[_Mention]]:
+    """Per attribute: a single yes/no check, or an open question when the
+    question names several classes ("male or female?") or none."""
+    attributes, checks = [], []
+    for attr in ATTRIBUTES:
+        own = [m for m in mentions if m.attribute == attr]
+        if not own:
+            continue
+        attributes.append(attr)
+        tests = [m for m in own if m.value is not None or m.bounds is not None]
+        if attr == "age":
+            tests = _merge_age_checks(tests)
+        distinct = {(m.value, m.bounds, m.negated) for m in tests}
+        if len(distinct) == 1:
+            checks.append(tests[0])
+    return attributes, sorted(checks, key=lambda m: m.start)
+
+
+def _check(mention: _Mention) -> Check:
+    value = mention.value if mention.bounds is None else age_value(*mention.bounds)
+    return Check(mention.attribute, value, mention.negated)
+
+
+def _age_out_of_range(mentions: list[_Mention]) -> _Mention | None:
+    for m in mentions:
+        if m.bounds is not None:
+            low, high = m.bounds
+            if low < 0 or low > grammar.MAX_AGE or (high is not None and high > grammar.MAX_AGE):
+                return m
+    return None
+
+
+def route(question: str | None) -> Intent:
+    """Route a question to the attributes it asks about (see module docstring)."""
+    if question is None:
+        question = ""
+    if not isinstance(question, str):
+        raise TypeError(f"question must be a string, got {type(question).__name__}")
+    if not question.strip():
+        return _unsupported("empty", grammar.EMPTY_REASON, question)
+    if len(question) > MAX_QUESTION_CHARS:
+        return _unsupported("too_long", grammar.TOO_LONG_REASON.format(n=len(question)), question)
+    normalized = normalize(question)
+    if not re.search(r"[a-z]", normalized):
+        return _unsupported("garbage", grammar.GARBAGE_REASON, question)
+    refused = _first_match(grammar.REFUSED, normalized)
+    if refused:
+        return _unsupported(*refused, question)
+
+    text = _Text(normalized)
+    mentions = _age_bounds(text) + _open_cues(text) + _class_mentions(text)
+    outside = _out_of_scope(text)
+    if any(topic in grammar.COLOUR_TOPICS for topic, _ in outside):
+        mentions = [m for m in mentions if m.value not in grammar.COLOUR_VALUES]
+    if not any(m.attribute == "age" for m in mentions):
+        mentions += _bare_age(text)
+    bad_age = _age_out_of_range(mentions)
+    if bad_age:
+        asked = text.original[bad_age.start: bad_age.end].strip()
+        return _unsupported("age_range", grammar.AGE_RANGE_REASON.format(asked=repr(asked)), question)
+
+    attributes, checks = _resolve(mentions)
+    if not attributes:
+        topic, reason = outside[0] if outside else ("not_understood", grammar.NOT_UNDERSTOOD_REASON)
+        return _unsupported(topic, reason, question)
+    final = tuple(_check(m) for m in checks)
+    return Intent(
+        kind="yes_no" if final else "open",
+        attributes=tuple(attributes),
+        value=final[0].value if final else None,
+        checks=final,
+        notes=tuple(reason for _, reason in outside),
+        question=question,
+    )
