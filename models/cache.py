@@ -1,0 +1,24 @@
+"""Where imported pretrained models and other downloads live on this machine.
+
+One folder per user, outside the repository, so that a model imported once is
+found again by every later run (the app, the CLI, the tests' own temp caches).
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+ENV_VAR = "FACEXAI_CACHE"
+
+
+def cache_dir() -> Path:
+    """`$FACEXAI_CACHE`, else `~/.cache/facexai` (not created here)."""
+    configured = os.environ.get(ENV_VAR, "").strip()
+    if configured:
+        return Path(configured).expanduser()
+    return Path.home() / ".cache" / "facexai"
+
+
+def models_dir() -> Path:
+    """The cache's model folder: `<cache_dir()>/models` (not created here)."""
+    return cache_dir() / "models"
