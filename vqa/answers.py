@@ -1,0 +1,188 @@
+"""Answers with honest confidence: pure functions from a model's probabilities
+and its card to an Answer.
+
+open:   the top class with its probability, and the runners-up.
+yes/no: P(yes) is the probability mass of the classes that mean "yes" (an age
+        bound sums the age groups it covers); the answer is "yes" when
+        P(yes) >= 0.5, with confidence max(P, 1 - P).
+Below UNSURE_BELOW the answer is phrased as "the model is unsure". Every answer
+names its model and what that model was trained on.
+"""
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import numpy as np
+
+from models.cards import ModelCard
+from vqa import age_mass
+from vqa.router import Check, Intent, parse_age_value
+
+UNSURE_BELOW = 0.6
+RUNNERS_UP = 2
+
+# Label spellings that mean the same class across label spaces (GEAR says
+# "man"/"woman"); compared after lower-casing and "_" -> " ".
+SAME_CLASS = {
+    "male": ("male", "man", "m", "men"),
+    "female": ("female", "woman", "f", "women"),
+}
+# A value that is a union of finer classes where a model has no such label:
+# FairFace splits "Asian" into East and Southeast Asian (UTKFace does not).
+UNIONS = {"asian": ("east asian", "southeast asian")}
+
+
+@dataclasses.dataclass(frozen=True)
+class Answer:
+    model: str
+    attribute: str
+    kind: str  # "open" | "yes_no"
+    answer: str  # top label, "yes", "no", or "cannot answer"
+    confidence: float | None  # None when the model cannot answer the question
+    probabilities: dict[str, float]  # the model's own labels -> p, in output order
+    text: str  # one sentence a person can read, ending with the provenance
+    provenance: str
+    card: ModelCard
+    asked: str | None = None  # yes_no: the class or age bound asked about
+    negated: bool = False
+    p_yes: float | None = None
+    runners_up: tuple[tuple[str, float], ...] = ()
+    unsure: bool = False
+    notes: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "model": self.model,
+            "attribute": self.attribute,
+            "kind": self.kind,
+            "answer": self.answer,
+            "confidence": self.confidence,
+            "probabilities": dict(self.probabilities),
+            "text": self.text,
+            "provenance": self.provenance,
+            "training_data": self.card.training_data,
+            "synthetic": self.card.synthetic,
+            "asked": self.asked,
+            "negated": self.negated,
+            "p_yes": self.p_yes,
+            "runners_up": [[label, p] for label, p in self.runners_up],
+            "unsure": self.unsure,
+            "notes": list(self.notes),
+        }
+
+
+class AnswerError(ValueError):
+    """Probabilities that do not fit the model's card."""
+
+
+def _probabilities(probs, card: ModelCard) -> dict[str, float]:
+    probs = np.asarray(probs, dtype=np.float64).reshape(-1)
+    if probs.shape[0] != len(card.labels):
+        raise AnswerError(f"{card.name}: {probs.shape[0]} probabilities for {len(card.labels)} labels")
+    if not np.all(np.isfinite(probs)) or np.any(probs < 0):
+        raise AnswerError(f"{card.name}: probabilities must be finite and non-negative")
+    return {label: float(p) for label, p in zip(card.labels, probs)}
+
+
+def _pct(p: float) -> str:
+    return f"{100 * p:.0f}%"
+
+
+def _base(card: ModelCard, kind: str, probabilities: dict[str, float]) -> dict[str, Any]:
+    return dict(model=card.name, attribute=card.attribute, kind=kind,
+                probabilities=probabilities, provenance=card.provenance, card=card)
+
+
+def open_answer(probs, card: ModelCard, unsure_below: float = UNSURE_BELOW) -> Answer:
+    """The top class, its probability and the runners-up."""
+    probabilities = _probabilities(probs, card)
+    ranked, notes = probabilities, ()
+    if card.attribute == "age" and age_mass.is_single_years(card.labels):
+        ranked = age_mass.to_fairface_groups(card.labels, list(probabilities.values()))
+        mean = age_mass.expected_age(card.labels, list(probabilities.values()))
+        notes = (f"This model predicts single years; they are summed into FairFace's age "
+                 f"groups for this answer (expected age {mean:.0f}).",)
+    order = sorted(ranked.items(), key=lambda item: -item[1])
+    (top, p_top), runners = order[0], tuple(order[1: 1 + RUNNERS_UP])
+    unsure = p_top < unsure_below
+    others = ", ".join(f"{label} {_pct(p)}" for label, p in runners)
+    sentence = (f"The model is unsure: {top} {_pct(p_top)}, then {others}." if unsure
+                else f"{top} ({_pct(p_top)}); next: {others}.")
+    return Answer(**_base(card, "open", probabilities), answer=top, confidence=p_top,
+                  text=f"{sentence} [{card.provenance}]", runners_up=runners,
+                  unsure=unsure, notes=notes)
+
+
+def _norm(label: str) -> str:
+    return label.strip().lower().replace("_", " ")
+
+
+def _class_labels(value: str, labels) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Labels whose mass answers "is it `value`?", and notes on any mapping."""
+    wanted = _norm(value)
+    spellings = next((s for s in SAME_CLASS.values() if wanted in s), (wanted,))
+    direct = tuple(label for label in labels if _norm(label) in spellings)
+    if direct:
+        return direct, ()
+    parts = UNIONS.get(wanted, ())
+    union = tuple(label for label in labels if _norm(label) in parts)
+    if parts and len(union) == len(parts):
+        return union, (f"This model has no '{value}' class; P(yes) sums {' + '.join(union)}.",)
+    return (), ()
+
+
+def _describe_age(value: str) -> str:
+    low, high = parse_age_value(value)
+    if high is None:
+        return f"older than {low - 1}"
+    if low == 0:
+        return f"younger than {high + 1}"
+    return str(low) if low == high else f"{low} to {high}"
+
+
+def _p_yes(probabilities: dict[str, float], card: ModelCard, check: Check):
+    """(P(value), what was asked in words, notes), or None if the model can't say."""
+    labels, probs = list(probabilities), list(probabilities.values())
+    if card.attribute == "age":
+        low, high = parse_age_value(check.value)
+        mass, splits = age_mass.bound_mass(labels, probs, low, high)
+        return mass, f"age {_describe_age(check.value)}", tuple(s.note for s in splits)
+    matched, notes = _class_labels(check.value, labels)
+    if not matched:
+        return None
+    return sum(probabilities[label] for label in matched), check.value, notes
+
+
+def cannot_answer(card: ModelCard, check: Check, probabilities: dict[str, float]) -> Answer:
+    text = (f"This model cannot answer that: its labels ({', '.join(card.labels)}) have no "
+            f"'{check.value}' class. [{card.provenance}]")
+    return Answer(**_base(card, "yes_no", probabilities), answer="cannot answer", confidence=None,
+                  text=text, asked=check.value, negated=check.negated)
+
+
+def yes_no_answer(probs, card: ModelCard, check: Check, unsure_below: float = UNSURE_BELOW) -> Answer:
+    """P(yes) from the probability mass of the classes (or years) asked about."""
+    probabilities = _probabilities(probs, card)
+    found = _p_yes(probabilities, card, check)
+    if found is None:
+        return cannot_answer(card, check, probabilities)
+    p_value, asked, notes = found
+    p_value = min(max(p_value / sum(probabilities.values()), 0.0), 1.0)
+    p_yes = 1.0 - p_value if check.negated else p_value
+    confidence = max(p_yes, 1.0 - p_yes)
+    answer = "yes" if p_yes >= 0.5 else "no"
+    unsure = confidence < unsure_below
+    claim = f"P({'not ' if check.negated else ''}{asked}) = {_pct(p_yes)}"
+    sentence = f"The model is unsure ({claim})." if unsure else f"{answer.capitalize()}: {claim}."
+    return Answer(**_base(card, "yes_no", probabilities), answer=answer, confidence=confidence,
+                  text=f"{sentence} [{card.provenance}]", asked=check.value,
+                  negated=check.negated, p_yes=p_yes, unsure=unsure, notes=notes)
+
+
+def answer_for(probs, card: ModelCard, intent: Intent, unsure_below: float = UNSURE_BELOW) -> Answer:
+    """The answer this model gives to the routed question about its attribute."""
+    check = next((c for c in intent.checks if c.attribute == card.attribute), None)
+    if check is None:
+        return open_answer(probs, card, unsure_below)
+    return yes_no_answer(probs, card, check, unsure_below)
