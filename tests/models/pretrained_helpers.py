@@ -32,7 +32,7 @@ def pretrained(request, tmp_path_factory):
     return _SESSION["result"]
 
 
-def astronaut() -> np.ndarray:
+def astronaut_image() -> np.ndarray:
     from skimage.data import astronaut as load
 
     return load()

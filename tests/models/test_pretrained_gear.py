@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 from numpy.lib.stride_tricks import sliding_window_view
 
-from tests.models.pretrained_helpers import astronaut, chip, pretrained  # noqa: F401
+from tests.models.pretrained_helpers import astronaut_image, chip, pretrained  # noqa: F401
 
 OUTPUTS = {"gear-age": "age_output", "gear-gender": "gender_output", "gear-race": "race_output"}
 
@@ -100,7 +100,7 @@ def max_pool_2x2(x):
 def reference_run(pretrained):
     """Two inputs (our astronaut chip and noise) and the reference graph's outputs on them."""
     rng = np.random.default_rng(11)
-    face = chip(astronaut(), 198, 0.14)[None].astype(np.float32) / 255.0
+    face = chip(astronaut_image(), 198, 0.14)[None].astype(np.float32) / 255.0
     images = np.concatenate([face, rng.uniform(0, 1, (1, 198, 198, 3)).astype(np.float32)])
     graph = ReferenceGraph(pretrained[1] / "human-models-3.0.4")
     return images, graph.run(list(OUTPUTS.values()), images)

