@@ -40,18 +40,24 @@ def _overlap(a: tuple[int, int], b: tuple[int, int]) -> int:
     return max(0, min(a[1], b[1]) - max(a[0], b[0]) + 1)
 
 
-def bound_mass(labels, probs, low: int, high: int | None) -> tuple[float, list[Split]]:
-    """P(low <= age <= high) under `probs` over age `labels`, and the groups split."""
+def bound_weights(labels, low: int, high: int | None) -> tuple[np.ndarray, list[Split]]:
+    """Share of each label's years inside [low, high], and the labels split."""
     asked = _years(low, high)
-    probs = np.asarray(probs, dtype=np.float64)
-    total, splits = 0.0, []
-    for label, p in zip(labels, probs):
+    weights, splits = [], []
+    for label in labels:
         group = _years(*age_label_bounds(label))
         width = group[1] - group[0] + 1
         inside = _overlap(group, asked)
-        total += float(p) * inside / width
+        weights.append(inside / width)
         if 0 < inside < width:
             splits.append(Split(label, inside, width))
+    return np.array(weights), splits
+
+
+def bound_mass(labels, probs, low: int, high: int | None) -> tuple[float, list[Split]]:
+    """P(low <= age <= high) under `probs` over age `labels`, and the groups split."""
+    weights, splits = bound_weights(labels, low, high)
+    total = float(np.dot(weights, np.asarray(probs, dtype=np.float64)))
     return min(total, 1.0), splits
 
 

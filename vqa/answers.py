@@ -50,6 +50,10 @@ class Answer:
     runners_up: tuple[tuple[str, float], ...] = ()
     unsure: bool = False
     notes: tuple[str, ...] = ()
+    # The model's own label that stands for this answer: the class the
+    # heatmaps explain (open: the top label; yes/no: the most probable label
+    # among those that mean the answer given).
+    evidence: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -69,6 +73,7 @@ class Answer:
             "runners_up": [[label, p] for label, p in self.runners_up],
             "unsure": self.unsure,
             "notes": list(self.notes),
+            "evidence": self.evidence,
         }
 
 
@@ -109,9 +114,10 @@ def open_answer(probs, card: ModelCard, unsure_below: float = UNSURE_BELOW) -> A
     others = ", ".join(f"{label} {_pct(p)}" for label, p in runners)
     sentence = (f"The model is unsure: {top} {_pct(p_top)}, then {others}." if unsure
                 else f"{top} ({_pct(p_top)}); next: {others}.")
+    evidence = max(probabilities, key=probabilities.get)
     return Answer(**_base(card, "open", probabilities), answer=top, confidence=p_top,
                   text=f"{sentence} [{card.provenance}]", runners_up=runners,
-                  unsure=unsure, notes=notes)
+                  unsure=unsure, notes=notes, evidence=evidence)
 
 
 def _norm(label: str) -> str:
@@ -141,43 +147,56 @@ def _describe_age(value: str) -> str:
     return str(low) if low == high else f"{low} to {high}"
 
 
-def _p_yes(probabilities: dict[str, float], card: ModelCard, check: Check):
-    """(P(value), what was asked in words, notes), or None if the model can't say."""
-    labels, probs = list(probabilities), list(probabilities.values())
+def _yes_weights(probabilities: dict[str, float], card: ModelCard, check: Check):
+    """(share of each label that means `check.value`, the value in words, notes),
+    or None when the model's labels cannot express it."""
+    labels = list(probabilities)
     if card.attribute == "age":
         low, high = parse_age_value(check.value)
-        mass, splits = age_mass.bound_mass(labels, probs, low, high)
-        return mass, f"age {_describe_age(check.value)}", tuple(s.note for s in splits)
+        weights, splits = age_mass.bound_weights(labels, low, high)
+        return weights, f"age {_describe_age(check.value)}", tuple(s.note for s in splits)
     matched, notes = _class_labels(check.value, labels)
     if not matched:
         return None
-    return sum(probabilities[label] for label in matched), check.value, notes
+    return np.array([float(label in matched) for label in labels]), check.value, notes
+
+
+def _evidence(probabilities: dict[str, float], weights: np.ndarray) -> str:
+    """The label that carries most of the probability behind the answer given."""
+    probs = np.array(list(probabilities.values()))
+    return list(probabilities)[int(np.argmax(probs * weights))]
 
 
 def cannot_answer(card: ModelCard, check: Check, probabilities: dict[str, float]) -> Answer:
     text = (f"This model cannot answer that: its labels ({', '.join(card.labels)}) have no "
             f"'{check.value}' class. [{card.provenance}]")
     return Answer(**_base(card, "yes_no", probabilities), answer="cannot answer", confidence=None,
-                  text=text, asked=check.value, negated=check.negated)
+                  text=text, asked=check.value, negated=check.negated,
+                  evidence=max(probabilities, key=probabilities.get))
 
 
 def yes_no_answer(probs, card: ModelCard, check: Check, unsure_below: float = UNSURE_BELOW) -> Answer:
     """P(yes) from the probability mass of the classes (or years) asked about."""
     probabilities = _probabilities(probs, card)
-    found = _p_yes(probabilities, card, check)
+    found = _yes_weights(probabilities, card, check)
     if found is None:
         return cannot_answer(card, check, probabilities)
-    p_value, asked, notes = found
-    p_value = min(max(p_value / sum(probabilities.values()), 0.0), 1.0)
-    p_yes = 1.0 - p_value if check.negated else p_value
+    weights, asked, notes = found
+    if check.negated:
+        weights = 1.0 - weights
+    probs = np.array(list(probabilities.values()))
+    p_yes = float(min(max(np.dot(weights, probs) / probs.sum(), 0.0), 1.0))
     confidence = max(p_yes, 1.0 - p_yes)
     answer = "yes" if p_yes >= 0.5 else "no"
+    evidence = _evidence(probabilities, weights if answer == "yes" else 1.0 - weights)
     unsure = confidence < unsure_below
     claim = f"P({'not ' if check.negated else ''}{asked}) = {_pct(p_yes)}"
+    if p_yes < 0.5:
+        claim += f", so {_pct(confidence)} that it is not"
     sentence = f"The model is unsure ({claim})." if unsure else f"{answer.capitalize()}: {claim}."
     return Answer(**_base(card, "yes_no", probabilities), answer=answer, confidence=confidence,
                   text=f"{sentence} [{card.provenance}]", asked=check.value,
-                  negated=check.negated, p_yes=p_yes, unsure=unsure, notes=notes)
+                  negated=check.negated, p_yes=p_yes, unsure=unsure, notes=notes, evidence=evidence)
 
 
 def answer_for(probs, card: ModelCard, intent: Intent, unsure_below: float = UNSURE_BELOW) -> Answer:

@@ -124,3 +124,15 @@ def test_synthetic_models_say_so_and_answers_are_json_able():
 def test_probabilities_that_do_not_fit_the_card_are_a_typed_error(probs):
     with pytest.raises(AnswerError):
         open_answer(probs, card("gender", FAIRFACE_GENDER))
+
+
+def test_evidence_is_the_label_behind_the_answer():
+    probs = np.array([0.1, 0.05, 0.05, 0.1, 0.3, 0.2, 0.1, 0.05, 0.05])
+    yes = yes_no_answer(probs, card("age", FAIRFACE_AGE), Check("age", ">29"))
+    assert yes.answer == "yes" and yes.evidence == "30-39"
+    no = yes_no_answer(probs, card("age", FAIRFACE_AGE), Check("age", "<10"))
+    assert no.answer == "no" and no.evidence == "30-39"
+    race = np.array([0.05, 0.05, 0.05, 0.2, 0.5, 0.1, 0.05])
+    asian = yes_no_answer(race, card("race", FAIRFACE_RACE), Check("race", "Asian"))
+    assert asian.evidence == "Southeast Asian"
+    assert open_answer(race, card("race", FAIRFACE_RACE)).evidence == "Southeast Asian"
