@@ -171,3 +171,29 @@ def test_multi_output_models_are_refused(tmp_path):
         load_model_file(tmp_path / "two.keras")
     config = json.loads(zipfile.ZipFile(tmp_path / "two.keras").read("config.json"))
     assert len(config["config"]["output_layers"]) == 2
+
+
+def test_cli_lists_models_in_answer_order_with_provenance(zoo, monkeypatch, capsys):
+    from models.__main__ import main
+
+    user, cache = zoo
+    monkeypatch.setenv("FACEXAI_CACHE", str(cache))
+    assert main(["list", "--models", str(user)]) == 0
+    text = capsys.readouterr().out
+    race = text[text.index("race:") : text.index("gender:")]
+    assert race.index("fairface_race ") < race.index("fairface_race_biased") < race.index("gear-race") < race.index("synthetic_race")
+    assert "SYNTHETIC" in race and "trained on: UTKFace" in race
+    assert "age: no model" in text
+
+    assert main(["list", "--models", str(user), "--no-cache", "--json"]) == 0
+    listed = json.loads(capsys.readouterr().out)
+    assert [m["name"] for m in listed["models"]] == ["fairface_race", "fairface_race_biased", "synthetic_race"]
+    assert listed["models"][0]["origin"] == "user" and listed["problems"] == []
+
+
+def test_cli_says_how_to_get_models_when_there_are_none(tmp_path, monkeypatch, capsys):
+    from models.__main__ import main
+
+    monkeypatch.setenv("FACEXAI_CACHE", str(tmp_path))
+    assert main(["list"]) == 0
+    assert "python -m models import" in capsys.readouterr().out
