@@ -39,21 +39,12 @@ def astronaut_image() -> np.ndarray:
 
 
 def chip(image: np.ndarray, size: int, padding: float) -> np.ndarray:
-    """Our own 5-point aligned chip of the largest face (uint8, size x size x 3).
+    """Our own chip of the largest face: models.faces' detection, landmarks and
+    5-point alignment (uint8, size x size x 3)."""
+    from models.faces import align, detect_faces
 
-    models.faces is not in the tree yet, so this is dlib's get_face_chip on dlib's
-    detector and 5-point landmarks (what models.faces.align reproduces).
-    """
-    import dlib
-
-    from models.pretrained import dlib_bundle_dir
-
-    detector = dlib.get_frontal_face_detector()
-    predictor = dlib.shape_predictor(str(dlib_bundle_dir() / "shape_predictor_5_face_landmarks.dat"))
-    boxes = sorted(detector(image, 0), key=lambda box: box.area(), reverse=True)
-    assert boxes, "no face found in the test photo"
-    shape = predictor(image, boxes[0])
-    return np.asarray(dlib.get_face_chip(image, shape, size, padding), dtype=np.uint8)
+    face = detect_faces(image)[0]
+    return align(image, face, size=size, padding=padding).pixels
 
 
 def predict(models_dir: Path, name: str, image: np.ndarray) -> tuple[np.ndarray, object]:
