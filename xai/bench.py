@@ -1,0 +1,212 @@
+"""Benchmark: how fast and how exact the explanations are.
+
+    python -m xai.bench [--json] [--repeats 5] [--models resnet50,small_cnn]
+
+Speed: for ResNet50 (weights=None, 224x224x3, 7 classes) and a small CNN, each
+method runs in a fresh Python process that builds the model, times one
+compiled forward pass and then the method (median of `repeats` runs after a
+warm-up), and reports its peak RSS (the process's `ru_maxrss` high-water mark,
+so it includes TensorFlow and the model; the forward-only row is the floor).
+Ratios divide a method's time by the forward pass timed in the same process.
+
+Exactness: the number of IG steps each quadrature needs for a completeness
+delta below 1% on a small smooth CNN.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+METHODS = ("forward", "gradcam", "guided_gradcam", "ig32", "ig64", "tf_keras_vis_gradcam")
+MODELS = ("resnet50", "small_cnn")
+STEP_CANDIDATES = (2, 4, 8, 16, 32, 64, 128, 256)
+
+
+def build_model(name: str):
+    import keras
+
+    keras.utils.set_random_seed(0)
+    if name == "resnet50":
+        return keras.applications.ResNet50(weights=None, input_shape=(224, 224, 3), classes=7)
+    if name == "small_cnn":
+        return small_cnn()
+    raise ValueError(f"unknown benchmark model {name!r}; choose from {MODELS}")
+
+
+def small_cnn(size: int = 64, classes: int = 7, seed: int = 0):
+    """Four ReLU conv layers and a softmax head: the shape of a fast CPU demo model."""
+    import keras
+
+    keras.utils.set_random_seed(seed)
+    layers = [keras.Input((size, size, 3))]
+    for filters in (16, 32, 64):
+        layers += [keras.layers.Conv2D(filters, 3, padding="same", activation="relu"), keras.layers.MaxPooling2D(2)]
+    layers += [keras.layers.Conv2D(64, 3, padding="same", activation="relu"),
+               keras.layers.GlobalAveragePooling2D(), keras.layers.Dense(classes, activation="softmax")]
+    return keras.Sequential(layers)
+
+
+def smooth_cnn(size: int = 32, classes: int = 7, seed: int = 0):
+    """tanh and average pooling: no kinks (ReLU, max pooling) on the IG path, so
+    the quadrature orders show. He-scaled weights keep the logits from being
+    flat, as they would be for an untrained net with small weights."""
+    import keras
+
+    keras.utils.set_random_seed(seed)
+    conv = dict(padding="same", activation="tanh", kernel_initializer="he_normal")
+    return keras.Sequential([
+        keras.Input((size, size, 3)),
+        keras.layers.Conv2D(16, 3, **conv), keras.layers.AveragePooling2D(2),
+        keras.layers.Conv2D(32, 3, **conv), keras.layers.AveragePooling2D(2),
+        keras.layers.Conv2D(32, 3, **conv), keras.layers.GlobalAveragePooling2D(),
+        keras.layers.Dense(classes, activation="softmax", kernel_initializer=keras.initializers.RandomNormal(stddev=2.0)),
+    ])
+
+
+def steps_to_converge(model, images, method: str, tolerance: float = 0.01, candidates=STEP_CANDIDATES):
+    """The fewest steps (from `candidates`) whose IG delta is below `tolerance`
+    for every image, or None if none is."""
+    from xai import IntegratedGradients
+
+    for steps in candidates:
+        if method == "trapezoid" and steps < 2:
+            continue
+        delta = IntegratedGradients(model, steps=steps, method=method, batch_size=32).explain(images).delta
+        if (delta < tolerance).all():
+            return steps
+    return None
+
+
+def _method_fn(name, model, x):
+    from xai import GradCAM, GuidedGradCAM, IntegratedGradients
+
+    if name == "gradcam":
+        explainer = GradCAM(model)
+        return lambda: explainer.explain(x)
+    if name == "guided_gradcam":
+        explainer = GuidedGradCAM(model)
+        return lambda: explainer.explain(x)
+    if name in ("ig32", "ig64"):
+        explainer = IntegratedGradients(model, steps=int(name[2:]), batch_size=16)
+        return lambda: explainer.explain(x)
+    if name == "tf_keras_vis_gradcam":
+        return _tf_keras_vis_fn(model, x)
+    raise ValueError(f"unknown method {name!r}")
+
+
+def _tf_keras_vis_fn(model, x):
+    from tf_keras_vis.gradcam import Gradcam
+    from tf_keras_vis.utils.model_modifiers import ReplaceToLinear
+    from tf_keras_vis.utils.scores import CategoricalScore
+
+    gradcam = Gradcam(model, model_modifier=ReplaceToLinear(), clone=True)
+    target = int(np.argmax(model(x, training=False)[0]))
+    return lambda: gradcam(CategoricalScore([target]), x, penultimate_layer=-1)
+
+
+def _median_ms(fn, repeats):
+    fn()  # warm-up: traces and compiles
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - start) * 1000)
+    return statistics.median(times)
+
+
+def measure(model_name: str, method: str, repeats: int) -> dict:
+    """Run in a fresh process: forward and `method` timed on one image."""
+    import tensorflow as tf
+
+    model = build_model(model_name)
+    x = np.random.default_rng(0).uniform(-1, 1, (1, *model.inputs[0].shape[1:])).astype(np.float32)
+    forward = tf.function(lambda t: model(t, training=False))
+    xt = tf.constant(x)
+    result = {"model": model_name, "method": method, "forward_ms": _median_ms(lambda: forward(xt).numpy(), repeats)}
+    try:
+        result["ms"] = result["forward_ms"] if method == "forward" else _median_ms(_method_fn(method, model, x), repeats)
+    except Exception as err:  # a third-party method that breaks on Keras 3 is a result, not a crash
+        result["error"] = f"{type(err).__name__}: {str(err).splitlines()[0][:160]}"
+    result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    if "ms" in result:
+        result["ratio_to_forward"] = result["ms"] / result["forward_ms"]
+    return result
+
+
+def _measure_in_child(model_name, method, repeats) -> dict:
+    cmd = [sys.executable, "-m", "xai.bench", "--_child", model_name, method, "--repeats", str(repeats)]
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "KERAS_BACKEND": "tensorflow"}
+    done = subprocess.run(cmd, capture_output=True, text=True, env=env)
+    lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
+    if done.returncode != 0 or not lines:
+        tail = (done.stderr.strip().splitlines() or ["no output"])[-1]
+        return {"model": model_name, "method": method, "error": f"process failed: {tail[:160]}"}
+    return json.loads(lines[-1])
+
+
+def quadrature_table(tolerance=0.01) -> list[dict]:
+    """Steps to delta < tolerance per quadrature, on the smooth CNN and on the
+    ReLU/max-pool small CNN (whose kinks cost the higher-order rules their edge)."""
+    from xai.quadrature import METHODS as QUADRATURES
+
+    rows = []
+    for name, model in (("smooth_cnn 32px", smooth_cnn()), ("small_cnn 64px (ReLU)", small_cnn())):
+        size = model.inputs[0].shape[1]
+        images = np.random.default_rng(1).uniform(0, 1, (4, size, size, 3)).astype(np.float32)
+        rows += [{"model": name, "quadrature": q, "steps_for_delta_below_1pct": steps_to_converge(model, images, q, tolerance)}
+                 for q in QUADRATURES]
+    return rows
+
+
+def _print_speed(rows):
+    print(f"{'model':10} {'method':22} {'ms':>9} {'x forward':>10} {'forward ms':>11} {'peak RSS MB':>12}")
+    for r in rows:
+        if "error" in r:
+            print(f"{r['model']:10} {r['method']:22} {'failed: ' + r['error']}")
+            continue
+        print(f"{r['model']:10} {r['method']:22} {r['ms']:9.1f} {r['ratio_to_forward']:10.2f} "
+              f"{r['forward_ms']:11.1f} {r['peak_rss_mb']:12.0f}")
+    for model in {r["model"] for r in rows}:
+        ours = next((r for r in rows if r["model"] == model and r["method"] == "gradcam" and "ms" in r), None)
+        theirs = next((r for r in rows if r["model"] == model and r["method"] == "tf_keras_vis_gradcam" and "ms" in r), None)
+        if ours and theirs:
+            print(f"{model}: tf-keras-vis Gradcam / our Grad-CAM = {theirs['ms'] / ours['ms']:.1f}x")
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m xai.bench", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--json", action="store_true", help="print one JSON object instead of tables")
+    parser.add_argument("--repeats", type=int, default=5, help="timed runs per method after a warm-up (>= 5)")
+    parser.add_argument("--models", default=",".join(MODELS), help=f"comma-separated, from {MODELS}")
+    parser.add_argument("--methods", default=",".join(METHODS), help=f"comma-separated, from {METHODS}")
+    parser.add_argument("--no-quadrature", action="store_true", help="skip the IG steps-to-1%% table")
+    parser.add_argument("--_child", nargs=2, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args._child:
+        print(json.dumps(measure(*args._child, max(1, args.repeats))))
+        return
+    if args.repeats < 5:
+        parser.error("--repeats must be at least 5")
+    rows = [_measure_in_child(m, meth, args.repeats)
+            for m in args.models.split(",") for meth in args.methods.split(",")]
+    quad = [] if args.no_quadrature else quadrature_table()
+    if args.json:
+        print(json.dumps({"speed": rows, "quadrature": quad, "cpu_count": os.cpu_count()}, indent=2))
+        return
+    _print_speed(rows)
+    if quad:
+        print("\nIG steps needed for completeness delta < 1% on all of 4 random images (None: > 256):")
+        for q in quad:
+            print(f"  {q['model']:22} {q['quadrature']:15} {q['steps_for_delta_below_1pct']}")
+
+
+if __name__ == "__main__":
+    main()
