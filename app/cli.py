@@ -53,7 +53,7 @@ def share_server_reachable(address: tuple[str, int] = SHARE_SERVER, timeout: flo
 def main(argv: list[str] | None = None) -> int:
     from app.settings import configure_environment
 
-    configure_environment()
+    temp_dir = configure_environment()
     args = build_parser().parse_args(argv)
     if args.concurrency < 1:
         print("--concurrency must be at least 1", file=sys.stderr)
@@ -62,6 +62,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"--models {args.models}: no such folder", file=sys.stderr)
         return 2
 
+    print(f"Uploads and the images made from them stay in {temp_dir}, deleted when the app stops.", flush=True)
     from app.startup import load_backend
 
     backend = load_backend(models_dir=args.models, vqa_model=args.vqa_model,

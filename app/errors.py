@@ -28,7 +28,8 @@ def user_errors(fn: Callable) -> Callable:
         except gr.Error:
             raise
         except ValueError as err:  # the engine's and intake's documented, readable errors
-            raise gr.Error(str(err) or type(err).__name__, title=_title(err), print_exception=False) from None
+            raise gr.Error(_sentence(str(err) or type(err).__name__), title=_title(err),
+                           print_exception=False) from None
         except MemoryError:
             raise gr.Error("This photo needs more memory than the app has; try a smaller one.") from None
         except Exception:
@@ -43,3 +44,7 @@ def _title(err: Exception) -> str:
     name = type(err).__name__.removesuffix("Error") or "Error"
     words = "".join(" " + c.lower() if c.isupper() else c for c in name).strip()
     return words[:1].upper() + words[1:] if words != "value" else "Cannot answer"
+
+
+def _sentence(message: str) -> str:
+    return message[:1].upper() + message[1:]

@@ -1,0 +1,34 @@
+"""A photo input that leaves decoding to models.intake.
+
+gr.Image opens uploads with PIL inside Gradio, where a text file or a truncated
+JPEG becomes an exception Gradio can only report as a bare "Error". This
+subclass hands the handler the uploaded file's path instead, and the handler
+decodes it with models.intake.load_image, whose errors say what is wrong.
+"""
+from __future__ import annotations
+
+import gradio as gr
+from gradio.data_classes import ImageData
+
+from gradio.events import Dependency
+
+class PhotoInput(gr.Image):
+    # A template component: the browser draws it with gr.Image's own widget.
+    is_template = True
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("type", "filepath")
+        kwargs.setdefault("sources", ["upload", "webcam", "clipboard"])
+        super().__init__(*args, **kwargs)
+
+    def preprocess(self, payload: ImageData | None) -> str | None:
+        if payload is None:
+            return None
+        if payload.path is None:  # webcam frames and pasted images may arrive as data URLs
+            return super().preprocess(payload)
+        return str(payload.path)
+    from typing import Callable, Literal, Sequence, Any, TYPE_CHECKING
+    from gradio.blocks import Block
+    if TYPE_CHECKING:
+        from gradio.components import Timer
+        from gradio.components.base import Component

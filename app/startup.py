@@ -1,0 +1,80 @@
+"""Start-up: import the pretrained models, list the registry, and bundle what
+the handlers need into one Backend.
+
+The Backend holds no ML logic of its own: it remembers the registry and the
+optional second-opinion model and forwards each question to vqa.ask.
+"""
+from __future__ import annotations
+
+import dataclasses
+import time
+from pathlib import Path
+from typing import Callable
+
+from models.registry import Registry, load_registry
+
+Progress = Callable[[str], None]
+
+
+@dataclasses.dataclass
+class Backend:
+    registry: Registry
+    second_opinion: str | None = None  # --vqa-model: hub id or folder of a general VQA model
+    models_dir: Path | None = None
+
+    def ask(self, image, question: str, **options):
+        from vqa import ask
+
+        return ask(image, question, registry=self.registry, second_opinion=self.second_opinion, **options)
+
+    @property
+    def problems(self) -> list[str]:
+        return self.registry.problems
+
+    def attributes(self) -> tuple[str, ...]:
+        return self.registry.attributes()
+
+
+def load_backend(models_dir: Path | None = None, vqa_model: str | None = None,
+                 import_pretrained: bool = True, progress: Progress = print,
+                 warm: bool = True) -> Backend:
+    """Everything the app needs before it can answer; each step says what it does."""
+    if import_pretrained:
+        _import_pretrained(progress)
+    registry = load_registry(dirs=[models_dir] if models_dir else None)
+    _describe(registry, progress)
+    if warm:
+        _warm(registry, progress)
+    if vqa_model:
+        progress(f"Second opinion: {vqa_model} (loaded on the first question)")
+    return Backend(registry=registry, second_opinion=vqa_model, models_dir=models_dir)
+
+
+def _import_pretrained(progress: Progress) -> None:
+    from models.pretrained import ensure_pretrained
+
+    started = time.perf_counter()
+    progress("Importing the pretrained models (dlib, GEAR) into the cache, once...")
+    paths = ensure_pretrained(progress=progress)
+    progress(f"  {len(paths)} pretrained models ready ({time.perf_counter() - started:.1f} s)")
+
+
+def _describe(registry: Registry, progress: Progress) -> None:
+    for model in registry:
+        progress(f"  model {model.name}: {model.attribute}, {model.card.provenance}")
+    for problem in registry.problems:
+        progress(f"  skipped: {problem}")
+    if not len(registry):
+        progress("  no models found: the app will explain how to get some")
+
+
+def _warm(registry: Registry, progress: Progress) -> None:
+    # Loading Keras models takes seconds each; doing it now keeps the first
+    # person's question from paying for it.
+    started = time.perf_counter()
+    for model in registry:
+        try:
+            model.keras_model  # noqa: B018 -- the property loads and caches it
+        except ValueError as err:
+            progress(f"  could not load {model.name}: {err}")
+    progress(f"  models loaded ({time.perf_counter() - started:.1f} s)")

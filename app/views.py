@@ -1,0 +1,127 @@
+"""Turning an engine Result into what the widgets show.
+
+Pure functions of the Result (no Gradio, no ML): the answer sentence, the
+gr.Label dict, the heatmap overlays of one model, the comparison table. Kept
+apart from the event handlers so each can be tested on its own.
+"""
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import numpy as np
+
+METHODS = ("gradcam", "guided", "ig")
+METHOD_TITLES = {"gradcam": "Grad-CAM", "guided": "Guided Grad-CAM", "ig": "Integrated Gradients"}
+DEFAULT_OPACITY = 0.5
+
+
+@dataclasses.dataclass
+class AskView:
+    """What the Ask tab remembers between events: the Result and what is picked."""
+
+    result: Any  # vqa Result
+    face: int = 0  # index into result.faces
+    model: str | None = None  # whose heatmaps are shown; None: the first answer's
+
+
+def chosen_face(view: AskView):
+    return view.result.faces[view.face]
+
+
+def model_names(face) -> list[str]:
+    return [answer.model for answer in face.answers]
+
+
+def shown_model(view: AskView) -> str | None:
+    names = model_names(chosen_face(view))
+    if view.model in names:
+        return view.model
+    return names[0] if names else None
+
+
+def answer_markdown(result, face_index: int) -> str:
+    """One line per model: its answer, confidence and what it was trained on."""
+    intent = result.intent
+    if intent.kind == "unsupported":
+        return f"**This app cannot answer that question.** {intent.reason or ''}".strip()
+    face = result.faces[face_index]
+    lines = [f"**{_headline(answer)}** ({_confidence(answer)}) — {answer.text}" for answer in face.answers]
+    if not lines:
+        lines.append("No model here answers this question.")
+    notes = list(getattr(intent, "notes", ())) + [n for a in face.answers for n in getattr(a, "notes", ())]
+    lines += [f"*Note: {note}*" for note in dict.fromkeys(notes)]
+    if len(result.faces) > 1:
+        lines.append(f"{len(result.faces)} faces found; this is face {face_index + 1} "
+                     "(click another box on the photo, or change *Face number*).")
+    return "\n\n".join(lines)
+
+
+def _headline(answer) -> str:
+    if answer.kind == "yes_no" and answer.asked:
+        return f"{answer.answer.capitalize()} ({answer.model})"
+    return f"{answer.answer} ({answer.model})"
+
+
+def _confidence(answer) -> str:
+    return "no confidence" if answer.confidence is None else f"{100 * answer.confidence:.0f}% confident"
+
+
+def label_value(face, model: str | None) -> dict[str, float] | None:
+    """The chosen model's probabilities over its own labels, for gr.Label."""
+    for answer in face.answers:
+        if answer.model == model:
+            return {label: float(p) for label, p in answer.probabilities.items()}
+    return None
+
+
+def heatmap_images(result, face_index: int, model: str | None, opacity: float) -> list:
+    """[Grad-CAM, Guided Grad-CAM, IG] overlays of `model` (None where not computed)."""
+    face = result.faces[face_index]
+    made = face.heatmaps.get(model, {}) if model else {}
+    return [result.render(face_index, model, method, opacity) if method in made else None
+            for method in METHODS]
+
+
+def boxes(result) -> list[tuple[float, float, float, float]]:
+    return [tuple(float(v) for v in face.box) for face in result.faces]
+
+
+def comparison_rows(face) -> list[list]:
+    """Model, trained on, answer, confidence, top probability: one row each."""
+    rows = []
+    for answer in face.answers:
+        top = max(answer.probabilities.items(), key=lambda item: item[1])
+        rows.append([
+            answer.model,
+            answer.card.training_data or "not stated",
+            answer.answer,
+            None if answer.confidence is None else round(float(answer.confidence), 3),
+            f"{top[0]} {top[1]:.2f}",
+        ])
+    return rows
+
+
+def agreement_markdown(face, attribute: str) -> str:
+    """Whether the models agree, in one glance; label spaces differ, so compare
+    the answers they give, not their indices."""
+    answers = [a for a in face.answers if a.confidence is not None]
+    if not answers:
+        return f"No model answers **{attribute}** here."
+    said = {}
+    for answer in answers:
+        said.setdefault(_canonical(answer.answer), []).append(answer.model)
+    if len(said) == 1:
+        return f"✅ **All {len(answers)} {attribute} models agree: {answers[0].answer}.**"
+    parts = "; ".join(f"**{label}**: {', '.join(models)}" for label, models in said.items())
+    return f"⚠️ **The {attribute} models disagree.** {parts}"
+
+
+def _canonical(label: str) -> str:
+    text = label.strip().lower().replace("_", " ")
+    return {"man": "male", "woman": "female"}.get(text, text)
+
+
+def stack_heatmap_row(images: list) -> np.ndarray | None:
+    present = [np.asarray(image) for image in images if image is not None]
+    return np.concatenate(present, axis=1) if present else None
