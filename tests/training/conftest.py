@@ -6,5 +6,5 @@ from training.synthetic import generate
 
 @pytest.fixture(scope="session")
 def synthetic_root(tmp_path_factory):
-    # 64x64 keeps every training test to seconds on two shared cores.
-    return generate(tmp_path_factory.mktemp("synthetic_fairface"), n=1120, size=64, val_fraction=0.25, seed=0)
+    # 48x48 keeps every training test to seconds on two shared cores.
+    return generate(tmp_path_factory.mktemp("synthetic_fairface"), n=840, size=48, val_fraction=0.2, seed=0)
