@@ -1,0 +1,30 @@
+"""The benchmark's ground truth: faces it pastes are where it says they are."""
+from __future__ import annotations
+
+import numpy as np
+
+from models import bench
+from models.faces import detect_faces
+
+
+def test_ground_truth_of_the_bench_photos_matches_detection():
+    photos = {photo.name: photo for photo in bench.photos()}
+    assert photos["composite-1000x2200"].pixels.shape == (2200, 1000, 3)
+    assert photos["astronaut-1024"].pixels.shape == (1024, 1024, 3)
+    composite = photos["composite-1000x2200"]
+    faces = detect_faces(composite.pixels, upsample=1)
+    found, false_positives, nme = bench._quality(composite, faces)
+    # All three pasted faces, the mirrored one with its eyes swapped back into
+    # dlib's order, within a few percent of the eye distance.
+    assert (found, false_positives) == (3, 0)
+    assert nme < 0.05
+
+
+def test_quality_counts_misses_and_false_positives():
+    photo = bench.photos()[0]
+    (face,) = detect_faces(photo.pixels)
+    assert bench._quality(photo, [face]) == (1, 0, 0.0)
+    far = bench.Face((0, 0, 10, 10), np.zeros((5, 2)), 1.0)
+    found, false_positives, nme = bench._quality(photo, [far])
+    assert (found, false_positives, nme) == (0, 1, None)
+    assert "ratio" in bench.table([bench._row(photo, "x", 2.0, 4.0, [face])]).splitlines()[0]
