@@ -24,7 +24,7 @@ class ResumableBackup(keras.callbacks.BackupAndRestore):
     the other callbacks have reset themselves."""
 
     def __init__(self, backup_dir, stateful: dict[str, keras.callbacks.Callback], csv_log: str | Path | None = None):
-        super().__init__(backup_dir=str(backup_dir))
+        super().__init__(backup_dir=str(backup_dir), double_checkpoint=True)
         self.stateful = stateful
         self.csv_log = Path(csv_log) if csv_log else None
         self.resumed_from = 0  # epochs already done when this run began
