@@ -13,12 +13,9 @@ from gradio.data_classes import ImageData
 
 class PhotoInput(gr.Image):
     # A template component: the browser draws it with gr.Image's own widget.
+    # No __init__ of its own: Gradio reads the props it sends to the browser
+    # from the constructor's signature.
     is_template = True
-
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("type", "filepath")
-        kwargs.setdefault("sources", ["upload", "webcam", "clipboard"])
-        super().__init__(*args, **kwargs)
 
     def preprocess(self, payload: ImageData | None) -> str | None:
         if payload is None:
@@ -26,3 +23,8 @@ class PhotoInput(gr.Image):
         if payload.path is None:  # webcam frames and pasted images may arrive as data URLs
             return super().preprocess(payload)
         return str(payload.path)
+
+
+def photo_input(**kwargs) -> PhotoInput:
+    """An upload / webcam / clipboard photo box whose value is the file's path."""
+    return PhotoInput(type="filepath", sources=["upload", "webcam", "clipboard"], **kwargs)

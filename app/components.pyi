@@ -14,12 +14,9 @@ from gradio.events import Dependency
 
 class PhotoInput(gr.Image):
     # A template component: the browser draws it with gr.Image's own widget.
+    # No __init__ of its own: Gradio reads the props it sends to the browser
+    # from the constructor's signature.
     is_template = True
-
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("type", "filepath")
-        kwargs.setdefault("sources", ["upload", "webcam", "clipboard"])
-        super().__init__(*args, **kwargs)
 
     def preprocess(self, payload: ImageData | None) -> str | None:
         if payload is None:

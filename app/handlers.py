@@ -110,12 +110,13 @@ class Handlers:
         result = self.backend.ask(_load(photo), COMPARE_QUESTIONS[attribute], explain=("gradcam", "ig"),
                                   face_index=0, progress=progress)
         face = result.faces[0]
+        region = views.face_region(face.box, result.image.shape)
         gallery = []
         for model in views.model_names(face):
             for method in ("gradcam", "ig"):
                 if method in face.heatmaps.get(model, {}):
                     caption = f"{model} · {views.METHOD_TITLES[method]}"
-                    gallery.append((result.render(0, model, method, float(opacity)), caption))
+                    gallery.append((result.render(0, model, method, float(opacity)).crop(region), caption))
         return views.agreement_markdown(face, attribute), views.comparison_rows(face), gallery
 
 

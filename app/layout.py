@@ -11,7 +11,7 @@ import gradio as gr
 
 from app import content, views
 from app.audit_view import build_audit_tab
-from app.components import PhotoInput
+from app.components import photo_input
 from app.examples import write_examples
 from app.handlers import COMPARE_QUESTIONS, Handlers
 from app.settings import CACHE_SWEEP, MAX_UPLOAD, QUEUE_SIZE
@@ -40,7 +40,7 @@ def build_app(backend, examples_dir: str | Path | None = None) -> gr.Blocks:
 def _ask_tab(handlers: Handlers, examples: list[str]) -> None:
     with gr.Row():
         with gr.Column(scale=1):
-            photo = PhotoInput(label="Photo", elem_id="ask-photo")
+            photo = photo_input(label="Photo", elem_id="ask-photo")
             gr.Examples(examples, inputs=photo, label="Example photos", cache_examples=False)
             question = gr.Textbox(label="Question", placeholder="How old is this person?",
                                   max_length=300, elem_id="ask-question")
@@ -94,7 +94,7 @@ def _compare_tab(handlers: Handlers, examples: list[str], backend) -> None:
                 "look at what each was trained on and where each looked.")
     with gr.Row():
         with gr.Column(scale=1):
-            photo = PhotoInput(label="Photo", elem_id="compare-photo")
+            photo = photo_input(label="Photo", elem_id="compare-photo")
             gr.Examples(examples, inputs=photo, label="Example photos", cache_examples=False)
             available = [a for a in COMPARE_QUESTIONS if a in backend.attributes()] or list(COMPARE_QUESTIONS)
             attribute = gr.Radio(list(COMPARE_QUESTIONS), value=available[0], label="Attribute")

@@ -9,11 +9,10 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-import numpy as np
-
 METHODS = ("gradcam", "guided", "ig")
 METHOD_TITLES = {"gradcam": "Grad-CAM", "guided": "Guided Grad-CAM", "ig": "Integrated Gradients"}
 DEFAULT_OPACITY = 0.5
+ZOOM = 2.2  # heatmaps show the face and this much context around it
 
 
 @dataclasses.dataclass
@@ -46,7 +45,7 @@ def answer_markdown(result, face_index: int) -> str:
     if intent.kind == "unsupported":
         return f"**This app cannot answer that question.** {intent.reason or ''}".strip()
     face = result.faces[face_index]
-    lines = [f"**{_headline(answer)}** ({_confidence(answer)}) — {answer.text}" for answer in face.answers]
+    lines = [f"**{answer.model}**: {answer.text}" for answer in face.answers]
     if not lines:
         lines.append("No model here answers this question.")
     notes = list(getattr(intent, "notes", ())) + [n for a in face.answers for n in getattr(a, "notes", ())]
@@ -55,16 +54,6 @@ def answer_markdown(result, face_index: int) -> str:
         lines.append(f"{len(result.faces)} faces found; this is face {face_index + 1} "
                      "(click another box on the photo, or change *Face number*).")
     return "\n\n".join(lines)
-
-
-def _headline(answer) -> str:
-    if answer.kind == "yes_no" and answer.asked:
-        return f"{answer.answer.capitalize()} ({answer.model})"
-    return f"{answer.answer} ({answer.model})"
-
-
-def _confidence(answer) -> str:
-    return "no confidence" if answer.confidence is None else f"{100 * answer.confidence:.0f}% confident"
 
 
 def label_value(face, model: str | None) -> dict[str, float] | None:
@@ -76,11 +65,24 @@ def label_value(face, model: str | None) -> dict[str, float] | None:
 
 
 def heatmap_images(result, face_index: int, model: str | None, opacity: float) -> list:
-    """[Grad-CAM, Guided Grad-CAM, IG] overlays of `model` (None where not computed)."""
+    """[Grad-CAM, Guided Grad-CAM, IG] overlays of `model` (None where not
+    computed), cut to the face: in a whole photo a face is often a few dozen
+    pixels wide and the heatmap's detail would be lost."""
     face = result.faces[face_index]
     made = face.heatmaps.get(model, {}) if model else {}
-    return [result.render(face_index, model, method, opacity) if method in made else None
+    region = face_region(face.box, result.image.shape)
+    return [result.render(face_index, model, method, opacity).crop(region) if method in made else None
             for method in METHODS]
+
+
+def face_region(box, image_shape, zoom: float = ZOOM) -> tuple[int, int, int, int]:
+    """A square `zoom` times the face's larger side, centred on it, inside the photo."""
+    height, width = image_shape[:2]
+    x0, y0, x1, y1 = (float(v) for v in box)
+    side = min(max(x1 - x0, y1 - y0) * zoom, width, height)
+    left = min(max((x0 + x1 - side) / 2, 0), width - side)
+    top = min(max((y0 + y1 - side) / 2, 0), height - side)
+    return round(left), round(top), round(left + side), round(top + side)
 
 
 def boxes(result) -> list[tuple[float, float, float, float]]:
@@ -120,8 +122,3 @@ def agreement_markdown(face, attribute: str) -> str:
 def _canonical(label: str) -> str:
     text = label.strip().lower().replace("_", " ")
     return {"man": "male", "woman": "female"}.get(text, text)
-
-
-def stack_heatmap_row(images: list) -> np.ndarray | None:
-    present = [np.asarray(image) for image in images if image is not None]
-    return np.concatenate(present, axis=1) if present else None

@@ -72,21 +72,32 @@ def test_gear_confidence_is_its_card_pipeline(woman, astronaut, facexai_cache):
     assert ours["probabilities"] == pytest.approx(dict(zip(card.labels, probs.astype(float))), abs=1e-4)
 
 
-def test_three_heatmaps_come_back_as_png_over_the_photo(woman, astronaut):
+def face_crop(astronaut, result):
+    """The part of the photo the heatmaps show: the face with context around it."""
+    from app.views import face_region
+
+    left, top, right, bottom = face_region(result["faces"][0]["box"], astronaut.shape)
+    return astronaut[top:bottom, left:right]
+
+
+def test_three_heatmaps_come_back_as_png_over_the_face(woman, astronaut):
     result, *heatmaps = woman
     model = result["faces"][0]["answers"][0]["model"]
     assert set(result["faces"][0]["heatmaps"][model]) == {"gradcam", "guided", "ig"}
+    photo = face_crop(astronaut, result)
+    x0, y0, x1, y1 = result["faces"][0]["box"]
+    assert photo.shape[0] == photo.shape[1] > max(x1 - x0, y1 - y0)  # the whole face and more
     for path in heatmaps:
         assert path and path.endswith(".png"), path  # webp would be lossy
         image = np.asarray(Image.open(path).convert("RGB"))
-        assert image.shape == astronaut.shape
-        assert not np.array_equal(image, astronaut)  # something was drawn over it
+        assert image.shape == photo.shape
+        assert not np.array_equal(image, photo)  # something was drawn over it
 
 
 def test_opacity_zero_shows_the_photo_unchanged(client, photo_files, astronaut):
-    _, gradcam, guided, ig = ask(client, photo_files["astronaut"], methods=("gradcam",), opacity=0.0)
+    result, gradcam, guided, ig = ask(client, photo_files["astronaut"], methods=("gradcam",), opacity=0.0)
     assert guided is None and ig is None  # not asked for
-    assert np.array_equal(np.asarray(Image.open(gradcam).convert("RGB")), astronaut)
+    assert np.array_equal(np.asarray(Image.open(gradcam).convert("RGB")), face_crop(astronaut, result))
 
 
 def test_not_an_image_gets_a_clear_error_and_the_server_goes_on(client, photo_files):

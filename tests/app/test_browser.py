@@ -1,0 +1,54 @@
+"""A real headless Chromium (Debian's, driven by Playwright) uses the page as a
+person would: upload, type, click, read the answer, see three heatmaps."""
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+ANSWER_TIMEOUT_MS = 180_000
+
+
+@pytest.fixture(scope="module")
+def page(live_app):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 1600})
+        page.goto(live_app.url)
+        page.wait_for_selector("#ask-button")
+        yield page
+        browser.close()
+
+
+def test_upload_ask_and_see_the_answer_and_three_heatmaps(page, photo_files):
+    page.locator("#ask-photo input[type=file]").set_input_files(str(photo_files["astronaut"]))
+    page.locator("#ask-question textarea").fill("Is this a woman?")
+    page.locator("#ask-button").click()
+
+    page.wait_for_function("document.querySelector('#ask-answer').innerText.includes('Yes')",
+                           timeout=ANSWER_TIMEOUT_MS)
+    answer = page.locator("#ask-answer").inner_text()
+    assert "dlib-gender" in answer and "P(Female) = 87%" in answer
+    assert "trained on" in answer  # provenance is shown with the answer
+    assert "Female" in page.locator("#ask-label").inner_text()
+    for method in ("gradcam", "guided", "ig"):
+        image = page.locator(f"#heatmap-{method} img").first
+        image.wait_for(timeout=30_000)
+        loaded = image.evaluate("img => img.complete && img.naturalWidth > 0 ? img.naturalWidth : 0")
+        assert loaded > 0, f"{method} heatmap did not load"
+
+
+def test_how_it_works_renders_the_formulas(page):
+    page.get_by_role("tab", name="How it works").click()
+    # KaTeX turns the $$...$$ formulas into .katex elements: raw TeX would mean
+    # the delimiters were not configured.
+    page.wait_for_selector(".katex", timeout=30_000)
+    assert page.locator(".katex").count() >= 4
+    assert "census" in page.locator("body").inner_text()
