@@ -53,7 +53,6 @@ def share_server_reachable(address: tuple[str, int] = SHARE_SERVER, timeout: flo
 def main(argv: list[str] | None = None) -> int:
     from app.settings import configure_environment
 
-    temp_dir = configure_environment()
     args = build_parser().parse_args(argv)
     if args.concurrency < 1:
         print("--concurrency must be at least 1", file=sys.stderr)
@@ -61,6 +60,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.models is not None and not args.models.is_dir():
         print(f"--models {args.models}: no such folder", file=sys.stderr)
         return 2
+    temp_dir = configure_environment()
 
     print(f"Uploads and the images made from them stay in {temp_dir}, deleted when the app stops.", flush=True)
     from app.startup import load_backend

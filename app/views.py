@@ -105,20 +105,45 @@ def comparison_rows(face) -> list[list]:
 
 
 def agreement_markdown(face, attribute: str) -> str:
-    """Whether the models agree, in one glance; label spaces differ, so compare
-    the answers they give, not their indices."""
+    """Whether the models agree, in one glance. Label spaces differ (UTKFace's
+    "Asian", GEAR's age bins), so answers are compared by meaning: the same
+    class, a class inside a broader one, or overlapping age ranges."""
     answers = [a for a in face.answers if a.confidence is not None]
     if not answers:
         return f"No model answers **{attribute}** here."
-    said = {}
+    pairs = [(a, b) for i, a in enumerate(answers) for b in answers[i + 1:]]
+    if all(_compatible(a.answer, b.answer, attribute) for a, b in pairs):
+        said = " / ".join(dict.fromkeys(a.answer for a in answers))
+        return f"✅ **All {len(answers)} {attribute} models agree: {said}.**"
+    groups: dict[str, list[str]] = {}
     for answer in answers:
-        said.setdefault(_canonical(answer.answer), []).append(answer.model)
-    if len(said) == 1:
-        return f"✅ **All {len(answers)} {attribute} models agree: {answers[0].answer}.**"
-    parts = "; ".join(f"**{label}**: {', '.join(models)}" for label, models in said.items())
+        groups.setdefault(answer.answer, []).append(answer.model)
+    parts = "; ".join(f"**{label}**: {', '.join(models)}" for label, models in groups.items())
     return f"⚠️ **The {attribute} models disagree.** {parts}"
+
+
+# A broader class that contains finer ones in another label space.
+BROADER = {"asian": {"east asian", "southeast asian"}}
+SAME = {"man": "male", "woman": "female"}
+
+
+def _compatible(a: str, b: str, attribute: str) -> bool:
+    if attribute == "age":
+        return _ages_overlap(a, b)
+    a, b = _canonical(a), _canonical(b)
+    return a == b or b in BROADER.get(a, ()) or a in BROADER.get(b, ())
+
+
+def _ages_overlap(a: str, b: str) -> bool:
+    from models.labels import age_label_bounds
+
+    try:
+        (low_a, high_a), (low_b, high_b) = age_label_bounds(a), age_label_bounds(b)
+    except ValueError:
+        return a == b
+    return low_a <= (high_b if high_b is not None else 10**6) and low_b <= (high_a if high_a is not None else 10**6)
 
 
 def _canonical(label: str) -> str:
     text = label.strip().lower().replace("_", " ")
-    return {"man": "male", "woman": "female"}.get(text, text)
+    return SAME.get(text, text)

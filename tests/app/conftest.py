@@ -92,8 +92,11 @@ def start_app(cache: Path, log: Path, *args: str) -> LiveApp:
 def live_app(facexai_cache, tmp_path_factory):
     log = tmp_path_factory.mktemp("app-log") / "app.log"
     app = start_app(facexai_cache, log)
+    temp_dir = app.temp_dir
     yield app
     app.stop()
+    # Uploads and the overlays made from them must not outlive the app.
+    assert not temp_dir.exists(), f"{temp_dir} left behind"
 
 
 @pytest.fixture(scope="session")

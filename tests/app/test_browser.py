@@ -27,7 +27,7 @@ def page(live_app):
         browser.close()
 
 
-def test_upload_ask_and_see_the_answer_and_three_heatmaps(page, photo_files):
+def test_upload_ask_and_see_the_answer_and_three_heatmaps(page, photo_files, live_app):
     page.locator("#ask-photo input[type=file]").set_input_files(str(photo_files["astronaut"]))
     page.locator("#ask-question textarea").fill("Is this a woman?")
     page.locator("#ask-button").click()
@@ -43,6 +43,8 @@ def test_upload_ask_and_see_the_answer_and_three_heatmaps(page, photo_files):
         image.wait_for(timeout=30_000)
         loaded = image.evaluate("img => img.complete && img.naturalWidth > 0 ? img.naturalWidth : 0")
         assert loaded > 0, f"{method} heatmap did not load"
+        # Served from the app's private temp dir, which goes when the app stops.
+        assert str(live_app.temp_dir) in image.get_attribute("src")
 
 
 def test_how_it_works_renders_the_formulas(page):

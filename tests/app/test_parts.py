@@ -1,0 +1,225 @@
+"""The app's parts on their own, without a server: fast, and each checks a
+property that a wrong implementation would break."""
+from __future__ import annotations
+
+import json
+import socket
+import types
+
+import gradio as gr
+import numpy as np
+import pytest
+from PIL import Image
+
+from app import cli, views
+from app.audit_view import HOW_TO, read_report, report_dirs
+from app.cards_view import card_markdown
+from app.errors import UNEXPECTED, user_errors
+from app.examples import example_photos, no_face, two_faces
+from app.faces_view import CHOSEN, OTHER, draw_faces, face_at
+from models.cards import ModelCard
+
+
+# -- face picker --------------------------------------------------------------
+
+def test_face_at_picks_the_box_under_the_click_and_the_inner_of_nested_boxes():
+    boxes = [(0, 0, 100, 100), (40, 40, 60, 60), (150, 0, 200, 50)]
+    assert face_at(boxes, 10, 10) == 0
+    assert face_at(boxes, 50, 50) == 1  # inside both: the smaller, inner face
+    assert face_at(boxes, 175, 25) == 2
+    assert face_at(boxes, 120, 120) is None
+
+
+def test_draw_faces_outlines_the_chosen_face_in_gold_and_the_rest_in_blue():
+    image = np.zeros((120, 240, 3), np.uint8)
+    drawn = np.asarray(draw_faces(image, [(10, 10, 60, 60), (130, 20, 200, 90)], chosen=1))
+    assert tuple(drawn[35, 10]) == OTHER  # left edge of box 1
+    assert tuple(drawn[55, 130]) == CHOSEN  # left edge of box 2
+    assert drawn[100:, :].max() == 0  # nothing drawn outside the boxes
+
+
+# -- views of a Result --------------------------------------------------------
+
+@pytest.mark.parametrize("box, shape", [((179, 83, 267, 171), (512, 512, 3)),
+                                        ((0, 0, 40, 50), (300, 200, 3)),
+                                        ((150, 250, 199, 299), (300, 200, 3))])
+def test_face_region_is_a_square_inside_the_photo_around_the_face(box, shape):
+    left, top, right, bottom = views.face_region(box, shape)
+    assert right - left == bottom - top  # square
+    assert 0 <= left and 0 <= top and right <= shape[1] and bottom <= shape[0]
+    assert left <= box[0] and top <= box[1] and right >= box[2] and bottom >= box[3]
+
+
+def test_face_region_never_exceeds_a_small_photo():
+    assert views.face_region((10, 10, 90, 60), (64, 100, 3)) == (18, 0, 82, 64)
+
+
+def _answer(model, answer, confidence, labels=("Male", "Female"), probs=(0.2, 0.8)):
+    card = ModelCard(name=model, attribute="gender", labels=labels, training_data=f"{model} data")
+    return types.SimpleNamespace(model=model, answer=answer, confidence=confidence, card=card,
+                                 probabilities=dict(zip(labels, probs)), text=f"{answer} [{card.provenance}]",
+                                 notes=())
+
+
+def test_agreement_sees_man_and_male_as_the_same_answer_and_flags_a_real_split():
+    agree = types.SimpleNamespace(answers=[_answer("a", "Female", 0.8), _answer("b", "woman", 0.9)])
+    assert "agree: Female / woman" in views.agreement_markdown(agree, "gender")
+    split = types.SimpleNamespace(answers=[_answer("a", "Female", 0.8), _answer("b", "Male", 0.7)])
+    text = views.agreement_markdown(split, "gender")
+    assert "disagree" in text and "**Female**: a" in text and "**Male**: b" in text
+
+
+def _face(*answers):
+    return types.SimpleNamespace(answers=[_answer(f"m{i}", label, 0.9) for i, label in enumerate(answers)])
+
+
+@pytest.mark.parametrize("attribute, answers, agree", [
+    ("age", ("30-39", "31-40"), True),  # FairFace and GEAR bins overlap
+    ("age", ("20-29", "31-40"), False),
+    ("age", ("more than 70", "61+"), True),
+    ("race", ("Asian", "East Asian"), True),  # UTKFace's class contains FairFace's
+    ("race", ("Asian", "Indian"), False),
+    ("race", ("East Asian", "Southeast Asian"), False),
+])
+def test_agreement_compares_answers_across_label_spaces_by_meaning(attribute, answers, agree):
+    text = views.agreement_markdown(_face(*answers), attribute)
+    assert ("agree:" in text) is agree and ("disagree" in text) is not agree
+
+
+def test_comparison_rows_keep_each_model_and_its_training_data():
+    face = types.SimpleNamespace(answers=[_answer("a", "Female", 0.8), _answer("b", "cannot answer", None)])
+    assert views.comparison_rows(face) == [["a", "a data", "Female", 0.8, "Female 0.80"],
+                                           ["b", "b data", "cannot answer", None, "Female 0.80"]]
+
+
+def test_label_value_is_the_chosen_models_probabilities():
+    face = types.SimpleNamespace(answers=[_answer("a", "Female", 0.8), _answer("b", "Male", 0.6, probs=(0.6, 0.4))])
+    assert views.label_value(face, "b") == {"Male": 0.6, "Female": 0.4}
+    assert views.label_value(face, "nobody") is None
+
+
+# -- cards --------------------------------------------------------------------
+
+def test_card_markdown_shows_provenance_and_warns_about_synthetic_training():
+    card = ModelCard(name="race-fair", attribute="race", labels=("A", "B|C"), training_data="FairFace",
+                     metrics={"accuracy": 0.6612}, synthetic=True)
+    text = card_markdown(card)
+    assert "FairFace" in text and "0.661" in text
+    assert "synthetic data" in text
+    assert "B\\|C" in text  # a pipe in a label must not break the table
+    real = card_markdown(ModelCard(name="g", attribute="gender", labels=("Male", "Female")))
+    assert "synthetic" not in real
+
+
+# -- errors -------------------------------------------------------------------
+
+def test_readable_errors_become_gr_error_with_their_message():
+    class NoFaceError(ValueError):
+        pass
+
+    @user_errors
+    def handler():
+        raise NoFaceError("no face found in this 256x256 photo")
+
+    with pytest.raises(gr.Error) as caught:
+        handler()
+    assert caught.value.message == "No face found in this 256x256 photo"
+    assert caught.value.title == "No face"
+
+
+def test_a_bug_is_logged_and_the_person_sees_no_traceback(caplog):
+    @user_errors
+    def handler():
+        raise KeyError("internal detail")
+
+    with pytest.raises(gr.Error) as caught:
+        handler()
+    assert caught.value.message == UNEXPECTED
+    assert "internal detail" not in caught.value.message
+    assert "internal detail" in caplog.text  # the operator still gets it
+
+
+# -- examples -----------------------------------------------------------------
+
+def test_example_photos_are_made_not_committed():
+    photos = example_photos()
+    assert list(photos) == ["astronaut", "two_faces", "no_face"]
+    face = photos["astronaut"]
+    pair = two_faces(face)
+    assert pair.shape == (face.shape[0], 2 * face.shape[1], 3)
+    assert np.array_equal(pair[:, face.shape[1]:], face[:, ::-1])  # the mirror image
+
+
+def test_the_no_face_example_has_no_face_and_the_two_faces_example_has_two():
+    from models.faces import NoFaceError, detect_faces
+
+    with pytest.raises(NoFaceError):
+        detect_faces(no_face())
+    assert len(detect_faces(example_photos()["two_faces"])) == 2
+
+
+# -- audit --------------------------------------------------------------------
+
+def test_audit_shows_a_report_with_its_figures(tmp_path):
+    audit = tmp_path / "audit"
+    audit.mkdir()
+    (audit / "report.md").write_text("# Audit\n\n| group | accuracy |\n|---|---|\n| White | 0.7 |\n")
+    Image.new("RGB", (8, 6), (255, 0, 0)).save(audit / "confusion_race_fair.png")
+    assert report_dirs(tmp_path) == [audit]
+    text, figures = read_report(audit)
+    assert "| White | 0.7 |" in text
+    assert [caption for _, caption in figures] == ["confusion race fair"]
+    assert figures[0][0].size == (8, 6)
+
+
+def test_audit_json_report_is_shown_and_an_absent_one_explains_how_to_make_it(tmp_path):
+    (tmp_path / "report.json").write_text(json.dumps({"race-fair": {"accuracy": 0.66}}))
+    text, figures = read_report(tmp_path)
+    assert '"accuracy": 0.66' in text and figures == []
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    text, _ = read_report(empty)
+    assert text == HOW_TO.format(where=empty) and "training.evaluate" in text
+
+
+def test_audit_offers_only_folders_the_app_was_pointed_at(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # no out/audit or audit here
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "report.md").write_text("secret")
+    assert report_dirs(None) == []
+    assert report_dirs(tmp_path / "models") == []
+
+
+# -- command line -------------------------------------------------------------
+
+def test_cli_defaults_follow_the_space_environment(monkeypatch):
+    monkeypatch.setenv("GRADIO_SERVER_NAME", "0.0.0.0")
+    monkeypatch.setenv("GRADIO_SERVER_PORT", "7999")
+    args = cli.build_parser().parse_args([])
+    assert (args.host, args.port, args.share, args.models, args.vqa_model) == ("0.0.0.0", 7999, False, None, None)
+    args = cli.build_parser().parse_args(["--port", "8000", "--share", "--models", "m", "--vqa-model", "dandelin/vilt"])
+    assert (args.port, args.share, str(args.models), args.vqa_model) == (8000, True, "m", "dandelin/vilt")
+
+
+def test_share_check_tells_an_open_port_from_a_closed_one():
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        assert cli.share_server_reachable(listener.getsockname(), timeout=2)
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        address = closed.getsockname()  # bound, never listening: refused
+        assert not cli.share_server_reachable(address, timeout=2)
+
+
+def test_share_without_internet_says_so_and_serves_locally(monkeypatch, capsys):
+    monkeypatch.setattr(cli, "share_server_reachable", lambda *a, **k: False)
+    assert cli._share_or_explain() is False
+    assert "serving on this machine only" in capsys.readouterr().out
+
+
+def test_bad_arguments_are_refused_before_anything_loads(tmp_path, capsys):
+    assert cli.main(["--models", str(tmp_path / "missing")]) == 2
+    assert "no such folder" in capsys.readouterr().err
+    assert cli.main(["--concurrency", "0"]) == 2
