@@ -1,0 +1,48 @@
+"""The paper's open problem: one mean heatmap per class.
+
+The study could not average heatmaps because its faces sat in different places.
+FairFace's images are already aligned chips (dlib-style, fixed landmarks), and
+we crop the 1.25 release to the 0.25 framing, so pixel (i, j) is the same part
+of the face in every chip and a pixelwise mean is meaningful. We average over
+correctly classified val faces, explaining the true class.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from models.preprocessing import get_preprocess
+from xai import GradCAM, IntegratedGradients
+from xai.aggregate import mean_heatmap
+
+METHODS = ("gradcam", "ig")
+
+
+def correct_indices(y_true: np.ndarray, y_pred: np.ndarray, per_class: int, num_classes: int, seed: int = 0):
+    """{class id: up to per_class indices of correctly classified images}, seeded."""
+    rng = np.random.default_rng(seed)
+    out = {}
+    for c in range(num_classes):
+        hits = np.flatnonzero((y_true == c) & (y_pred == c))
+        out[c] = np.sort(rng.choice(hits, size=min(per_class, len(hits)), replace=False)) if len(hits) else hits
+    return out
+
+
+def class_mean_heatmaps(keras_model, preprocessing: str, chips: np.ndarray, chosen: dict, ig_steps: int = 32):
+    """{method: {class id: (mean heatmap (H, W), mean face uint8 (H, W, 3), n)}}; classes
+    with no correct faces are left out."""
+    preprocess = get_preprocess(preprocessing)
+    explainers = {
+        "gradcam": GradCAM(keras_model),
+        "ig": IntegratedGradients(keras_model, steps=ig_steps, baseline="black", preprocess=preprocess),
+    }
+    out = {m: {} for m in METHODS}
+    for c, idx in chosen.items():
+        if not len(idx):
+            continue
+        pixels = chips[idx]
+        x = preprocess(pixels.astype(np.float32))
+        face = pixels.astype(np.float32).mean(0).round().astype(np.uint8)
+        for method, explainer in explainers.items():
+            maps = explainer.explain(x, targets=np.full(len(idx), c)).heatmap
+            out[method][c] = (mean_heatmap(maps), face, len(idx))
+    return out

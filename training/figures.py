@@ -1,0 +1,69 @@
+"""The audit's pictures: confusion matrices, fair vs biased accuracy per race,
+and the grid of per-class mean heatmaps."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")  # files only; no display on servers
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+from sklearn.metrics import ConfusionMatrixDisplay  # noqa: E402
+
+from xai.render import overlay  # noqa: E402
+
+METHOD_TITLES = {"gradcam": "Grad-CAM", "ig": "Integrated Gradients"}
+
+
+def confusion_png(audit, path: Path) -> Path:
+    size = 2.5 + 0.6 * len(audit.labels)
+    fig, ax = plt.subplots(figsize=(size, size), dpi=100)
+    ConfusionMatrixDisplay(audit.confusion, display_labels=list(audit.labels)).plot(
+        ax=ax, xticks_rotation=45, colorbar=False, cmap="Blues")
+    ax.set_title(f"{audit.name}: accuracy {audit.accuracy:.1%}")
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+    return path
+
+
+def fair_vs_biased_png(comparison: dict, path: Path) -> Path:
+    races = list(comparison["per_race"])
+    fair = [comparison["per_race"][r]["fair"] or 0.0 for r in races]
+    biased = [comparison["per_race"][r]["biased"] or 0.0 for r in races]
+    x = np.arange(len(races))
+    fig, ax = plt.subplots(figsize=(8, 3.8), dpi=100)
+    ax.bar(x - 0.2, fair, 0.4, label=f"fair ({comparison['fair_model']})")
+    ax.bar(x + 0.2, biased, 0.4, label=f"biased ({comparison['biased_model']})")
+    ax.set_xticks(x, races, rotation=30, ha="right")
+    ax.set(ylim=(0, 1), ylabel="accuracy on balanced val", title="Race accuracy: balanced vs census-biased training")
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+    return path
+
+
+def heatmap_grid_png(name: str, labels, maps: dict, path: Path) -> Path:
+    """Rows: methods; columns: classes; each cell the mean heatmap over the mean face."""
+    methods = [m for m in maps if maps[m]]
+    fig, axes = plt.subplots(len(methods), len(labels), figsize=(1.6 * len(labels), 1.9 * len(methods)),
+                             dpi=100, squeeze=False)
+    for row, method in enumerate(methods):
+        for col, label in enumerate(labels):
+            ax = axes[row][col]
+            ax.axis("off")
+            if col in maps[method]:
+                heat, face, n = maps[method][col]
+                ax.imshow(overlay(face, heat, alpha=0.5))
+                ax.set_title(f"{label}\n(n={n})", fontsize=8)
+            else:
+                ax.set_title(f"{label}\n(none correct)", fontsize=8)
+        axes[row][0].text(-0.1, 0.5, METHOD_TITLES[method], transform=axes[row][0].transAxes,
+                          rotation=90, va="center", ha="right", fontsize=9)
+    fig.suptitle(f"{name}: mean heatmap per class (correct, aligned val faces)", fontsize=10)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+    return path
