@@ -38,7 +38,8 @@ def template_points(size: int, padding: float) -> np.ndarray:
     return (padding + TEMPLATE_5) / (2 * padding + 1) * size
 
 
-@dataclasses.dataclass(frozen=True)
+# eq=False: equality of numpy fields is ambiguous; faces and chips compare by identity.
+@dataclasses.dataclass(frozen=True, eq=False)
 class Chip:
     """An aligned face: pixels plus the affine map between photo and chip.
 

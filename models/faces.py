@@ -60,7 +60,8 @@ class NoFaceError(ValueError):
     """No face was found; the message suggests what to try."""
 
 
-@dataclasses.dataclass(frozen=True)
+# eq=False: equality of numpy fields is ambiguous; faces and chips compare by identity.
+@dataclasses.dataclass(frozen=True, eq=False)
 class Face:
     """One face in a photo.
 
