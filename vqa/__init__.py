@@ -1,1 +1,25 @@
+"""The engine between the UI and the models: route a question, answer it with
+an honest confidence, explain the answer.
 
+`from vqa import ask, route` — imported lazily so that routing a question
+does not load TensorFlow.
+"""
+from __future__ import annotations
+
+__all__ = ["ask", "route", "Result", "Intent"]
+
+
+def __getattr__(name):
+    if name in ("ask",):
+        from vqa.pipeline import ask
+
+        return ask
+    if name == "Result":
+        from vqa.result import Result
+
+        return Result
+    if name in ("route", "Intent"):
+        from vqa import router
+
+        return getattr(router, name)
+    raise AttributeError(f"module 'vqa' has no attribute {name!r}")
