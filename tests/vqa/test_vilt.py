@@ -1,0 +1,92 @@
+"""The ViLT second opinion, through the same loading code as real weights, on a
+tiny randomly initialised ViLT saved to a temporary folder. Needs torch
+(requirements-vqa.txt)."""
+import json
+import sys
+
+import numpy as np
+import pytest
+
+from vqa import vilt
+
+WORDS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "how", "old", "is", "she", "he", "a",
+         "man", "woman", "?", "what", "asian", "yes", "no"]
+ANSWERS = ["yes", "no", "2", "man", "woman", "30"]
+
+
+@pytest.fixture(scope="module")
+def tiny_vilt(tmp_path_factory):
+    import torch
+    from transformers import BertTokenizer, ViltConfig, ViltForQuestionAnswering, ViltImageProcessor, ViltProcessor
+
+    folder = tmp_path_factory.mktemp("tiny-vilt")
+    (folder / "vocab.txt").write_text("\n".join(WORDS) + "\n")
+    tokenizer = BertTokenizer(vocab=str(folder / "vocab.txt"), model_max_length=40)
+    processor = ViltProcessor(image_processor=ViltImageProcessor(size={"shortest_edge": 64}, size_divisor=32),
+                              tokenizer=tokenizer)
+    config = ViltConfig(vocab_size=len(WORDS), hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
+                        intermediate_size=37, image_size=64, patch_size=32, max_position_embeddings=40,
+                        num_labels=len(ANSWERS), id2label=dict(enumerate(ANSWERS)),
+                        label2id={a: i for i, a in enumerate(ANSWERS)})
+    torch.manual_seed(0)
+    ViltForQuestionAnswering(config).save_pretrained(folder)
+    processor.save_pretrained(folder)
+    yield folder
+    vilt._LOADED.pop(str(folder), None)
+
+
+def _reference(folder, image, question):
+    """Softmax of the logits, computed here with transformers directly."""
+    import torch
+    from PIL import Image
+    from transformers import ViltForQuestionAnswering, ViltProcessor
+
+    processor = ViltProcessor.from_pretrained(folder)
+    model = ViltForQuestionAnswering.from_pretrained(folder).eval()
+    with torch.no_grad():
+        logits = model(**processor(Image.fromarray(image), question, return_tensors="pt")).logits[0]
+    return torch.softmax(logits.double(), -1).numpy()
+
+
+def test_tiny_vilt_answers_through_the_real_loading_path(tiny_vilt, astronaut):
+    got = vilt.second_opinion(astronaut, "How old is she?", model=tiny_vilt)
+    assert got.error is None
+    probs = _reference(tiny_vilt, astronaut, "How old is she?")
+    assert got.answer == ANSWERS[int(np.argmax(probs))]
+    assert got.confidence == pytest.approx(probs.max(), abs=1e-9)
+    assert [p for _, p in got.top] == pytest.approx(sorted(probs, reverse=True)[:3], abs=1e-9)
+    assert "VQAv2" in got.text and json.loads(json.dumps(got.to_dict()))["answer"] == got.answer
+
+
+def test_the_tokenizer_vocabulary_reaches_the_model(tiny_vilt):
+    processor, _ = vilt.load(tiny_vilt)
+    ids = processor.tokenizer("how old is she?")["input_ids"]
+    assert ids == [2, 5, 6, 7, 8, 13, 3]
+
+
+def test_ask_puts_the_second_opinion_beside_ours(tiny_vilt, tiny_registry, astronaut):
+    from vqa import ask
+
+    result = ask(astronaut, "Is she a woman?", explain=(), registry=tiny_registry, second_opinion=tiny_vilt)
+    data = json.loads(json.dumps(result.to_dict()))
+    assert data["second_opinion"]["answer"] in ANSWERS
+    assert [a["model"] for a in data["faces"][0]["answers"]] == ["gender-a"]
+
+
+def test_missing_torch_is_explained_not_raised(monkeypatch, astronaut, tmp_path):
+    monkeypatch.setitem(sys.modules, "torch", None)  # import torch -> ImportError
+    got = vilt.second_opinion(astronaut, "How old is she?", model=tmp_path / "never-loaded")
+    assert got.answer is None and "torch" in got.error and "requirements-vqa.txt" in got.error
+
+
+def test_missing_weights_are_explained_not_raised(astronaut, tmp_path, monkeypatch):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    got = vilt.second_opinion(astronaut, "How old is she?", model=tmp_path / "nothing-here")
+    assert got.answer is None and "no ViLT model folder" in got.error
+    offline = vilt.second_opinion(astronaut, "How old is she?", model="someone/not-cached-vilt")
+    assert offline.answer is None and "could not load ViLT weights" in offline.error
+    assert "No second opinion" in offline.text
+
+
+def test_an_empty_question_is_not_sent(astronaut):
+    assert vilt.second_opinion(astronaut, "  ").error == "there is no question to ask"
