@@ -84,9 +84,14 @@ class Result:
 
     def render(self, face: int = 0, model: str | None = None, method: str = "gradcam",
                alpha: float = 0.5, cmap: str = "jet"):
-        """The photo with one heatmap blended over it (PIL.Image)."""
+        """The photo with one heatmap blended over the part of it the model saw
+        (its chip); the rest of the photo is left as it was (PIL.Image)."""
+        from PIL import Image
+
         from xai.render import overlay
 
         if model is None:
             model = next(iter(self.faces[face].heatmaps), None) if self.faces else None
-        return overlay(self.image, self.heatmap(face, model, method), alpha=alpha, cmap=cmap)
+        blended = np.asarray(overlay(self.image, self.heatmap(face, model, method), alpha=alpha, cmap=cmap))
+        seen = self.faces[face].chips[model].heatmap_to_image(np.ones((8, 8)), self.image.shape) > 0
+        return Image.fromarray(np.where(seen[..., None], blended, self.image))

@@ -46,7 +46,11 @@ def test_astronaut_gets_gender_and_age_answers_with_heatmaps_of_the_photo_shape(
     data = json.loads(json.dumps(result.to_dict()))
     assert data["faces"][0]["heatmaps"]["dlib-age"]["ig"]["shape"] == list(astronaut.shape[:2])
     assert data["faces"][0]["heatmaps"]["dlib-age"]["ig"]["ig_delta"] >= 0.0
-    assert result.render(0, "dlib-gender", "ig").size == (astronaut.shape[1], astronaut.shape[0])
+    rendered = np.asarray(result.render(0, "dlib-gender", "ig"))
+    assert rendered.shape == astronaut.shape
+    # Only the part of the photo the model saw is tinted.
+    assert np.array_equal(rendered[:20, :20], astronaut[:20, :20])
+    assert not np.array_equal(rendered[int(y0):int(y1), int(x0):int(x1)], astronaut[int(y0):int(y1), int(x0):int(x1)])
 
 
 def test_yes_no_age_equals_the_summed_probabilities(tiny_registry, astronaut):

@@ -1,0 +1,104 @@
+"""python -m vqa PHOTO [PHOTO ...] "QUESTION" [--explain gradcam,guided,ig] [--out DIR] [--json]
+
+Asks one question about one or many photos. Text by default; --json prints one
+JSON object per photo (JSON lines) for scripts. --out writes each heatmap
+over the photo as a PNG, plus result.json, into DIR/<photo name>/.
+A photo that cannot be analysed is reported and the batch goes on; the exit
+status is 1 if any photo failed, 2 for bad arguments.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m vqa", description=__doc__.split("\n\n")[1],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("photos", nargs="+", type=Path, metavar="PHOTO", help="image file(s)")
+    parser.add_argument("question", metavar="QUESTION", help='e.g. "How old is this person?"')
+    parser.add_argument("--explain", default="gradcam",
+                        help="comma-separated: gradcam, guided, ig, or none (default: gradcam)")
+    parser.add_argument("--out", type=Path, help="write heatmap overlays (PNG) and result.json here")
+    parser.add_argument("--json", action="store_true", help="print one JSON object per photo")
+    parser.add_argument("--models", type=Path, action="append", default=[],
+                        help="a folder of .keras models with cards (repeatable); the pretrained cache is always read")
+    parser.add_argument("--whole-image", action="store_true", help="analyse each photo as one face")
+    parser.add_argument("--face", type=int, default=None, help="only this face (0 = largest)")
+    parser.add_argument("--ig-steps", type=int, default=32, help="Integrated Gradients steps (default 32)")
+    parser.add_argument("--second-opinion", nargs="?", const=True, default=None, metavar="MODEL",
+                        help="also ask ViLT (default dandelin/vilt-b32-finetuned-vqa, or a folder)")
+    return parser
+
+
+def _print_text(photo: Path, result) -> None:
+    intent = result.intent
+    print(f"{photo}: {result.question!r} -> {intent.kind}"
+          + (f" {', '.join(intent.attributes)}" if intent.attributes else ""))
+    if intent.reason:
+        print(f"  {intent.reason}")
+    for note in intent.notes:
+        print(f"  note: {note}")
+    for face in result.faces:
+        print(f"  face {face.index} at {[round(v) for v in face.box]}:")
+        for answer in face.answers:
+            print(f"    {answer.attribute}: {answer.text}")
+            for note in answer.notes:
+                print(f"      note: {note}")
+    for problem in result.problems:
+        print(f"  problem: {problem}")
+    if result.second_opinion is not None:
+        print(f"  {result.second_opinion.text}")
+
+
+def _write(folder: Path, result) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    for position, face in enumerate(result.faces):
+        for model, methods in face.heatmaps.items():
+            for method in methods:
+                result.render(position, model, method).save(folder / f"face{face.index}_{model}_{method}.png")
+    (folder / "result.json").write_text(json.dumps(result.to_dict(), indent=2) + "\n")
+    return folder
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    from vqa.explain import ExplainMethodError, parse_methods
+
+    try:
+        methods = parse_methods(args.explain)
+    except ExplainMethodError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    from models.registry import load_registry
+    from vqa.pipeline import ask
+
+    registry = load_registry(args.models or None)
+    failed, folders = 0, set()
+    for photo in args.photos:
+        try:
+            result = ask(photo, args.question, explain=methods, registry=registry, face_index=args.face,
+                         ig_steps=args.ig_steps, whole_image=args.whole_image,
+                         second_opinion=args.second_opinion)
+        except (ValueError, OSError) as err:  # every user-facing error is a ValueError subclass
+            failed += 1
+            if args.json:
+                print(json.dumps({"photo": str(photo), "error": str(err)}))
+            else:
+                print(f"{photo}: error: {err}", file=sys.stderr)
+            continue
+        if args.json:
+            print(json.dumps({"photo": str(photo), **result.to_dict()}))
+        else:
+            _print_text(photo, result)
+        if args.out:
+            # Two photos named alike in different folders must not overwrite each other.
+            folder = args.out / photo.stem
+            while folder in folders:
+                folder = folder.with_name(folder.name + "_")
+            folders.add(_write(folder, result))
+            if not args.json:
+                print(f"  wrote {folder}")
+    return 1 if failed else 0
