@@ -63,16 +63,19 @@ def main(argv: list[str] | None = None) -> int:
     temp_dir = configure_environment()
 
     print(f"Uploads and the images made from them stay in {temp_dir}, deleted when the app stops.", flush=True)
-    from app.startup import load_backend
+    from app.startup import load_backend, warm_in_background
 
     backend = load_backend(models_dir=args.models, vqa_model=args.vqa_model,
-                           import_pretrained=not args.no_pretrained, progress=print)
+                           import_pretrained=not args.no_pretrained, progress=print, warm=False)
     share = args.share and _share_or_explain()
 
     from app.layout import build_app, launch
 
     demo = build_app(backend)
-    launch(demo, host=args.host, port=args.port, share=share, concurrency=args.concurrency)
+    launch(demo, host=args.host, port=args.port, share=share, concurrency=args.concurrency, block=False)
+    # The page is up; TensorFlow and the models load while someone reads it.
+    warm_in_background(backend, progress=lambda message: print(message, flush=True))
+    demo.block_thread()
     return 0
 
 

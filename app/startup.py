@@ -7,9 +7,12 @@ optional second-opinion model and forwards each question to vqa.ask.
 from __future__ import annotations
 
 import dataclasses
+import threading
 import time
 from pathlib import Path
 from typing import Callable
+
+import numpy as np
 
 from models.registry import Registry, load_registry
 
@@ -38,7 +41,12 @@ class Backend:
 def load_backend(models_dir: Path | None = None, vqa_model: str | None = None,
                  import_pretrained: bool = True, progress: Progress = print,
                  warm: bool = True) -> Backend:
-    """Everything the app needs before it can answer; each step says what it does."""
+    """Everything the app needs before it can answer; each step says what it does.
+
+    warm: load TensorFlow and the models now; without it, call
+    `warm_in_background` once the page is served (both at once would fight
+    over the GIL and slow the page down).
+    """
     if import_pretrained:
         _import_pretrained(progress)
     registry = load_registry(dirs=[models_dir] if models_dir else None)
@@ -68,13 +76,24 @@ def _describe(registry: Registry, progress: Progress) -> None:
         progress("  no models found: the app will explain how to get some")
 
 
+def warm_in_background(backend: Backend, progress: Progress = print) -> threading.Thread:
+    """Load the models in a thread; a question asked meanwhile waits for them."""
+    thread = threading.Thread(target=_warm, args=(backend.registry, progress), name="warm-models", daemon=True)
+    thread.start()
+    return thread
+
+
 def _warm(registry: Registry, progress: Progress) -> None:
-    # Loading Keras models takes seconds each; doing it now keeps the first
-    # person's question from paying for it.
+    # Importing TensorFlow, loading each model and its first call take seconds;
+    # paying them at start-up keeps the first person's question from waiting.
+    from models.faces import detect_faces
+
     started = time.perf_counter()
+    detect_faces(np.zeros((64, 64, 3), np.uint8), require=False)  # loads dlib's detector
     for model in registry:
+        size = model.card.input.size
         try:
-            model.keras_model  # noqa: B018 -- the property loads and caches it
+            model.predict(np.zeros((1, size, size, 3), np.uint8))
         except ValueError as err:
             progress(f"  could not load {model.name}: {err}")
     progress(f"  models loaded ({time.perf_counter() - started:.1f} s)")
