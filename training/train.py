@@ -98,13 +98,13 @@ def compile_for_training(model: keras.Model, config: TrainConfig) -> None:
                   loss="categorical_crossentropy", metrics=["accuracy"])
 
 
-def callbacks(config: TrainConfig, name: str, log: Path) -> tuple[list, ResumableBackup]:
+def callbacks(config: TrainConfig, name: str, log: Path, out: Path) -> tuple[list, ResumableBackup]:
     reduce = keras.callbacks.ReduceLROnPlateau(monitor="val_loss", factor=config.lr_factor,
                                                patience=config.lr_patience, verbose=1)
     stop = keras.callbacks.EarlyStopping(monitor="val_loss", patience=config.stop_patience,
                                          restore_best_weights=True, verbose=1)
     logger = keras.callbacks.CSVLogger(str(log), append=True)
-    backup = ResumableBackup(config.out / "checkpoints" / name, {"reduce_lr": reduce, "early_stopping": stop}, log)
+    backup = ResumableBackup(out / "checkpoints" / name, {"reduce_lr": reduce, "early_stopping": stop}, log)
     return [reduce, stop, logger, backup], backup
 
 
@@ -160,7 +160,7 @@ def train(config: TrainConfig, extra_callbacks=(), strategy=None) -> TrainResult
     log = out / f"{name}_log.csv"
     train_ds, val_ds = datasets(config, train_split, val_split, name)
     model = build_compiled(config, len(FAIRFACE[config.task]), strategy)
-    cbs, backup = callbacks(config, name, log)
+    cbs, backup = callbacks(config, name, log, out)
     if config.recipe == "frozen-features":
         from training.features import fit_head_on_features
 
