@@ -84,7 +84,7 @@ def test_heatmaps_explain_the_answered_class_from_a_black_photo(tiny_registry, a
         # IG's "black" baseline is a black photo run through the card's
         # preprocessing (ResNet50's for race-b), not a zero model input.
         loaded = tiny_registry.get(answer.model)
-        logits = keras.Model(loaded.keras_model.inputs, loaded.keras_model.get_layer("logits").output)
+        logits = keras.Model(loaded.keras_model.inputs[0], loaded.keras_model.get_layer("logits").output)
         black = loaded.preprocess(np.zeros((1, 32, 32, 3)))
         target = list(loaded.card.labels).index(answer.evidence)
         assert info["ig"]["baseline_score"] == pytest.approx(float(logits(black)[0, target]), abs=1e-5)
