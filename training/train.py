@@ -25,6 +25,7 @@ from training.config import TrainConfig
 from training.curves import plot_curves
 from training.distribute import choose_strategy, is_chief
 from training.fairface import FairFaceSplit, crop_fraction, read_split
+from training.features import fit_head_on_features
 from training.pipeline import Augmentation, make_dataset
 from training.resume import ResumableBackup
 from training.subset import biased_subset, write_manifest
@@ -162,12 +163,15 @@ def train(config: TrainConfig, extra_callbacks=(), strategy=None) -> TrainResult
     model = build_compiled(config, len(FAIRFACE[config.task]), strategy)
     cbs, backup = callbacks(config, name, log, out)
     if config.recipe == "frozen-features":
-        from training.features import fit_head_on_features
-
         history = fit_head_on_features(model, config, train_ds, val_ds, cbs + list(extra_callbacks), strategy,
                                        compile_for_training)
+        # The full model's own optimizer never ran; building it saves a file that
+        # loads without Keras warning about missing optimizer variables.
+        with strategy.scope():
+            model.optimizer.build(model.trainable_variables)
     else:
-        history = model.fit(train_ds, validation_data=val_ds, epochs=config.epochs,
+        # The dataset shuffles itself; fit's own shuffle does not apply to datasets.
+        history = model.fit(train_ds, validation_data=val_ds, epochs=config.epochs, shuffle=False,
                             callbacks=cbs + list(extra_callbacks), verbose=2)
     metrics = validation_metrics(model, val_ds, val_split.labels(config.task), FAIRFACE[config.task])
     metrics["epochs_run"] = backup.resumed_from + len(history.history.get("loss", []))
