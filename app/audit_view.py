@@ -1,7 +1,7 @@
 """The Audit tab: show the report `python -m training.evaluate` wrote, or say how
 to make one.
 
-The report is read from disk as files (Markdown, JSON, PNG figures); nothing
+The report is read from disk (summary.json and its PNG figures); nothing
 here runs a model, so the tab opens instantly.
 """
 from __future__ import annotations
@@ -12,9 +12,7 @@ from pathlib import Path
 import gradio as gr
 from PIL import Image
 
-REPORT_MARKDOWN = ("report.md", "audit.md", "README.md")
-REPORT_JSON = ("report.json", "audit.json", "metrics.json")
-FIGURE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp")
+SUMMARY = "summary.json"  # written by training.report.write_report beside report.html
 
 HOW_TO = """\
 No audit report found in `{where}`.
@@ -24,9 +22,8 @@ gender and age group, confusion matrices, and each group's mean heatmap (faces
 are aligned, so the maps can be averaged). To make one:
 
 ```bash
-python -m training.synthetic --out data/fake --n 700      # or a real FairFace folder
-python -m training.train --task race --data data/fake --out models/mine
-python -m training.train --task race --biased --data data/fake --out models/mine
+python -m training.synthetic --out data/fake          # or use a real FairFace folder
+python -m training.train --task all --data data/fake --out models/mine --backbone small_cnn --epochs 5
 python -m training.evaluate --data data/fake --models models/mine --out models/mine/audit
 python app.py --models models/mine
 ```
@@ -34,10 +31,6 @@ python app.py --models models/mine
 A synthetic data set only shows the machinery; its numbers say nothing about
 real faces.
 """
-
-
-class AuditNotFoundError(ValueError):
-    """The folder holds no report."""
 
 
 def report_dirs(models_dir: Path | None) -> list[Path]:
@@ -55,28 +48,68 @@ def report_dirs(models_dir: Path | None) -> list[Path]:
 
 
 def find_report(folder: Path) -> Path | None:
-    """The report's Markdown or JSON file in `folder`, if any."""
-    for name in REPORT_MARKDOWN + REPORT_JSON:
-        if (folder / name).is_file():
-            return folder / name
-    return None
+    """training.evaluate's summary.json in `folder`, if any."""
+    path = folder / SUMMARY
+    return path if path.is_file() else None
 
 
 def read_report(folder: str | Path | None) -> tuple[str, list]:
-    """(Markdown text, [(figure, caption)]) of the report in `folder`."""
+    """(Markdown text, [(figure, caption)]) of the audit in `folder`."""
     report = find_report(Path(folder)) if folder else None
     if report is None:
         return HOW_TO.format(where=folder or "the --models folder"), []
-    text = report.read_text(encoding="utf-8", errors="replace")
-    if report.suffix == ".json":
-        text = _json_summary(json.loads(text))
-    figures = sorted(p for p in Path(folder).rglob("*") if p.suffix.lower() in FIGURE_SUFFIXES)
-    # Opened here so Gradio serves copies from its cache, not paths outside it.
-    return text, [(Image.open(p).convert("RGB"), p.stem.replace("_", " ")) for p in figures]
+    try:
+        summary = json.loads(report.read_text(encoding="utf-8"))
+        return summary_markdown(summary), _figures(Path(folder), summary)
+    except (ValueError, KeyError, TypeError, OSError) as err:
+        return f"The audit in `{folder}` could not be read ({type(err).__name__}: {err}).", []
 
 
-def _json_summary(data) -> str:
-    return "```json\n" + json.dumps(data, indent=2, ensure_ascii=False)[:20000] + "\n```"
+def summary_markdown(summary: dict) -> str:
+    parts = ["## Bias audit"]
+    if summary.get("synthetic"):
+        parts.append("> **Synthetic**: these models were trained and evaluated on generated data. "
+                     "The numbers show that the pipeline works, not how models behave on real faces.")
+    parts.append(f"Test faces: {summary['val_images']} from the balanced val split of `{summary['data']}`.")
+    if summary.get("comparison"):
+        parts.append(_comparison(summary["comparison"]))
+    parts += [_model(name, entry) for name, entry in summary["models"].items()]
+    return "\n\n".join(parts)
+
+
+def _comparison(comparison: dict) -> str:
+    rows = [f"| {race} | {_pct(r['fair'])} | {_pct(r['biased'])} | {_pct(r['drop'])} |"
+            for race, r in comparison["per_race"].items()]
+    return "\n".join(["### Fair vs census-biased race model, per race",
+                      "| race | fair | biased | drop |", "|---|---|---|---|", *rows])
+
+
+def _model(name: str, entry: dict) -> str:
+    audit, card = entry["audit"], entry["card"]
+    synthetic = " (synthetic)" if card.get("synthetic") else ""
+    lines = [f"### {name}",
+             f"Trained on **{card.get('training_data') or 'unknown data'}**{synthetic}. "
+             f"Accuracy {_pct(audit['accuracy'])}; worst race × gender group **{audit['worst_group']}** "
+             f"at {_pct(audit['worst_group_accuracy'])} (best minus worst: {_pct(audit['best_minus_worst_group'])}).",
+             "", "| class | accuracy |", "|---|---|"]
+    lines += [f"| {label} | {_pct(value)} |" for label, value in audit["per_class_accuracy"].items()]
+    return "\n".join(lines)
+
+
+def _figures(folder: Path, summary: dict) -> list:
+    named = [(summary.get("figures", {}).get("fair_vs_biased"), "fair vs biased accuracy per race")]
+    for name, entry in summary["models"].items():
+        figures = entry.get("figures", {})
+        named += [(figures.get("confusion"), f"{name}: confusion matrix"),
+                  (figures.get("heatmaps"), f"{name}: mean heatmaps per class")]
+    # Opened here so Gradio serves copies from its cache, never paths on the server;
+    # only file names inside the report folder are followed.
+    return [(Image.open(folder / Path(file).name).convert("RGB"), caption)
+            for file, caption in named if file and (folder / Path(file).name).is_file()]
+
+
+def _pct(value) -> str:
+    return "n/a" if value is None else f"{value:.1%}"
 
 
 def build_audit_tab(backend) -> None:

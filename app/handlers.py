@@ -61,7 +61,7 @@ class Handlers:
         result = view.result
         if not result.faces:
             return ["" if result.intent.kind != "unsupported" else views.answer_markdown(result, 0),
-                    None, None, gr.update(choices=[], value=None), "", _second_opinion(result)]
+                    None, None, gr.update(choices=[], value=None), "", self._second_opinion(result)]
         face = views.chosen_face(view)
         model = views.shown_model(view)
         faces_image = draw_faces(result.image, views.boxes(result), view.face)
@@ -71,7 +71,7 @@ class Handlers:
             faces_image,
             gr.update(choices=views.model_names(face), value=model),
             cards_markdown([answer.card for answer in face.answers]),
-            _second_opinion(result),
+            self._second_opinion(result),
         ]
 
     @user_errors
@@ -94,6 +94,13 @@ class Handlers:
             return [gr.skip()] * 10
         view.face = hit
         return [*self.show_answer(view), *self._heatmaps(view, opacity), view]
+
+    def _second_opinion(self, result) -> str:
+        if result.second_opinion:
+            return f"**Second opinion** from a general-purpose VQA model: {result.second_opinion.text}"
+        if self.backend.second_opinion_problem:
+            return f"*No second opinion: {self.backend.second_opinion_problem}*"
+        return ""
 
     def _heatmaps(self, view: AskView, opacity: float) -> list:
         if not view.result.faces:
@@ -144,10 +151,3 @@ def _face_index(face_number) -> int | None:
     if int(face_number) < 0:
         raise ValueError("Face numbers start at 1 (the largest face); 0 means every face.")
     return int(face_number) - 1
-
-
-def _second_opinion(result) -> str:
-    second = result.second_opinion
-    if not second:
-        return ""
-    return f"**Second opinion** from a general-purpose VQA model: {second.text}"

@@ -24,6 +24,7 @@ class Backend:
     registry: Registry
     second_opinion: str | None = None  # --vqa-model: hub id or folder of a general VQA model
     models_dir: Path | None = None
+    second_opinion_problem: str | None = None  # why the second opinion was switched off
 
     def ask(self, image, question: str, **options):
         from vqa import ask
@@ -51,11 +52,12 @@ def load_backend(models_dir: Path | None = None, vqa_model: str | None = None,
         _import_pretrained(progress)
     registry = load_registry(dirs=[models_dir] if models_dir else None)
     _describe(registry, progress)
+    backend = Backend(registry=registry, second_opinion=vqa_model, models_dir=models_dir)
     if warm:
         _warm(registry, progress)
-    if vqa_model:
-        progress(f"Second opinion: {vqa_model} (loaded on the first question)")
-    return Backend(registry=registry, second_opinion=vqa_model, models_dir=models_dir)
+        if vqa_model:
+            check_second_opinion(backend, progress)
+    return backend
 
 
 def _import_pretrained(progress: Progress) -> None:
@@ -78,9 +80,28 @@ def _describe(registry: Registry, progress: Progress) -> None:
 
 def warm_in_background(backend: Backend, progress: Progress = print) -> threading.Thread:
     """Load the models in a thread; a question asked meanwhile waits for them."""
-    thread = threading.Thread(target=_warm, args=(backend.registry, progress), name="warm-models", daemon=True)
+    def warm():
+        _warm(backend.registry, progress)
+        if backend.second_opinion:
+            check_second_opinion(backend, progress)
+
+    thread = threading.Thread(target=warm, name="warm-models", daemon=True)
     thread.start()
     return thread
+
+
+def check_second_opinion(backend: Backend, progress: Progress = print) -> None:
+    """Load the second-opinion model once; if it cannot load, switch it off and
+    say why, rather than let every question retry (offline, that costs seconds)."""
+    from vqa import vilt
+
+    try:
+        vilt.load(backend.second_opinion)
+        progress(f"Second opinion ready: {backend.second_opinion}")
+    except vilt.ViltUnavailable as err:
+        backend.second_opinion_problem = str(err)
+        backend.second_opinion = None
+        progress(f"Second opinion off: {err}")
 
 
 def _warm(registry: Registry, progress: Progress) -> None:

@@ -160,26 +160,57 @@ def test_the_no_face_example_has_no_face_and_the_two_faces_example_has_two():
 
 # -- audit --------------------------------------------------------------------
 
-def test_audit_shows_a_report_with_its_figures(tmp_path):
+def _summary(synthetic=True) -> dict:
+    """An audit summary in the shape training.evaluate writes (checked by its own writer below)."""
+    card = ModelCard(name="race-fair", attribute="race", labels=("White", "Black"), training_data="FairFace",
+                     synthetic=synthetic).to_dict()
+    audit = {"attribute": "race", "labels": ["White", "Black"], "accuracy": 0.75,
+             "per_class_accuracy": {"White": 0.9, "Black": 0.6},
+             "race_x_gender_accuracy": {"White / Male": 0.9, "Black / Female": 0.6},
+             "race_x_gender_sizes": {"White / Male": 10, "Black / Female": 10},
+             "worst_group": "Black / Female", "worst_group_accuracy": 0.6, "best_minus_worst_group": 0.3,
+             "confusion_matrix": [[9, 1], [4, 6]], "val_images": 20}
+    return {"data": "data/fake", "synthetic": synthetic, "val_images": 20,
+            "models": {"race-fair": {"card": card, "audit": audit,
+                                     "figures": {"confusion": "race-fair_confusion.png"}}},
+            "figures": {"fair_vs_biased": "fair_vs_biased.png"},
+            "comparison": {"per_race": {"White": {"fair": 0.9, "biased": 0.95, "drop": -0.05},
+                                        "Black": {"fair": 0.6, "biased": 0.3, "drop": 0.3}}}}
+
+
+def test_audit_shows_what_training_evaluate_wrote(tmp_path):
+    from training.report import write_report
+
     audit = tmp_path / "audit"
     audit.mkdir()
-    (audit / "report.md").write_text("# Audit\n\n| group | accuracy |\n|---|---|\n| White | 0.7 |\n")
-    Image.new("RGB", (8, 6), (255, 0, 0)).save(audit / "confusion_race_fair.png")
+    write_report(audit, _summary())  # the training room's own writer: same files, same names
+    Image.new("RGB", (8, 6), (255, 0, 0)).save(audit / "race-fair_confusion.png")
+    Image.new("RGB", (4, 4), (0, 255, 0)).save(audit / "fair_vs_biased.png")
     assert report_dirs(tmp_path) == [audit]
     text, figures = read_report(audit)
-    assert "| White | 0.7 |" in text
-    assert [caption for _, caption in figures] == ["confusion race fair"]
-    assert figures[0][0].size == (8, 6)
+    assert "| Black | 60.0% | 30.0% | 30.0% |" in text  # fair vs biased, per race
+    assert "worst race × gender group **Black / Female** at 60.0%" in text
+    assert "| White | 90.0% |" in text
+    assert "Synthetic" in text  # never shown as real-world numbers
+    assert [caption for _, caption in figures] == ["fair vs biased accuracy per race", "race-fair: confusion matrix"]
+    assert figures[1][0].size == (8, 6)
 
 
-def test_audit_json_report_is_shown_and_an_absent_one_explains_how_to_make_it(tmp_path):
-    (tmp_path / "report.json").write_text(json.dumps({"race-fair": {"accuracy": 0.66}}))
+def test_audit_figures_never_leave_the_report_folder(tmp_path):
+    summary = _summary(synthetic=False)
+    summary["figures"]["fair_vs_biased"] = "../../etc/secret.png"  # a tampered summary
+    (tmp_path / "summary.json").write_text(json.dumps(summary))
     text, figures = read_report(tmp_path)
-    assert '"accuracy": 0.66' in text and figures == []
-    empty = tmp_path / "empty"
-    empty.mkdir()
-    text, _ = read_report(empty)
-    assert text == HOW_TO.format(where=empty) and "training.evaluate" in text
+    assert "Synthetic" not in text
+    assert figures == []  # neither file is in the folder
+
+
+def test_an_absent_or_broken_audit_explains_itself(tmp_path):
+    text, figures = read_report(tmp_path)
+    assert text == HOW_TO.format(where=tmp_path) and "training.evaluate" in text and figures == []
+    (tmp_path / "summary.json").write_text("{not json")
+    text, figures = read_report(tmp_path)
+    assert "could not be read" in text and figures == []
 
 
 def test_audit_offers_only_folders_the_app_was_pointed_at(tmp_path, monkeypatch):
@@ -223,3 +254,22 @@ def test_bad_arguments_are_refused_before_anything_loads(tmp_path, capsys):
     assert cli.main(["--models", str(tmp_path / "missing")]) == 2
     assert "no such folder" in capsys.readouterr().err
     assert cli.main(["--concurrency", "0"]) == 2
+
+
+# -- second opinion -----------------------------------------------------------
+
+def test_a_second_opinion_that_cannot_load_is_switched_off_once_with_the_reason(tmp_path, monkeypatch):
+    from app.startup import Backend, check_second_opinion
+    from models.registry import Registry
+
+    from vqa import vilt
+
+    def unavailable(model):
+        raise vilt.ViltUnavailable(f"no ViLT model folder at {model}")
+
+    monkeypatch.setattr(vilt, "load", unavailable)  # as vilt says when weights are missing
+    backend = Backend(registry=Registry(models=[]), second_opinion=str(tmp_path / "no-vilt-here"))
+    messages = []
+    check_second_opinion(backend, messages.append)
+    assert backend.second_opinion is None  # no retry (and no delay) on every question
+    assert backend.second_opinion_problem and "Second opinion off" in messages[0]
