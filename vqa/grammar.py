@@ -82,6 +82,12 @@ NATIONALITIES = (
     r"egyptian|pakistani|bangladeshi|sri lankan|irish|polish|swedish|dutch|australian"
 )
 OUT_OF_SCOPE = (
+    ("race_category",
+     r"\b(native americans?|american indians?|indigenous|aboriginal|pacific islanders?|first nations?|"
+     r"mixed race|mixed|biracial|multiracial|multi racial)\b",
+     "The race models only know the categories they were trained on (FairFace's 7: White, Black, "
+     "Latino_Hispanic, East Asian, Southeast Asian, Indian, Middle Eastern); that group is not one of "
+     "them. Ask 'What race is this person?' to see how they label the face."),
     ("nationality",
      rf"\b(nationality|nationalities|country|countries|where \w+(?: \w+)? from|from where|"
      rf"which continent|{NATIONALITIES})\b",
@@ -127,7 +133,7 @@ COLOUR_TOPICS = ("clothing", "appearance")
 # Age bounds. Each row: (builder, pattern). Builders (in vqa/router.py) turn
 # the captured numbers into inclusive year bounds (low, high); high None means
 # open-ended. Ages are whole years, so "older than 30" starts at 31.
-N = r"(\d{1,3})"
+N = r"(\d{1,4})"
 YEARS = r"(?: years?(?: old| of age)?| yrs?(?: old)?| y/?o)?"
 AGE_OF = r"(?: the age of| age| aged)?"
 AGE_BOUNDS = (
@@ -142,12 +148,15 @@ AGE_BOUNDS = (
     ("at_least", rf"\b{N}\s*\+"),
     ("above", rf"\b(?:older than|over|above|more than|greater than|past|beyond){AGE_OF} {N}{YEARS}\b"),
     ("below", rf"\b(?:younger than|under|below|less than|not yet){AGE_OF} {N}{YEARS}\b"),
-    ("decade", r"\b(?:(early|mid|late)\s*)?(\d0)s\b"),
+    ("decade", r"\b(?:(early|mid|late)\s*)?(\d{0,2}0)s\b"),
+    ("around", rf"\b(?:around|about|roughly|approximately|circa|close to|near){AGE_OF} {N}{YEARS}(?!\s*\+)\b"),
     ("exact", rf"\b{N} (?:years? old|years? of age|yrs?(?: old)?|y/?o)\b"),
     ("exact", rf"\baged? {N}\b"),
 )
 # Where inside a decade "early", "mid" and "late" fall (offsets from the decade).
 DECADE_PARTS = {None: (0, 9), "early": (0, 3), "mid": (4, 6), "late": (7, 9)}
+# "around 30" is read as 30 give or take this many years.
+AROUND_YEARS = 2
 MAX_AGE = 120
 
 # ---------------------------------------------------------------------------
@@ -158,7 +167,7 @@ OPEN_CUES = (
     ("age", r"\b(age group|age range|ages?)\b"),
     ("age", r"\b(born|birth\w*|year of birth)\b"),
     ("gender", r"\b(genders?|sex|gendered)\b"),
-    ("race", r"\b(ethnic background|racial background|races?|racial\w*|ethnicit\w*|ethnic\w*|heritage|ancestry|descent)\b"),
+    ("race", r"\b(ethnic background|racial background|(?<!mixed )races?|racial\w*|ethnicit\w*|ethnic\w*|heritage|ancestry|descent)\b"),
 )
 # Cues that ask for everything at once.
 ALL_CUES = r"\b(describe|description|demographics?|demographic info\w*|everything|all attributes|tell me about|analy[sz]e|profile)\b"
@@ -178,7 +187,7 @@ AGE_STAGES = (
     (0, 29, r"\b(young|youthful)\b"),
 )
 # A bare number ("Is she 30?") is an age only when nothing else asked for age.
-BARE_AGE = rf"\b{N}\b"
+BARE_AGE = rf"\b{N}\b(?! ?(?:foot|feet|ft|cm|centimet\w*|met(?:er|re)s?|m|kg|kilo\w*|lbs?|pounds?|inch\w*|%|percent))"
 
 # ---------------------------------------------------------------------------
 # Class words: (attribute, value, pattern). Values are FairFace's exact label

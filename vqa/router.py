@@ -91,7 +91,7 @@ def parse_age_value(value: str) -> tuple[int, int | None]:
 
 def _decade(part: str | None, decade: str) -> tuple[int, int]:
     start, end = grammar.DECADE_PARTS[part]
-    return int(decade) + start, int(decade) + end
+    return int(decade or 0) + start, int(decade or 0) + end
 
 
 AGE_BUILDERS: dict[str, Callable[..., tuple[int, int | None]]] = {
@@ -101,6 +101,7 @@ AGE_BUILDERS: dict[str, Callable[..., tuple[int, int | None]]] = {
     "below": lambda n: (0, int(n) - 1),
     "at_most": lambda n: (0, int(n)),
     "decade": _decade,
+    "around": lambda n: (max(0, int(n) - grammar.AROUND_YEARS), int(n) + grammar.AROUND_YEARS),
     "exact": lambda n: (int(n), int(n)),
 }
 
