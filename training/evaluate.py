@@ -76,7 +76,10 @@ def main(argv=None) -> dict:
     p.add_argument("--ig-steps", type=int, default=32)
     p.add_argument("--no-heatmaps", action="store_true")
     args = p.parse_args(argv)
-    summary = evaluate(args.data, args.models, args.out, args.per_class, args.ig_steps, not args.no_heatmaps)
+    try:
+        summary = evaluate(args.data, args.models, args.out, args.per_class, args.ig_steps, not args.no_heatmaps)
+    except ValueError as err:  # FairFaceError, NoModelsError, ...: a message, not a traceback
+        p.exit(2, f"error: {err}\n")
     for name, entry in summary["models"].items():
         a = entry["audit"]
         print(f"{name}: accuracy {a['accuracy']:.3f}, worst group {a['worst_group']} {a['worst_group_accuracy']:.3f}")

@@ -229,17 +229,22 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv=None) -> list[TrainResult]:
-    args = parser().parse_args(argv)
+    cli = parser()
+    args = cli.parse_args(argv)
     if args.weights == "none":
         args.weights = None
     jobs = ALL_MODELS if args.task == "all" else ((args.task, args.biased),)
-    strategy = choose_strategy(args.strategy)  # once: TensorFlow allows one multi-worker strategy
-    results = []
-    for task, biased in jobs:
-        result = train(config_from_args(args, task, biased), strategy=strategy)
-        print(f"{result.name}: val accuracy {result.card.metrics['val_accuracy']:.3f} -> {result.model_path}")
-        results.append(result)
-    return results
+    try:
+        strategy = choose_strategy(args.strategy)  # once: TensorFlow allows one multi-worker strategy
+        return [_train_and_report(config_from_args(args, task, biased), strategy) for task, biased in jobs]
+    except ValueError as err:  # every error of ours (FairFaceError, ArchitectureError, ...) is one
+        cli.exit(2, f"error: {err}\n")
+
+
+def _train_and_report(config: TrainConfig, strategy) -> TrainResult:
+    result = train(config, strategy=strategy)
+    print(f"{result.name}: val accuracy {result.card.metrics['val_accuracy']:.3f} -> {result.model_path}")
+    return result
 
 
 if __name__ == "__main__":

@@ -72,3 +72,11 @@ def test_heatmap_faces_are_only_correct_ones():
 def test_folder_without_models_is_a_clear_error(tmp_path, synthetic_root):
     with pytest.raises(NoModelsError, match="no models with FairFace labels"):
         evaluate(synthetic_root, tmp_path, tmp_path / "out", heatmaps=False)
+
+
+def test_cli_reports_a_folder_without_models_as_a_message(tmp_path, synthetic_root, capsys):
+    from training.evaluate import main
+
+    with pytest.raises(SystemExit) as exit_:
+        main(["--data", str(synthetic_root), "--models", str(tmp_path), "--out", str(tmp_path / "out")])
+    assert exit_.value.code == 2 and "no models with FairFace labels" in capsys.readouterr().err

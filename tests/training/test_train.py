@@ -96,3 +96,10 @@ def test_frozen_features_recipe_trains_only_the_head(synthetic_root, tmp_path):
 def test_biased_only_for_race(tmp_path):
     with pytest.raises(ValueError, match="only with --task race"):
         TrainConfig(task="age", data=tmp_path, out=tmp_path, biased=True)
+
+
+def test_cli_reports_bad_data_as_a_message_not_a_traceback(tmp_path, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(["--task", "race", "--data", str(tmp_path / "nowhere"), "--out", str(tmp_path / "out")])
+    assert exit_.value.code == 2
+    assert "error: FairFace label file not found" in capsys.readouterr().err
