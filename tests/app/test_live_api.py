@@ -118,6 +118,31 @@ def test_photo_without_a_face_gets_a_clear_error_and_the_server_goes_on(client, 
     assert gender_answers(result)
 
 
+def test_an_upload_over_the_size_limit_is_refused_and_the_server_goes_on(client, photo_files, tmp_path):
+    big = tmp_path / "huge.png"
+    big.write_bytes(b"\0" * (11 * 1024 * 1024))  # over the 10 MB limit
+    with pytest.raises(Exception, match="(?i)too large|413|size"):
+        ask(client, big)
+    assert gender_answers(ask(client, photo_files["astronaut"])[0])
+
+
+def test_every_face_is_answered_and_a_face_number_picks_one(client, tmp_path, astronaut):
+    from app.examples import two_faces
+
+    path = tmp_path / "two.png"
+    Image.fromarray(two_faces(astronaut)).save(path)
+    both = ask(client, path)[0]["faces"]
+    assert len(both) == 2
+    left, right = sorted(both, key=lambda face: face["box"][0])
+    assert left["box"][2] <= astronaut.shape[1] <= right["box"][0]  # one face in each half
+    second = ask(client, path, face_number=2)[0]["faces"]
+    assert [face["index"] for face in second] == [1]
+    from gradio_client.exceptions import AppError
+
+    with pytest.raises(AppError, match="2 face"):
+        ask(client, path, face_number=3)
+
+
 def test_empty_question_is_refused_with_a_hint(client, photo_files):
     from gradio_client.exceptions import AppError
 
