@@ -19,7 +19,6 @@ COMPARE_QUESTIONS = {
     "gender": "What is this person's gender?",
     "age": "How old is this person?",
 }
-MAX_QUESTION = 300
 
 
 class NoPhotoError(ValueError):
@@ -124,7 +123,8 @@ class Handlers:
                 if method in face.heatmaps.get(model, {}):
                     caption = f"{model} · {views.METHOD_TITLES[method]}"
                     gallery.append((result.render(0, model, method, float(opacity)).crop(region), caption))
-        return views.agreement_markdown(face, attribute), views.comparison_rows(face), gallery
+        verdict = "\n\n".join([views.agreement_markdown(face, attribute), *views.problem_lines(result)])
+        return verdict, views.comparison_rows(face), gallery
 
 
 def _load(photo):
@@ -136,11 +136,10 @@ def _load(photo):
 
 
 def _question(question) -> str:
+    # Too long or off-topic questions are the router's to explain (as "unsupported").
     text = (question or "").strip()
     if not text:
         raise ValueError("Type a question, for example \"How old is this person?\"")
-    if len(text) > MAX_QUESTION:
-        raise ValueError(f"The question is {len(text)} characters long; keep it under {MAX_QUESTION}.")
     return text
 
 

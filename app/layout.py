@@ -15,6 +15,7 @@ from app.components import photo_input
 from app.examples import write_examples
 from app.handlers import COMPARE_QUESTIONS, Handlers
 from app.settings import CACHE_SWEEP, MAX_UPLOAD, QUEUE_SIZE
+from vqa.text import MAX_QUESTION_CHARS
 
 STATE_TTL_S = 900  # a session's Result (which holds the photo) is dropped after this
 
@@ -43,7 +44,7 @@ def _ask_tab(handlers: Handlers, examples: list[str]) -> None:
             photo = photo_input(label="Photo", elem_id="ask-photo")
             gr.Examples(examples, inputs=photo, label="Example photos", cache_examples=False)
             question = gr.Textbox(label="Question", placeholder="How old is this person?",
-                                  max_length=300, elem_id="ask-question")
+                                  max_length=MAX_QUESTION_CHARS, elem_id="ask-question")
             gr.Examples([[q] for q in content.EXAMPLE_QUESTIONS], inputs=question,
                         label="Example questions", cache_examples=False)
             ask_button = gr.Button("Ask", variant="primary", elem_id="ask-button")

@@ -48,12 +48,18 @@ def answer_markdown(result, face_index: int) -> str:
     lines = [f"**{answer.model}**: {answer.text}" for answer in face.answers]
     if not lines:
         lines.append("No model here answers this question.")
+    lines += problem_lines(result)
     notes = list(getattr(intent, "notes", ())) + [n for a in face.answers for n in getattr(a, "notes", ())]
     lines += [f"*Note: {note}*" for note in dict.fromkeys(notes)]
     if len(result.faces) > 1:
         lines.append(f"{len(result.faces)} faces found; this is face {face_index + 1} "
                      "(click another box on the photo, or change *Face number*).")
     return "\n\n".join(lines)
+
+
+def problem_lines(result) -> list[str]:
+    """What the engine could not do (a missing model, a model that failed), in its words."""
+    return [f"⚠️ {problem}" for problem in dict.fromkeys(result.problems)]
 
 
 def label_value(face, model: str | None) -> dict[str, float] | None:

@@ -86,6 +86,20 @@ def test_agreement_compares_answers_across_label_spaces_by_meaning(attribute, an
     assert ("agree:" in text) is agree and ("disagree" in text) is not agree
 
 
+def test_answer_markdown_names_each_model_and_says_what_could_not_be_done():
+    intent = types.SimpleNamespace(kind="open", reason=None, notes=())
+    face = types.SimpleNamespace(answers=[_answer("a", "Female", 0.8)])
+    result = types.SimpleNamespace(intent=intent, faces=[face, face],
+                                   problems=["No model answers race yet.", "No model answers race yet."])
+    text = views.answer_markdown(result, 1)
+    assert "**a**: Female [a, trained on a data]" in text
+    assert text.count("No model answers race yet.") == 1
+    assert "2 faces found; this is face 2" in text
+    unsupported = types.SimpleNamespace(intent=types.SimpleNamespace(kind="unsupported", reason="Not a face question."),
+                                        faces=[], problems=[])
+    assert views.answer_markdown(unsupported, 0) == "**This app cannot answer that question.** Not a face question."
+
+
 def test_comparison_rows_keep_each_model_and_its_training_data():
     face = types.SimpleNamespace(answers=[_answer("a", "Female", 0.8), _answer("b", "cannot answer", None)])
     assert views.comparison_rows(face) == [["a", "a data", "Female", 0.8, "Female 0.80"],
