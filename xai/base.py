@@ -134,4 +134,7 @@ def _make_call(flat, gradient_of):
             result["gradients"] = tape.gradient(scores, x)
         return result
 
+    # TF counts traces per code object, i.e. across all models' closures of
+    # `call`; each closure is traced once (tested), so its warning is noise.
+    call._omit_frequent_tracing_warning = True
     return call

@@ -7,8 +7,9 @@ the upsampled map.
 """
 from __future__ import annotations
 
+import functools
+
 import numpy as np
-import tensorflow as tf
 
 from xai.base import Explanation, ModelCall, check_images, check_targets
 from xai.render import ig_heatmap
@@ -74,11 +75,27 @@ class GuidedGradCAM(GradCAM):
 
 
 def upsample(maps: np.ndarray, size) -> np.ndarray:
-    """Bilinear resize of (N, h, w) maps to (N, H, W)."""
+    """Bilinear resize of (N, h, w) maps to (N, H, W), half-pixel centres as in
+    TF2 and PIL. Bilinear is separable, so it is two small matrix products:
+    no eager TensorFlow op on the per-request path."""
     if maps.shape[1:3] == tuple(size):
         return maps.astype(np.float32)
-    resized = tf.image.resize(maps[..., None], size, method="bilinear")
-    return resized.numpy()[..., 0]
+    rows = _bilinear_matrix(maps.shape[1], size[0])
+    cols = _bilinear_matrix(maps.shape[2], size[1])
+    return np.einsum("Hh,nhw,Ww->nHW", rows, maps, cols, optimize=True).astype(np.float32)
+
+
+@functools.lru_cache(maxsize=64)
+def _bilinear_matrix(n_in: int, n_out: int) -> np.ndarray:
+    """(n_out, n_in) interpolation weights; edge samples clamp to the border."""
+    src = np.clip((np.arange(n_out) + 0.5) * n_in / n_out - 0.5, 0, n_in - 1)
+    low = np.floor(src).astype(int)
+    high = np.minimum(low + 1, n_in - 1)
+    frac = src - low
+    matrix = np.zeros((n_out, n_in))
+    np.add.at(matrix, (np.arange(n_out), low), 1 - frac)
+    np.add.at(matrix, (np.arange(n_out), high), frac)
+    return matrix
 
 
 def scale_to_unit(maps: np.ndarray) -> np.ndarray:

@@ -128,3 +128,11 @@ def test_targets_change_the_map(cnn, images):
     a = GradCAM(cnn).explain(images[:1], targets=[0]).attributions
     b = GradCAM(cnn).explain(images[:1], targets=[1]).attributions
     assert not np.allclose(a, b)
+
+
+def test_upsampling_matches_tensorflow_bilinear_resize():
+    import tensorflow as tf
+    from xai.gradcam import upsample
+    maps = np.random.default_rng(6).uniform(size=(2, 7, 5)).astype(np.float32)
+    expected = tf.image.resize(maps[..., None], (224, 160), method="bilinear").numpy()[..., 0]
+    np.testing.assert_allclose(upsample(maps, (224, 160)), expected, rtol=1e-5, atol=1e-6)

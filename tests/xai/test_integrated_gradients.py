@@ -3,7 +3,6 @@ import keras
 import numpy as np
 import pytest
 
-from tests.xai.tiny_models import small_smooth_cnn
 from xai import IntegratedGradients
 from xai.quadrature import METHODS, nodes
 
