@@ -63,14 +63,23 @@ def _copy(src: Path, dst: Path, names) -> list[str]:
     return list(names)
 
 
-def _median_s(fn, repeats: int) -> float:
-    fn()  # warm-up: traces the tf.functions
-    times = []
+def _timed_runs(fn, repeats: int) -> tuple[float, list]:
+    """Median wall time of `repeats` calls after one warm-up (tf.function
+    tracing), and what the timed calls returned."""
+    fn()
+    times, results = [], []
     for _ in range(repeats):
         start = time.perf_counter()
-        fn()
+        results.append(fn())
         times.append(time.perf_counter() - start)
-    return statistics.median(times)
+    return statistics.median(times), results
+
+
+def _stage_medians(results, name: str) -> dict[str, float]:
+    """Median seconds of each stage ask() recorded: detection, alignment,
+    prediction, and each heatmap method."""
+    stages = [{"detect": r.timings["detect_faces"], **r.faces[0].timings[name]} for r in results]
+    return {key: statistics.median(s[key] for s in stages) for key in stages[0]}
 
 
 def _row(registry, name: str, image, repeats: int, group: str) -> dict:
@@ -79,12 +88,14 @@ def _row(registry, name: str, image, repeats: int, group: str) -> dict:
     loaded = registry.get(name)
     single = type(registry)(models=[loaded])
     question = QUESTION[loaded.card.attribute]
-    plain = _median_s(lambda: ask(image, question, explain=(), registry=single), repeats)
-    full = _median_s(lambda: ask(image, question, explain=EXPLAIN, registry=single, ig_steps=32), repeats)
+    plain, _ = _timed_runs(lambda: ask(image, question, explain=(), registry=single), repeats)
+    full, results = _timed_runs(
+        lambda: ask(image, question, explain=EXPLAIN, registry=single, ig_steps=32), repeats)
     params = loaded.keras_model.count_params()
     return {"model": name, "group": group, "input": loaded.card.input.size, "params_m": params / 1e6,
             "ask_s": plain, "ask_explained_s": full, "ratio": full / plain,
-            "target_s": TARGET_S[group], "within_target": full <= TARGET_S[group]}
+            "target_s": TARGET_S[group], "within_target": full <= TARGET_S[group],
+            "stages_s": _stage_medians(results, name)}
 
 
 def run(repeats: int = 3, skip_resnet: bool = False) -> list[dict]:
@@ -102,12 +113,18 @@ def run(repeats: int = 3, skip_resnet: bool = False) -> list[dict]:
         return [_row(registry, name, image, repeats, group) for name, group in plan]
 
 
+STAGES = ("detect", "predict", "gradcam", "guided", "ig")
+
+
 def print_table(rows: list[dict]) -> None:
-    print(f"{'model':<18}{'input':>6}{'params M':>10}{'ask s':>9}{'ask+3 maps s':>14}{'ratio':>7}{'target s':>10}  ok")
+    print(f"{'model':<18}{'input':>6}{'params M':>10}{'ask s':>8}{'+3 maps s':>11}{'ratio':>7}"
+          f"{'target':>8}  ok  | stage medians s: " + " ".join(f"{s:>8}" for s in STAGES))
     for r in rows:
-        print(f"{r['model']:<18}{r['input']:>6}{r['params_m']:>10.2f}{r['ask_s']:>9.3f}"
-              f"{r['ask_explained_s']:>14.3f}{r['ratio']:>7.1f}{r['target_s']:>10.1f}  "
-              f"{'yes' if r['within_target'] else 'NO'}")
+        stages = " ".join(f"{r['stages_s'].get(s, float('nan')):>8.3f}" for s in STAGES)
+        print(f"{r['model']:<18}{r['input']:>6}{r['params_m']:>10.2f}{r['ask_s']:>8.3f}"
+              f"{r['ask_explained_s']:>11.3f}{r['ratio']:>7.1f}{r['target_s']:>8.1f}  "
+              f"{'yes' if r['within_target'] else 'NO ':<3} | {'':>16} {stages}")
+    print("(gradcam is reused from Guided Grad-CAM's own Grad-CAM, hence ~0)")
     resnet = next((r for r in rows if r["group"] == "resnet50"), None)
     if resnet:
         for r in rows:

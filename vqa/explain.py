@@ -6,6 +6,7 @@ models.alignment.Chip.heatmap_to_image maps each map back to photo pixels.
 from __future__ import annotations
 
 import re
+import time
 
 import numpy as np
 
@@ -50,25 +51,31 @@ def explain_chip(loaded, chip, target: int, methods, *, ig_steps=32, ig_baseline
     targets = np.array([target])
     out = {}
     if "guided" in methods:
-        guided = GuidedGradCAM(model).explain(x, targets)
-        out["guided"] = (guided.heatmap[0], _info(guided))
+        guided, seconds = _timed(GuidedGradCAM(model).explain, x, targets)
+        out["guided"] = (guided.heatmap[0], _info(guided, seconds))
         if "gradcam" in methods:
             # Guided Grad-CAM computes Grad-CAM on the way: reuse it.
-            out["gradcam"] = (guided.extra["gradcam"][0], _info(guided))
+            out["gradcam"] = (guided.extra["gradcam"][0], {**_info(guided, 0.0), "reused_from": "guided"})
     if "gradcam" in methods and "gradcam" not in out:
-        cam = GradCAM(model).explain(x, targets)
-        out["gradcam"] = (cam.heatmap[0], _info(cam))
+        cam, seconds = _timed(GradCAM(model).explain, x, targets)
+        out["gradcam"] = (cam.heatmap[0], _info(cam, seconds))
     if "ig" in methods:
         preprocess = get_preprocess(loaded.card.input.preprocessing)
-        ig = IntegratedGradients(model, steps=ig_steps, baseline=ig_baseline,
-                                 preprocess=preprocess).explain(x, targets)
-        out["ig"] = (ig.heatmap[0], _info(ig))
+        explainer = IntegratedGradients(model, steps=ig_steps, baseline=ig_baseline, preprocess=preprocess)
+        ig, seconds = _timed(explainer.explain, x, targets)
+        out["ig"] = (ig.heatmap[0], _info(ig, seconds))
     return out
 
 
-def _info(exp) -> dict:
+def _timed(fn, *args):
+    start = time.perf_counter()
+    value = fn(*args)
+    return value, time.perf_counter() - start
+
+
+def _info(exp, seconds: float) -> dict:
     """JSON-able facts about how a heatmap was made."""
-    info = {"layer": exp.layer, "score": float(exp.scores[0])}
+    info = {"layer": exp.layer, "score": float(exp.scores[0]), "seconds": seconds}
     if exp.delta is not None:
         info["ig_delta"] = float(exp.delta[0])
         info["baseline_score"] = float(exp.extra["baseline_scores"][0])

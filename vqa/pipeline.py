@@ -6,6 +6,7 @@ nothing here knows about the UI.
 """
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any, Callable
 
@@ -68,12 +69,15 @@ def _models_for(intent: Intent, registry, problems: list[str]):
 def _answer_face(result: FaceResult, chips: _Chips, loaded, intent, methods, options, problems):
     from models.registry import ModelLoadError
 
+    start = time.perf_counter()
     chip = chips.for_card(loaded.card)
+    aligned = time.perf_counter()
     try:
         probs = loaded.predict(chip.pixels[None])[0]
     except ModelLoadError as err:
         problems.append(f"{loaded.name} could not be used: {err}")
         return
+    result.timings[loaded.name] = {"align": aligned - start, "predict": time.perf_counter() - aligned}
     answer = answer_for(probs, loaded.card, intent, options["unsure_below"])
     result.answers.append(answer)
     result.chips[loaded.name] = chip
@@ -85,6 +89,7 @@ def _answer_face(result: FaceResult, chips: _Chips, loaded, intent, methods, opt
     shape = chips.image.shape
     result.heatmaps[loaded.name] = {m: to_photo(chip, hm, shape) for m, (hm, _) in maps.items()}
     result.heatmap_info[loaded.name] = {m: {**info, "target": answer.evidence} for m, (_, info) in maps.items()}
+    result.timings[loaded.name].update({m: info["seconds"] for m, (_, info) in maps.items()})
 
 
 def ask(
@@ -118,16 +123,20 @@ def ask(
     pixels = load_image(image)
     intent = route(question)
     result = Result(question=question or "", intent=intent, image=pixels)
+    if intent.kind == "unsupported":
+        # Not even the general VQA model is asked: a refused question
+        # ("Is he a criminal?") must not get an answer from anyone here.
+        return result
     if second_opinion:
         from vqa.vilt import second_opinion as vilt_answer
 
         model = None if second_opinion is True else second_opinion
-        result.second_opinion = vilt_answer(pixels, question or "", model=model)
-    if intent.kind == "unsupported":
-        return result
+        result.second_opinion = vilt_answer(pixels, question, model=model)
     _notify(progress, 0.05, "Finding faces")
     loaded_models = _models_for(intent, _registry(registry), result.problems)
+    start = time.perf_counter()
     faces = _faces(pixels, whole_image, face_index)
+    result.timings["detect_faces"] = time.perf_counter() - start
     options = {"ig_steps": ig_steps, "ig_baseline": ig_baseline, "unsure_below": unsure_below}
     steps = max(1, len(faces) * len(loaded_models))
     for i, (index, face) in enumerate(faces):

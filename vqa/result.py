@@ -21,6 +21,8 @@ class FaceResult:
     # model name -> method -> {"layer", "score", "ig_delta", "target"}
     heatmap_info: dict[str, dict[str, dict]] = dataclasses.field(default_factory=dict)
     chips: dict[str, Any] = dataclasses.field(default_factory=dict)  # model name -> Chip
+    # model name -> stage ("align", "predict", "gradcam", ...) -> seconds
+    timings: dict[str, dict[str, float]] = dataclasses.field(default_factory=dict)
 
     @property
     def box(self) -> tuple[float, float, float, float]:
@@ -33,6 +35,7 @@ class FaceResult:
             "detector": self.face.detector,
             "score": float(self.face.score),
             "answers": [a.to_dict() for a in self.answers],
+            "timings_s": {model: dict(stages) for model, stages in self.timings.items()},
             "heatmaps": {
                 model: {method: _heatmap_dict(hm, self.heatmap_info[model][method], heatmaps)
                         for method, hm in methods.items()}
@@ -58,6 +61,7 @@ class Result:
     faces: list[FaceResult] = dataclasses.field(default_factory=list)
     problems: list[str] = dataclasses.field(default_factory=list)  # readable, for the user
     second_opinion: Any = None  # vqa.vilt.SecondOpinion or None
+    timings: dict[str, float] = dataclasses.field(default_factory=dict)  # "detect_faces" -> seconds
 
     @property
     def answers(self) -> list[Answer]:
@@ -73,6 +77,7 @@ class Result:
             "image_shape": [int(s) for s in self.image.shape],
             "faces": [f.to_dict(heatmaps) for f in self.faces],
             "problems": list(self.problems),
+            "timings_s": dict(self.timings),
             "second_opinion": self.second_opinion.to_dict() if self.second_opinion else None,
         }
 

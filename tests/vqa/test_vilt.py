@@ -90,3 +90,10 @@ def test_missing_weights_are_explained_not_raised(astronaut, tmp_path, monkeypat
 
 def test_an_empty_question_is_not_sent(astronaut):
     assert vilt.second_opinion(astronaut, "  ").error == "there is no question to ask"
+
+
+def test_a_refused_question_is_not_sent_to_vilt_either(tiny_vilt, tiny_registry, astronaut):
+    from vqa import ask
+
+    result = ask(astronaut, "Is she a criminal?", registry=tiny_registry, second_opinion=tiny_vilt)
+    assert result.intent.topic == "criminality" and result.second_opinion is None
