@@ -82,7 +82,7 @@ def upsample(maps: np.ndarray, size) -> np.ndarray:
         return maps.astype(np.float32)
     rows = _bilinear_matrix(maps.shape[1], size[0])
     cols = _bilinear_matrix(maps.shape[2], size[1])
-    return np.einsum("Hh,nhw,Ww->nHW", rows, maps, cols, optimize=True).astype(np.float32)
+    return (rows @ maps @ cols.T).astype(np.float32)
 
 
 @functools.lru_cache(maxsize=64)
