@@ -24,6 +24,8 @@ class Explanation:
     attributions: raw values, (N, h, w) for CAMs, (N, H, W, C) for IG / guided.
     targets: (N,) class ids explained.  scores: (N,) their pre-softmax logits.
     delta: IG only, completeness error relative to |F(x) - F(x')|.
+    extra: by method. Guided Grad-CAM: "gradcam" (its Grad-CAM heatmap) and
+    "guided_backprop" (N, H, W, C). IG: "baseline_scores", "steps", "quadrature".
     """
 
     heatmap: np.ndarray
