@@ -122,7 +122,8 @@ def build_audit_tab(backend) -> None:
         refresh = gr.Button("Look again", scale=1)
     text, figures = read_report(folders[0] if folders else None)
     report = gr.Markdown(text)
-    gallery = gr.Gallery(figures, label="Confusion matrices and mean heatmaps per group", columns=3)
+    gallery = gr.Gallery(figures, label="Confusion matrices and mean heatmaps per group", columns=2,
+                         object_fit="contain", height="auto")
     folder.input(read_report, folder, [report, gallery], api_visibility="private", queue=False)
 
     def rescan():

@@ -102,7 +102,7 @@ def comparison_rows(face) -> list[list]:
         top = max(answer.probabilities.items(), key=lambda item: item[1])
         rows.append([
             answer.model,
-            answer.card.training_data or "not stated",
+            (answer.card.training_data or "not stated") + (" (SYNTHETIC)" if answer.card.synthetic else ""),
             answer.answer,
             None if answer.confidence is None else round(float(answer.confidence), 3),
             f"{top[0]} {top[1]:.2f}",

@@ -88,10 +88,59 @@ def start_app(cache: Path, log: Path, *args: str) -> LiveApp:
     raise AssertionError(f"app.py did not answer within {START_TIMEOUT_S} s:\n{app.output()[-3000:]}")
 
 
+def build_race_model(folder: Path, name: str, biased: bool, seed: int) -> None:
+    """A tiny random race model with an honest card: it stands in for the fair
+    and census-biased models a person trains, to show they reach the page."""
+    import keras
+
+    from models.architecture import build_model
+    from models.cards import InputContract, ModelCard
+    from models.labels import FAIRFACE_RACE
+
+    keras.utils.set_random_seed(seed)
+    build_model(len(FAIRFACE_RACE), backbone="small_cnn", input_size=32, name=name).save(folder / f"{name}.keras")
+    ModelCard(name=name, attribute="race", labels=FAIRFACE_RACE, input=InputContract(32, 0.25, "unit"),
+              training_data="nothing: random weights built by the app tests" + (", census-biased card" if biased else ""),
+              synthetic=True, extra={"biased": biased}).save(folder / f"{name}.json")
+
+
+def audit_summary(synthetic=True) -> dict:
+    """An audit summary in the shape training.evaluate writes (checked by its own writer below)."""
+    from models.cards import ModelCard
+
+    card = ModelCard(name="race-fair", attribute="race", labels=("White", "Black"), training_data="FairFace",
+                     synthetic=synthetic).to_dict()
+    audit = {"attribute": "race", "labels": ["White", "Black"], "accuracy": 0.75,
+             "per_class_accuracy": {"White": 0.9, "Black": 0.6},
+             "race_x_gender_accuracy": {"White / Male": 0.9, "Black / Female": 0.6},
+             "race_x_gender_sizes": {"White / Male": 10, "Black / Female": 10},
+             "worst_group": "Black / Female", "worst_group_accuracy": 0.6, "best_minus_worst_group": 0.3,
+             "confusion_matrix": [[9, 1], [4, 6]], "val_images": 20}
+    return {"data": "data/fake", "synthetic": synthetic, "val_images": 20,
+            "models": {"race-fair": {"card": card, "audit": audit,
+                                     "figures": {"confusion": "race-fair_confusion.png"}}},
+            "figures": {"fair_vs_biased": "fair_vs_biased.png"},
+            "comparison": {"per_race": {"White": {"fair": 0.9, "biased": 0.95, "drop": -0.05},
+                                        "Black": {"fair": 0.6, "biased": 0.3, "drop": 0.3}}}}
+
+
 @pytest.fixture(scope="session")
-def live_app(facexai_cache, tmp_path_factory):
+def user_models(tmp_path_factory) -> Path:
+    """A --models folder: two tiny race models and an audit report beside them."""
+    from training.report import write_report
+
+    folder = tmp_path_factory.mktemp("user-models")
+    build_race_model(folder, "tiny-race-fair", biased=False, seed=1)
+    build_race_model(folder, "tiny-race-biased", biased=True, seed=2)
+    (folder / "audit").mkdir()
+    write_report(folder / "audit", audit_summary())
+    return folder
+
+
+@pytest.fixture(scope="session")
+def live_app(facexai_cache, user_models, tmp_path_factory):
     log = tmp_path_factory.mktemp("app-log") / "app.log"
-    app = start_app(facexai_cache, log)
+    app = start_app(facexai_cache, log, "--models", str(user_models))
     temp_dir = app.temp_dir
     yield app
     app.stop()

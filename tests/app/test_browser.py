@@ -16,6 +16,7 @@ ANSWER_TIMEOUT_MS = 180_000
 
 @pytest.fixture(scope="module")
 def page(live_app):
+    # live_app was started with --models user_models, whose audit/ the Audit tab finds.
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
@@ -54,3 +55,9 @@ def test_how_it_works_renders_the_formulas(page):
     page.wait_for_selector(".katex", timeout=30_000)
     assert page.locator(".katex").count() >= 4
     assert "census" in page.locator("body").inner_text()
+
+
+def test_audit_tab_shows_the_report_beside_the_models(page):
+    page.get_by_role("tab", name="Audit").click()
+    page.get_by_text("Fair vs census-biased race model, per race").wait_for(timeout=30_000)
+    assert "Synthetic" in page.locator("body").inner_text()

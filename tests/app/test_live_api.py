@@ -186,3 +186,19 @@ def test_compare_puts_every_gender_model_side_by_side(client, photo_files, woman
     assert {row[2] for row in rows.values()} <= {"Female", "woman", "female"}
     assert "agree" in verdict
     assert len(gallery) == 2 * len(rows)  # Grad-CAM and IG for each model
+
+
+def test_compare_shows_your_own_race_models_beside_the_pretrained_one(client, photo_files):
+    from gradio_client import handle_file
+
+    verdict, table, gallery = client.predict(handle_file(str(photo_files["astronaut"])), "race", 0.5,
+                                             api_name="/compare")
+    rows = {row[0]: row for row in table["data"]}
+    assert set(rows) == {"gear-race", "tiny-race-fair", "tiny-race-biased"}
+    assert rows["tiny-race-biased"][1].endswith("(SYNTHETIC)")  # never passed off as real
+    assert "UTKFace" in rows["gear-race"][1]
+    if "disagree" in verdict:  # then every answer is named with the models that gave it
+        assert all(f"**{row[2]}**: " in verdict and row[0] in verdict for row in rows.values())
+    else:
+        assert "All 3 race models agree" in verdict
+    assert len(gallery) == 6

@@ -18,6 +18,7 @@ from app.errors import UNEXPECTED, user_errors
 from app.examples import example_photos, no_face, two_faces
 from app.faces_view import CHOSEN, OTHER, draw_faces, face_at
 from models.cards import ModelCard
+from tests.app.conftest import audit_summary
 
 
 # -- face picker --------------------------------------------------------------
@@ -101,9 +102,12 @@ def test_answer_markdown_names_each_model_and_says_what_could_not_be_done():
 
 
 def test_comparison_rows_keep_each_model_and_its_training_data():
-    face = types.SimpleNamespace(answers=[_answer("a", "Female", 0.8), _answer("b", "cannot answer", None)])
+    synthetic = _answer("b", "cannot answer", None)
+    synthetic.card = ModelCard(name="b", attribute="gender", labels=("Male", "Female"), training_data="b data",
+                               synthetic=True)
+    face = types.SimpleNamespace(answers=[_answer("a", "Female", 0.8), synthetic])
     assert views.comparison_rows(face) == [["a", "a data", "Female", 0.8, "Female 0.80"],
-                                           ["b", "b data", "cannot answer", None, "Female 0.80"]]
+                                           ["b", "b data (SYNTHETIC)", "cannot answer", None, "Female 0.80"]]
 
 
 def test_label_value_is_the_chosen_models_probabilities():
@@ -174,30 +178,12 @@ def test_the_no_face_example_has_no_face_and_the_two_faces_example_has_two():
 
 # -- audit --------------------------------------------------------------------
 
-def _summary(synthetic=True) -> dict:
-    """An audit summary in the shape training.evaluate writes (checked by its own writer below)."""
-    card = ModelCard(name="race-fair", attribute="race", labels=("White", "Black"), training_data="FairFace",
-                     synthetic=synthetic).to_dict()
-    audit = {"attribute": "race", "labels": ["White", "Black"], "accuracy": 0.75,
-             "per_class_accuracy": {"White": 0.9, "Black": 0.6},
-             "race_x_gender_accuracy": {"White / Male": 0.9, "Black / Female": 0.6},
-             "race_x_gender_sizes": {"White / Male": 10, "Black / Female": 10},
-             "worst_group": "Black / Female", "worst_group_accuracy": 0.6, "best_minus_worst_group": 0.3,
-             "confusion_matrix": [[9, 1], [4, 6]], "val_images": 20}
-    return {"data": "data/fake", "synthetic": synthetic, "val_images": 20,
-            "models": {"race-fair": {"card": card, "audit": audit,
-                                     "figures": {"confusion": "race-fair_confusion.png"}}},
-            "figures": {"fair_vs_biased": "fair_vs_biased.png"},
-            "comparison": {"per_race": {"White": {"fair": 0.9, "biased": 0.95, "drop": -0.05},
-                                        "Black": {"fair": 0.6, "biased": 0.3, "drop": 0.3}}}}
-
-
 def test_audit_shows_what_training_evaluate_wrote(tmp_path):
     from training.report import write_report
 
     audit = tmp_path / "audit"
     audit.mkdir()
-    write_report(audit, _summary())  # the training room's own writer: same files, same names
+    write_report(audit, audit_summary())  # the training room's own writer: same files, same names
     Image.new("RGB", (8, 6), (255, 0, 0)).save(audit / "race-fair_confusion.png")
     Image.new("RGB", (4, 4), (0, 255, 0)).save(audit / "fair_vs_biased.png")
     assert report_dirs(tmp_path) == [audit]
@@ -211,7 +197,7 @@ def test_audit_shows_what_training_evaluate_wrote(tmp_path):
 
 
 def test_audit_figures_never_leave_the_report_folder(tmp_path):
-    summary = _summary(synthetic=False)
+    summary = audit_summary(synthetic=False)
     summary["figures"]["fair_vs_biased"] = "../../etc/secret.png"  # a tampered summary
     (tmp_path / "summary.json").write_text(json.dumps(summary))
     text, figures = read_report(tmp_path)
