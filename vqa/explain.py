@@ -47,17 +47,20 @@ def explain_chip(loaded, chip, target: int, methods, *, ig_steps=32, ig_baseline
     from xai import GradCAM, GuidedGradCAM, IntegratedGradients
 
     model = loaded.keras_model
+    # A card may name the layer Grad-CAM should use, for converted models
+    # whose last 4-D tensor is already pooled to 1x1 (a flat, useless map).
+    layer = loaded.card.extra.get("gradcam_layer")
     x = loaded.preprocess(chip.pixels[None])
     targets = np.array([target])
     out = {}
     if "guided" in methods:
-        guided, seconds = _timed(GuidedGradCAM(model).explain, x, targets)
+        guided, seconds = _timed(GuidedGradCAM(model, layer=layer).explain, x, targets)
         out["guided"] = (guided.heatmap[0], _info(guided, seconds))
         if "gradcam" in methods:
             # Guided Grad-CAM computes Grad-CAM on the way: reuse it.
             out["gradcam"] = (guided.extra["gradcam"][0], {**_info(guided, 0.0), "reused_from": "guided"})
     if "gradcam" in methods and "gradcam" not in out:
-        cam, seconds = _timed(GradCAM(model).explain, x, targets)
+        cam, seconds = _timed(GradCAM(model, layer=layer).explain, x, targets)
         out["gradcam"] = (cam.heatmap[0], _info(cam, seconds))
     if "ig" in methods:
         preprocess = get_preprocess(loaded.card.input.preprocessing)

@@ -144,3 +144,18 @@ def test_progress_is_reported_up_to_done(tiny_registry, astronaut):
 ])
 def test_parse_methods(spec, expected):
     assert parse_methods(spec) == expected
+
+
+def test_a_card_can_name_the_grad_cam_layer(tiny_dir, astronaut, tmp_path):
+    import dataclasses
+
+    from models.cards import ModelCard
+    from models.registry import load_registry
+
+    card = ModelCard.load(tiny_dir / "gender-a.json")
+    (tmp_path / "gender-a.keras").write_bytes((tiny_dir / "gender-a.keras").read_bytes())
+    dataclasses.replace(card, extra={"gradcam_layer": "conv2"}).save(tmp_path / "gender-a.json")
+    result = ask(astronaut, "gender?", explain=("gradcam",), registry=load_registry(tmp_path, include_cache=False))
+    assert result.faces[0].heatmap_info["gender-a"]["gradcam"]["layer"].endswith("conv2")
+    default = ask(astronaut, "gender?", explain=("gradcam",), registry=load_registry(tiny_dir, include_cache=False))
+    assert default.faces[0].heatmap_info["gender-a"]["gradcam"]["layer"].endswith("conv4")
