@@ -25,9 +25,7 @@ import pandas as pd
 from PIL import Image, ImageDraw
 
 from models.labels import FAIRFACE_AGE, FAIRFACE_GENDER, FAIRFACE_RACE
-
 from training.fairface import SYNTHETIC_MARKER as MARKER
-CSV_COLUMNS = ("file", "age", "gender", "race", "service_test")
 
 RACE_COLOURS = (
     (230, 60, 60),

@@ -20,10 +20,12 @@ def test_mirrored_over_two_logical_cpus(synthetic_root, tmp_path):
     assert proc.returncode == 0, proc.stderr[-3000:]
     report = json.loads(proc.stdout.strip().splitlines()[-1])
     assert report["replicas"] == 2
-    assert report["max_step_change"] > 1e-3  # the step did move the weights...
-    assert report["max_step_difference"] < 1e-5  # ...identically on one device and on two
+    assert report["max_step_change"] > 1e-2  # the SGD step moved the weights...
+    # ...identically on one device and on two; a sum over replicas instead of the
+    # global mean would differ by as much as the step itself.
+    assert report["max_step_difference"] < 1e-6
     assert report["epochs_run"] == 1 and report["val_accuracy"] > 1 / 7
-    assert (tmp_path / "synthetic_race.keras").is_file()
+    assert (tmp_path / "synthetic_race_biased.keras").is_file()
 
 
 def test_tf_config_counts_workers(monkeypatch):
