@@ -7,6 +7,8 @@ picture with no face (the clear error).
 """
 from __future__ import annotations
 
+import atexit
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -49,8 +51,12 @@ def example_photos() -> dict[str, np.ndarray]:
 
 
 def write_examples(folder: str | Path | None = None) -> list[Path]:
-    """Write the example photos as PNG files (gr.Examples takes paths)."""
-    folder = Path(folder or tempfile.mkdtemp(prefix="facexai-examples-"))
+    """Write the example photos as PNG files (gr.Examples takes paths); a
+    folder made here is removed when the process exits."""
+    if folder is None:
+        folder = tempfile.mkdtemp(prefix="facexai-examples-")
+        atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     paths = []
     for name, pixels in example_photos().items():

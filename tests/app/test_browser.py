@@ -48,6 +48,16 @@ def test_upload_ask_and_see_the_answer_and_three_heatmaps(page, photo_files, liv
         assert str(live_app.temp_dir) in image.get_attribute("src")
 
 
+def test_an_example_photo_without_a_face_shows_the_reason_not_a_traceback(page):
+    examples = page.locator("#ask-photo").locator("xpath=ancestor::div[contains(@class,'column')][1]")
+    examples.locator("button").filter(has=page.locator("img")).nth(2).click()  # the landscape
+    page.get_by_role("button", name="Is this a woman?").click()  # an example question
+    assert page.locator("#ask-question textarea").input_value() == "Is this a woman?"
+    page.locator("#ask-button").click()
+    page.get_by_text("No face found in this 256x256 photo").wait_for(timeout=60_000)
+    assert "Traceback" not in page.locator("body").inner_text()
+
+
 def test_how_it_works_renders_the_formulas(page):
     page.get_by_role("tab", name="How it works").click()
     # KaTeX turns the $$...$$ formulas into .katex elements: raw TeX would mean
