@@ -7,6 +7,7 @@ runs unchanged as a Hugging Face Space (which sets them).
 from __future__ import annotations
 
 import argparse
+import atexit
 import os
 import socket
 import sys
@@ -76,7 +77,17 @@ def main(argv: list[str] | None = None) -> int:
     # The page is up; TensorFlow and the models load while someone reads it.
     warm_in_background(backend, progress=lambda message: print(message, flush=True))
     demo.block_thread()
+    _exit_now()
     return 0
+
+
+def _exit_now() -> None:
+    # After the server has closed, run the clean-up (temp files) and leave:
+    # TensorFlow's interpreter teardown takes seconds and frees nothing the OS
+    # would not.
+    sys.stdout.flush()
+    atexit._run_exitfuncs()
+    os._exit(0)
 
 
 def _share_or_explain() -> bool:
