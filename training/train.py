@@ -55,7 +55,7 @@ def load_splits(config: TrainConfig) -> tuple[FairFaceSplit, FairFaceSplit]:
     return train, read_split(config.data, "val", padding=train.padding)
 
 
-def datasets(config: TrainConfig, train: FairFaceSplit, val: FairFaceSplit, name: str):
+def datasets(config: TrainConfig, train: FairFaceSplit, val: FairFaceSplit):
     common = dict(
         image_size=config.input_size,
         preprocessing=BACKBONE_PREPROCESSING[config.backbone],
@@ -63,22 +63,22 @@ def datasets(config: TrainConfig, train: FairFaceSplit, val: FairFaceSplit, name
         batch_size=config.batch_size,
         seed=config.seed,
     )
-    cache = lambda split: _cache_path(config, name, split)  # noqa: E731
     # Cached features are computed once, so that recipe cannot augment.
     augment = config.augment if config.recipe == "finetune" else Augmentation.none()
     train_ds = make_dataset(train.paths(), train.labels(config.task), len(FAIRFACE[config.task]),
-                            augment=augment, shuffle=True, cache=cache("train"), **common)
+                            augment=augment, shuffle=True, cache=_cache_path(config, "train", train), **common)
     val_ds = make_dataset(val.paths(), val.labels(config.task), len(FAIRFACE[config.task]),
-                          cache=cache("val"), **common)
+                          cache=_cache_path(config, "val", val), **common)
     return train_ds, val_ds
 
 
-def _cache_path(config: TrainConfig, name: str, split: str):
+def _cache_path(config: TrainConfig, split_name: str, split: FairFaceSplit):
     if config.cache == "none":
         return None
     if config.cache == "memory":
         return "memory"
-    prefix = config.out / "cache" / f"{name}_{config.input_size}_{split}"
+    # Keyed by the CSV's hash and the size: another data folder never reads stale chips.
+    prefix = config.out / "cache" / f"{split_name}_{split.sha256[:16]}_{config.input_size}"
     # A run killed while filling the cache leaves a lock that would stop the resumed run.
     for lock in prefix.parent.glob(f"{prefix.name}*.lockfile"):
         lock.unlink()
@@ -159,7 +159,7 @@ def train(config: TrainConfig, extra_callbacks=(), strategy=None) -> TrainResult
     out = config.out if is_chief() else config.out / "non_chief"
     out.mkdir(parents=True, exist_ok=True)
     log = out / f"{name}_log.csv"
-    train_ds, val_ds = datasets(config, train_split, val_split, name)
+    train_ds, val_ds = datasets(config, train_split, val_split)
     model = build_compiled(config, len(FAIRFACE[config.task]), strategy)
     cbs, backup = callbacks(config, name, log, out)
     if config.recipe == "frozen-features":
@@ -183,7 +183,6 @@ def _save(model, card, out: Path, log: Path, resumed_from: int, metrics) -> Trai
     model.save(model_path)
     card.save(out / f"{card.name}.json")
     plot_curves(log, out / card.name, card.name)
-    shutil.rmtree(out / "cache", ignore_errors=True)
     return TrainResult(card.name, model_path, card, log, resumed_from, metrics["epochs_run"])
 
 
@@ -236,9 +235,12 @@ def main(argv=None) -> list[TrainResult]:
     jobs = ALL_MODELS if args.task == "all" else ((args.task, args.biased),)
     try:
         strategy = choose_strategy(args.strategy)  # once: TensorFlow allows one multi-worker strategy
-        return [_train_and_report(config_from_args(args, task, biased), strategy) for task, biased in jobs]
+        # The models of --task all share the cached chips of the same split.
+        results = [_train_and_report(config_from_args(args, task, biased), strategy) for task, biased in jobs]
     except ValueError as err:  # every error of ours (FairFaceError, ArchitectureError, ...) is one
         cli.exit(2, f"error: {err}\n")
+    shutil.rmtree(Path(args.out) / "cache", ignore_errors=True)
+    return results
 
 
 def _train_and_report(config: TrainConfig, strategy) -> TrainResult:

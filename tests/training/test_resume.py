@@ -21,7 +21,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def _args(data, out, epochs):
     # The census-biased subset is a quarter of the images: short epochs, same code path.
-    return ["--task", "race", "--biased", "--data", str(data), "--out", str(out), "--epochs", str(epochs), *FAST_ARGS]
+    return ["--task", "race", "--biased", "--data", str(data), "--out", str(out), "--epochs", str(epochs), *FAST_ARGS,
+            "--cache", "file"]  # the default cache, so the resumed run reuses (or rebuilds) it on disk
 
 
 def _epochs_backed_up(out: Path) -> int:
