@@ -22,9 +22,16 @@ gender and age group, confusion matrices, and each group's mean heatmap (faces
 are aligned, so the maps can be averaged). To make one:
 
 ```bash
-python -m training.synthetic --out data/fake          # or use a real FairFace folder
-python -m training.train --task all --data data/fake --out models/mine --backbone small_cnn --epochs 5
+# With real FairFace (the two label CSVs plus train/ and val/):
+python -m training.train --task all --data fairface/ --out models/mine
+python -m training.evaluate --data fairface/ --models models/mine --out models/mine/audit
+
+# Without it: the same pipeline on a generated, SYNTHETIC set in FairFace's format
+python -m training.synthetic --out data/fake --n 1400 --size 64
+python -m training.train --task all --data data/fake --out models/mine --backbone small_cnn \
+    --input-size 64 --batch-size 32 --lr 0.004 --epochs 10
 python -m training.evaluate --data data/fake --models models/mine --out models/mine/audit
+
 python app.py --models models/mine
 ```
 
