@@ -150,12 +150,20 @@ class _Walker:
         raise ValueError(f"no layer named {layer!r} in the model; layers with 4-D outputs near the top: {names}")
 
     def _last_conv_map(self):
+        """The last 4-D output downstream of a conv layer. A map with more than one
+        position wins over a later 1x1 one (a pooled map kept 4-D has no "where");
+        a net whose only conv map is 1x1 gets that one."""
+        candidates = []
         for i in range(len(self.records) - 1, -1, -1):
             path, _, out = self.records[i]
             if len(out.shape) == 4:
-                if any(_is_conv(op) for _, op, _ in self.records[: i + 1]):
+                if not any(_is_conv(op) for _, op, _ in self.records[: i + 1]):
+                    break
+                if tuple(out.shape[1:3]) != (1, 1):
                     return path, out
-                break
+                candidates.append((path, out))
+        if candidates:
+            return candidates[0]
         raise ValueError(
             "the model has no convolutional layer with a 4-D output feeding the classifier; "
             "Grad-CAM needs one (or pass layer= a 4-D layer name)"

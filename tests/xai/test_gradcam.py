@@ -124,6 +124,22 @@ def test_explicit_layer_and_last_conv_default(cnn, images):
     assert exp.layer == "conv1" and exp.attributions.shape == (1, 16, 16)
 
 
+def test_a_pooled_1x1_map_is_not_the_default_layer():
+    """dlib's age net pools with keepdims before its Dense: a (1, 1, k) output is
+    4-D but has no location, so the default skips it for the conv map above."""
+    model = keras.Sequential([
+        keras.Input((8, 8, 3)),
+        keras.layers.Conv2D(4, 3, activation="relu", name="conv"),
+        keras.layers.GlobalAveragePooling2D(keepdims=True, name="pool"),
+        keras.layers.Flatten(),
+        keras.layers.Dense(2, activation="softmax", name="head"),
+    ])
+    x = np.random.default_rng(0).normal(size=(1, 8, 8, 3)).astype("float32")
+    exp = GradCAM(model).explain(x)
+    assert exp.layer == "conv" and exp.heatmap.shape == (1, 8, 8)
+    assert np.ptp(exp.heatmap[0]) > 0  # a 1x1 map upsampled would be constant
+
+
 def test_targets_change_the_map(cnn, images):
     a = GradCAM(cnn).explain(images[:1], targets=[0]).attributions
     b = GradCAM(cnn).explain(images[:1], targets=[1]).attributions
