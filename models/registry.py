@@ -44,6 +44,7 @@ class LoadedModel:
     origin: str = USER  # USER (a --models folder) or CACHE (imported pretrained)
     error: str | None = None  # set when loading failed; the model is unusable
     _keras: Any = dataclasses.field(default=None, repr=False)
+    _forward: Any = dataclasses.field(default=None, repr=False)  # compiled model call, built once
     _lock: threading.Lock = dataclasses.field(default_factory=threading.Lock, repr=False)
 
     @property
@@ -96,11 +97,18 @@ class LoadedModel:
                 f"{self.name} expects chips of shape (N, {size}, {size}, 3) "
                 f"(see its card's input contract), got {chips.shape}"
             )
-        import keras
-
-        inputs = self.preprocess(chips)
-        probs = keras.ops.convert_to_numpy(self.keras_model(inputs, training=False))
+        probs = self._compiled_forward()(self.preprocess(chips))
         return np.asarray(probs, dtype=np.float64)
+
+    def _compiled_forward(self):
+        """The model's inference call as one tf.function (an eager call costs several
+        times a compiled one); traced once per batch size, kept with the model."""
+        if self._forward is None:
+            model = self.keras_model
+            import tensorflow as tf
+
+            self._forward = tf.function(lambda x: model(x, training=False), reduce_retracing=True)
+        return self._forward
 
     @property
     def rank(self) -> int:
