@@ -51,6 +51,8 @@ def answer_markdown(result, face_index: int) -> str:
     lines += problem_lines(result)
     notes = list(getattr(intent, "notes", ())) + [n for a in face.answers for n in getattr(a, "notes", ())]
     lines += [f"*Note: {note}*" for note in dict.fromkeys(notes)]
+    if ig := ig_line(face):
+        lines.append(ig)
     if len(result.faces) > 1:
         lines.append(f"{len(result.faces)} faces found; this is face {face_index + 1} "
                      "(click another box on the photo, or change *Face number*).")
@@ -79,6 +81,18 @@ def heatmap_images(result, face_index: int, model: str | None, opacity: float) -
     region = face_region(face.box, result.image.shape)
     return [result.render(face_index, model, method, opacity).crop(region) if method in made else None
             for method in METHODS]
+
+
+def ig_line(face) -> str | None:
+    """How exact each model's Integrated Gradients sum was: its completeness
+    error delta, which more steps make smaller."""
+    parts = [f"{model} {methods['ig']['ig_delta']:.1%}"
+             for model, methods in face.heatmap_info.items() if "ig_delta" in methods.get("ig", {})]
+    if not parts:
+        return None
+    steps = sorted({methods["ig"]["ig_steps"] for methods in face.heatmap_info.values() if "ig" in methods})
+    return (f"*Integrated Gradients, m={'/'.join(map(str, steps))} steps: completeness error "
+            f"{', '.join(parts)} (more steps make it smaller).*")
 
 
 def face_region(box, image_shape, zoom: float = ZOOM) -> tuple[int, int, int, int]:

@@ -82,6 +82,7 @@ def _info(exp, seconds: float) -> dict:
     if exp.delta is not None:
         info["ig_delta"] = float(exp.delta[0])
         info["baseline_score"] = float(exp.extra["baseline_scores"][0])
+        info["ig_steps"] = int(exp.extra["steps"])
     return info
 
 

@@ -89,7 +89,7 @@ def test_agreement_compares_answers_across_label_spaces_by_meaning(attribute, an
 
 def test_answer_markdown_names_each_model_and_says_what_could_not_be_done():
     intent = types.SimpleNamespace(kind="open", reason=None, notes=())
-    face = types.SimpleNamespace(answers=[_answer("a", "Female", 0.8)])
+    face = types.SimpleNamespace(answers=[_answer("a", "Female", 0.8)], heatmap_info={})
     result = types.SimpleNamespace(intent=intent, faces=[face, face],
                                    problems=["No model answers race yet.", "No model answers race yet."])
     text = views.answer_markdown(result, 1)
@@ -114,6 +114,18 @@ def test_label_value_is_the_chosen_models_probabilities():
     face = types.SimpleNamespace(answers=[_answer("a", "Female", 0.8), _answer("b", "Male", 0.6, probs=(0.6, 0.4))])
     assert views.label_value(face, "b") == {"Male": 0.6, "Female": 0.4}
     assert views.label_value(face, "nobody") is None
+
+
+def test_the_answer_reports_each_models_ig_completeness_error():
+    info = {"a": {"gradcam": {"layer": "conv"}, "ig": {"ig_delta": 0.0123, "ig_steps": 32}},
+            "b": {"ig": {"ig_delta": 0.25, "ig_steps": 32}}, "c": {"gradcam": {"layer": "conv"}}}
+    face = types.SimpleNamespace(answers=[_answer("a", "Female", 0.8)], heatmap_info=info)
+    result = types.SimpleNamespace(intent=types.SimpleNamespace(kind="open", reason=None, notes=()),
+                                   faces=[face], problems=[])
+    assert ("*Integrated Gradients, m=32 steps: completeness error a 1.2%, b 25.0% "
+            "(more steps make it smaller).*") in views.answer_markdown(result, 0)
+    face.heatmap_info = {"c": info["c"]}
+    assert "Integrated Gradients" not in views.answer_markdown(result, 0)
 
 
 # -- cards --------------------------------------------------------------------
