@@ -153,7 +153,7 @@ class _Walker:
         """The last 4-D output downstream of a conv layer. A map with more than one
         position wins over a later 1x1 one (a pooled map kept 4-D has no "where");
         a net whose only conv map is 1x1 gets that one."""
-        candidates = []
+        fallback = None
         for i in range(len(self.records) - 1, -1, -1):
             path, _, out = self.records[i]
             if len(out.shape) == 4:
@@ -161,9 +161,9 @@ class _Walker:
                     break
                 if tuple(out.shape[1:3]) != (1, 1):
                     return path, out
-                candidates.append((path, out))
-        if candidates:
-            return candidates[0]
+                fallback = fallback or (path, out)
+        if fallback:
+            return fallback
         raise ValueError(
             "the model has no convolutional layer with a 4-D output feeding the classifier; "
             "Grad-CAM needs one (or pass layer= a 4-D layer name)"
