@@ -86,13 +86,12 @@ def heatmap_images(result, face_index: int, model: str | None, opacity: float) -
 def ig_line(face) -> str | None:
     """How exact each model's Integrated Gradients sum was: its completeness
     error delta, which more steps make smaller."""
-    parts = [f"{model} {methods['ig']['ig_delta']:.1%}"
-             for model, methods in face.heatmap_info.items() if "ig_delta" in methods.get("ig", {})]
-    if not parts:
+    igs = {model: methods["ig"] for model, methods in face.heatmap_info.items() if "ig" in methods}
+    if not igs:
         return None
-    steps = sorted({methods["ig"]["ig_steps"] for methods in face.heatmap_info.values() if "ig" in methods})
-    return (f"*Integrated Gradients, m={'/'.join(map(str, steps))} steps: completeness error "
-            f"{', '.join(parts)} (more steps make it smaller).*")
+    steps = "/".join(str(m) for m in sorted({ig["ig_steps"] for ig in igs.values()}))
+    errors = ", ".join(f"{model} {ig['ig_delta']:.1%}" for model, ig in igs.items())
+    return f"*Integrated Gradients, m={steps} steps: completeness error {errors} (more steps make it smaller).*"
 
 
 def face_region(box, image_shape, zoom: float = ZOOM) -> tuple[int, int, int, int]:

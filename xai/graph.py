@@ -153,12 +153,10 @@ class _Walker:
         """The last 4-D output downstream of a conv layer. A map with more than one
         position wins over a later 1x1 one (a pooled map kept 4-D has no "where");
         a net whose only conv map is 1x1 gets that one."""
+        first_conv = next((i for i, (_, op, _) in enumerate(self.records) if _is_conv(op)), len(self.records))
         fallback = None
-        for i in range(len(self.records) - 1, -1, -1):
-            path, _, out = self.records[i]
+        for path, _, out in reversed(self.records[first_conv:]):
             if len(out.shape) == 4:
-                if not any(_is_conv(op) for _, op, _ in self.records[: i + 1]):
-                    break
                 if tuple(out.shape[1:3]) != (1, 1):
                     return path, out
                 fallback = fallback or (path, out)
