@@ -14,4 +14,6 @@ if [ ${#missing[@]} -gt 0 ]; then
   fi
 fi
 python -m pip install -q -r requirements-dev.txt
+# Lint first: a style error fails the run before the slow tests start (settings in pyproject.toml).
+python -m ruff check .
 exec python -m pytest "$@"
