@@ -8,6 +8,7 @@ in a known region), a map can be scored against that region:
 - the pointing game (Zhang et al., 2018): whether the map's peak lies inside
   the mask. Tied peaks count by the share of them inside, so a constant map
   scores the mask's area rather than whatever corner comes first;
+- a map with no positive value points nowhere: both scores are nan for it;
 - a floor: the same maps with their pixels shuffled (same values, no place),
   whose expected score for both measures is the mask's share of the image.
 
@@ -41,10 +42,12 @@ def mass_accuracy(heatmaps, masks) -> np.ndarray:
 
 def pointing_game(heatmaps, masks) -> np.ndarray:
     """(N,) 1.0 when the map's maximum lies inside the mask, 0.0 when outside;
-    with tied maxima, the share of them inside."""
+    with tied maxima, the share of them inside; nan for a map with no positive value."""
     maps, inside = _check(heatmaps, masks)
-    peaks = maps == maps.max(axis=(1, 2), keepdims=True)
-    return (peaks & inside).sum(axis=(1, 2)) / peaks.sum(axis=(1, 2))
+    top = maps.max(axis=(1, 2), keepdims=True)
+    peaks = maps == top
+    share = (peaks & inside).sum(axis=(1, 2)) / peaks.sum(axis=(1, 2))
+    return np.where(top[:, 0, 0] > 0, share, np.nan)
 
 
 def shuffled_maps(heatmaps, seed: int = 0) -> np.ndarray:

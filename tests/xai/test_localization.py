@@ -35,7 +35,9 @@ def test_constant_and_empty_maps():
     mask = _mask()
     assert pointing_game(np.ones((1, 8, 8)), mask)[0] == pytest.approx(18 / 64)  # tied peaks: the mask's share
     assert mass_accuracy(np.ones((1, 8, 8)), mask)[0] == pytest.approx(18 / 64)
-    assert np.isnan(mass_accuracy(np.zeros((1, 8, 8)), mask)[0])
+    assert np.isnan(mass_accuracy(np.zeros((1, 8, 8)), mask)[0])  # no positive value: points nowhere
+    assert np.isnan(pointing_game(np.zeros((1, 8, 8)), mask)[0])
+    assert np.isnan(pointing_game(-np.ones((1, 8, 8)), mask)[0])
 
 
 def test_the_random_floor_is_near_the_masks_area():
