@@ -162,3 +162,15 @@ def test_localization_and_randomization_are_reported_per_model_method_and_class(
             assert check["images"] == len(check["rank_correlations"]) > 0
     page = (out / "report.html").read_text()
     assert "Do the heatmaps point at the cue?" in page and "Model-randomisation sanity check" in page
+
+
+def test_data_without_cue_masks_is_audited_without_localization(four_models, synthetic_root, tmp_path):
+    import shutil
+
+    data = tmp_path / "no_masks"
+    shutil.copytree(synthetic_root, data, ignore=shutil.ignore_patterns("masks"))  # as real FairFace: no masks
+    models_dir = next(iter(four_models.values())).model_path.parent
+    summary = evaluate(data, models_dir, tmp_path / "out", per_class=1, ig_steps=4, sanity_images=0)
+    assert summary["localization"] == {} and "localization" not in summary["figures"]
+    assert summary["randomization"] == {}
+    assert "point at the cue" not in (tmp_path / "out" / "report.html").read_text()
