@@ -187,7 +187,7 @@ def _audit(paths: LabPaths, settings: LabSettings, report, redo: bool) -> None:
     report(0.0, "auditing both models: accuracy per group, heatmaps against the cue masks, sanity check")
     staged = paths.root / f"{PARTIAL}-audit"
     evaluate(paths.data, paths.models, staged, per_class=settings.per_class, ig_steps=settings.ig_steps,
-             sanity_images=settings.sanity_images)
+             sanity_images=settings.sanity_images, progress=report)
     if paths.report.exists():  # an older report: moved aside, then removed, so the new one lands whole
         old = paths.root / f"{PARTIAL}-old-audit"
         paths.report.replace(old)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 import pandas as pd
@@ -67,16 +68,20 @@ def fairface_models(models_dir):
 
 
 def evaluate(data, models_dir, out, per_class: int = 16, ig_steps: int = 32, heatmaps: bool = True,
-             sanity_images: int = 14) -> dict:
+             sanity_images: int = 14, progress: Callable[[float, str], None] | None = None) -> dict:
     """Audit every FairFace model in `models_dir`; write the report into `out` and
-    return summary.json's object (models.audit_summary.AuditSummary.to_dict())."""
+    return summary.json's object (models.audit_summary.AuditSummary.to_dict()).
+    `progress(fraction, message)` hears when each model's audit begins."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     val = read_split(data, "val")
     masks = read_masks(data, "val", val.table["file"]) if heatmaps else None
     summary = AuditSummary(data=str(data), synthetic=val.synthetic, val_images=len(val), models={})
     audits, chips_by_size, predictions, floors = {}, {}, [], {}
-    for model in fairface_models(models_dir):
+    models = fairface_models(models_dir)
+    for index, model in enumerate(models):
+        if progress is not None:
+            progress(index / len(models), f"auditing {model.name} ({index + 1} of {len(models)})")
         size = model.card.input.size
         chips = chips_by_size.setdefault(size, val_chips(val, size))
         probs = model.predict(chips)
