@@ -1,18 +1,23 @@
 """The Audit tab: show the report `python -m training.evaluate` wrote, or say how
-to make one.
+to make one; and build the bias lab (`python -m training.demo`) with one button.
 
-The report is read from disk (summary.json and its PNG figures); nothing
-here runs a model, so the tab opens instantly.
+The report is read from disk (summary.json, through its schema in vqa.audit,
+and its PNG figures); nothing here runs a model, so the tab opens instantly.
+The lab is built in a subprocess by vqa.lab.
 """
 from __future__ import annotations
 
-import json
 from pathlib import Path
+from typing import Callable
 
 import gradio as gr
 from PIL import Image
 
-SUMMARY = "summary.json"  # written by training.report.write_report beside report.html
+from vqa import lab
+from vqa.audit import RANDOM_MODEL, SUMMARY_FILE, AuditSummary
+
+SUMMARY = SUMMARY_FILE  # written by training.report.write_report beside report.html
+METHOD_TITLES = {"gradcam": "Grad-CAM", "guided": "Guided Grad-CAM", "ig": "Integrated Gradients"}
 
 HOW_TO = """\
 No audit report found in `{where}`.
@@ -26,7 +31,11 @@ are aligned, so the maps can be averaged). To make one:
 python -m training.train --task all --data fairface/ --out models/mine
 python -m training.evaluate --data fairface/ --models models/mine --out models/mine/audit
 
-# Without it: the same pipeline on a generated, SYNTHETIC set in FairFace's format
+# Without it, in one command (or the "Build the bias lab" button below): a SYNTHETIC
+# set, the fair and the census-biased race model, and their audit, in a few minutes
+python -m training.demo
+
+# The same steps by hand, on a generated, SYNTHETIC set in FairFace's format
 python -m training.synthetic --out data/fake --n 1400 --size 64
 python -m training.train --task all --data data/fake --out models/mine --backbone small_cnn \
     --input-size 64 --batch-size 32 --lr 0.004 --epochs 10
@@ -66,49 +75,94 @@ def read_report(folder: str | Path | None) -> tuple[str, list]:
     if report is None:
         return HOW_TO.format(where=folder or "the --models folder"), []
     try:
-        summary = json.loads(report.read_text(encoding="utf-8"))
+        summary = AuditSummary.load(report)
         return summary_markdown(summary), _figures(Path(folder), summary)
     except (ValueError, KeyError, TypeError, OSError) as err:
         return f"The audit in `{folder}` could not be read ({type(err).__name__}: {err}).", []
 
 
-def summary_markdown(summary: dict) -> str:
+def summary_markdown(summary: AuditSummary | dict) -> str:
+    summary = AuditSummary.coerce(summary)
     parts = ["## Bias audit"]
-    if summary.get("synthetic"):
+    if summary.synthetic:
         parts.append("> **Synthetic**: these models were trained and evaluated on generated data. "
                      "The numbers show that the pipeline works, not how models behave on real faces.")
-    parts.append(f"Test faces: {summary['val_images']} from the balanced val split of `{summary['data']}`.")
-    if summary.get("comparison"):
-        parts.append(_comparison(summary["comparison"]))
-    parts += [_model(name, entry) for name, entry in summary["models"].items()]
+    parts.append(f"Test faces: {summary.val_images} from the balanced val split of `{summary.data}`.")
+    if summary.comparison:
+        parts.append(_comparison(summary.comparison))
+    if summary.localization:
+        parts.append(localization_markdown(summary))
+    if summary.randomization:
+        parts.append(randomization_markdown(summary))
+    parts += [_model(name, entry) for name, entry in summary.models.items()]
     return "\n\n".join(parts)
 
 
-def _comparison(comparison: dict) -> str:
-    rows = [f"| {race} | {_pct(r['fair'])} | {_pct(r['biased'])} | {_pct(r['drop'])} |"
-            for race, r in comparison["per_race"].items()]
+def _comparison(comparison) -> str:
+    rows = [f"| {race} | {_pct(r.fair)} | {_pct(r.biased)} | {_pct(r.drop)} |"
+            for race, r in comparison.per_race.items()]
     return "\n".join(["### Fair vs census-biased race model, per race",
                       "| race | fair | biased | drop |", "|---|---|---|---|", *rows])
 
 
-def _model(name: str, entry: dict) -> str:
-    audit, card = entry["audit"], entry["card"]
-    synthetic = " (synthetic)" if card.get("synthetic") else ""
-    lines = [f"### {name}",
-             f"Trained on **{card.get('training_data') or 'unknown data'}**{synthetic}. "
-             f"Accuracy {_pct(audit['accuracy'])}; worst race × gender group **{audit['worst_group']}** "
-             f"at {_pct(audit['worst_group_accuracy'])} (best minus worst: {_pct(audit['best_minus_worst_group'])}).",
-             "", "| class | accuracy |", "|---|---|"]
-    lines += [f"| {label} | {_pct(value)} |" for label, value in audit["per_class_accuracy"].items()]
+def localization_markdown(summary: AuditSummary) -> str:
+    """Per model x method x class: mass accuracy / pointing game, the shuffled-map floor last."""
+    classes = list(dict.fromkeys(c for methods in summary.localization.values()
+                                 for per_class in methods.values() for c in per_class))
+    models = [m for m in summary.localization if m != RANDOM_MODEL]
+    models += [RANDOM_MODEL] if RANDOM_MODEL in summary.localization else []
+    lines = ["### Do the heatmaps point at the cue?",
+             "The generator knows where it drew each cue, so each map (explaining the image's true class) is "
+             "scored against that mask: **mass accuracy** (share of the map's positive mass inside) / "
+             "**pointing game** (share of maps whose peak is inside). The floor: the same maps, pixels shuffled.",
+             "", "| model | method | " + " | ".join(classes) + " |", "|---|---|" + "---|" * len(classes)]
+    for model in models:
+        shown = "random floor" if model == RANDOM_MODEL else model
+        for method, per_class in summary.localization[model].items():
+            cells = [_score(per_class.get(c)) for c in classes]
+            lines.append(f"| {shown} | {METHOD_TITLES.get(method, method)} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
-def _figures(folder: Path, summary: dict) -> list:
-    named = [(summary.get("figures", {}).get("fair_vs_biased"), "fair vs biased accuracy per race")]
-    for name, entry in summary["models"].items():
-        figures = entry.get("figures", {})
-        named += [(figures.get("confusion"), f"{name}: confusion matrix"),
-                  (figures.get("heatmaps"), f"{name}: mean heatmaps per class")]
+def _score(score) -> str:
+    if score is None:
+        return ""
+    blank = f" ({score.empty_maps}/{score.images} blank)" if score.empty_maps else ""
+    return f"{_pct(score.mass_accuracy)} / {_pct(score.pointing_game)}{blank}"
+
+
+def randomization_markdown(summary: AuditSummary) -> str:
+    methods = list(dict.fromkeys(m for checks in summary.randomization.values() for m in checks))
+    lines = ["### Model-randomisation sanity check",
+             "Mean rank correlation between each map from the trained model and from a copy whose top layer "
+             "is re-initialised (Adebayo et al., 2018). Near 1: the map ignores what the model learned.",
+             "", "| model | " + " | ".join(METHOD_TITLES.get(m, m) for m in methods) + " |",
+             "|---|" + "---|" * len(methods)]
+    for model, checks in summary.randomization.items():
+        cells = ["n/a" if (c := checks.get(m)) is None or c.rank_correlation is None
+                 else f"{c.rank_correlation:.2f} (n={c.images})" for m in methods]
+        lines.append(f"| {model} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def _model(name: str, entry) -> str:
+    audit, card = entry.audit, entry.card
+    synthetic = " (synthetic)" if card.get("synthetic") else ""
+    lines = [f"### {name}",
+             f"Trained on **{card.get('training_data') or 'unknown data'}**{synthetic}. "
+             f"Accuracy {_pct(audit.accuracy)}; worst race × gender group **{audit.worst_group}** "
+             f"at {_pct(audit.worst_group_accuracy)} (best minus worst: {_pct(audit.best_minus_worst_group)}).",
+             "", "| class | accuracy |", "|---|---|"]
+    lines += [f"| {label} | {_pct(value)} |" for label, value in audit.per_class_accuracy.items()]
+    return "\n".join(lines)
+
+
+def _figures(folder: Path, summary: AuditSummary) -> list:
+    named = [(summary.figures.get("fair_vs_biased"), "fair vs biased accuracy per race"),
+             (summary.figures.get("localization"), "do the heatmaps point at the cue? (grey: random floor)")]
+    for name, entry in summary.models.items():
+        named += [(entry.figures.get("confusion"), f"{name}: confusion matrix"),
+                  (entry.figures.get("heatmaps"), f"{name}: mean heatmaps per class")]
     # Opened here so Gradio serves copies from its cache, never paths on the server;
     # only file names inside the report folder are followed.
     return [(Image.open(folder / Path(file).name).convert("RGB"), caption)
@@ -119,23 +173,59 @@ def _pct(value) -> str:
     return "n/a" if value is None else f"{value:.1%}"
 
 
-def build_audit_tab(backend) -> None:
+def report_folders(models_dir: Path | None) -> list[str]:
+    """The report folders offered: those of the app's --models folder, then the lab's own."""
+    found = report_dirs(models_dir)
+    built = lab.lab().report
+    if find_report(built) is not None and built not in found:
+        found.append(built)
+    return [str(p) for p in found]
+
+
+def build_the_lab(progress=None) -> tuple[str, lab.Lab | None]:
+    """What the "Build the bias lab" button does: (a status line, the lab or None)."""
+    def hear(fraction: float, message: str) -> None:
+        if progress is not None:
+            progress(fraction, desc=message)
+
+    try:
+        built = lab.build_lab(progress=hear)
+    except lab.LabBuildError as err:
+        return f"**The bias lab could not be built.** {err}", None
+    return (f"**The bias lab is ready** (SYNTHETIC data): the fair and the census-biased race models are in "
+            f"`{built.models}`, their audit in `{built.report}`."), built
+
+
+def build_audit_tab(backend, on_lab_built: Callable[[lab.Lab], None] | None = None) -> None:
+    """The tab. `on_lab_built(lab)` runs after the button built the lab (the engine's reload,
+    so that Compare lists the two models without a restart)."""
     models_dir = getattr(backend, "models_dir", None)
-    folders = [str(p) for p in report_dirs(models_dir)]
+    folders = report_folders(models_dir)
     gr.Markdown("How accurate is each model for each group? The fair and the census-biased race "
                 "models, measured on the same test faces.")
     with gr.Row():
         folder = gr.Dropdown(folders, value=folders[0] if folders else None, label="Audit report", scale=4)
         refresh = gr.Button("Look again", scale=1)
+        build = gr.Button("Build the bias lab", variant="primary", scale=1, elem_id="audit-build-lab")
+    status = gr.Markdown("Builds a SYNTHETIC data set, trains a fair and a census-biased race model on it and "
+                         "audits both, in a few minutes on a laptop; a second click reuses what is there.")
     text, figures = read_report(folders[0] if folders else None)
     report = gr.Markdown(text)
-    gallery = gr.Gallery(figures, label="Confusion matrices and mean heatmaps per group", columns=2,
-                         object_fit="contain", height="auto")
+    gallery = gr.Gallery(figures, label="Fair vs biased, localization, confusion matrices and mean heatmaps",
+                         columns=2, object_fit="contain", height="auto")
     folder.input(read_report, folder, [report, gallery], api_visibility="private", queue=False)
 
-    def rescan():
-        found = [str(p) for p in report_dirs(models_dir)]
-        chosen = found[0] if found else None
-        return (gr.update(choices=found, value=chosen), *read_report(chosen))
+    def rescan(chosen=None):
+        found = report_folders(models_dir)
+        chosen = chosen if chosen in found else (found[0] if found else None)
+        return {folder: gr.update(choices=found, value=chosen), **dict(zip((report, gallery), read_report(chosen)))}
+
+    def build_clicked(progress=gr.Progress()):
+        message, built = build_the_lab(progress)
+        if built is not None and on_lab_built is not None:
+            on_lab_built(built)
+        return {status: message, **rescan(str(built.report) if built else None)}
 
     refresh.click(rescan, None, [folder, report, gallery], api_visibility="private", queue=False)
+    build.click(build_clicked, None, [status, folder, report, gallery], api_visibility="private",
+                concurrency_limit=1, concurrency_id="build-lab")

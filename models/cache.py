@@ -22,3 +22,8 @@ def cache_dir() -> Path:
 def models_dir() -> Path:
     """The cache's model folder: `<cache_dir()>/models` (not created here)."""
     return cache_dir() / "models"
+
+
+def lab_dir() -> Path:
+    """The bias lab's folder (`python -m training.demo`): `<cache_dir()>/lab` (not created here)."""
+    return cache_dir() / "lab"

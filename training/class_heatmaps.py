@@ -11,10 +11,10 @@ from __future__ import annotations
 import numpy as np
 
 from models.preprocessing import get_preprocess
-from xai import GradCAM, IntegratedGradients
+from training.ground_truth import explainer_factory
 from xai.aggregate import mean_heatmap
 
-METHODS = ("gradcam", "ig")
+MEAN_HEATMAP_METHODS = ("gradcam", "ig")  # the figure's rows; Guided Grad-CAM's fine detail blurs when averaged
 
 
 def correct_indices(y_true: np.ndarray, y_pred: np.ndarray, per_class: int, num_classes: int, seed: int = 0):
@@ -31,11 +31,8 @@ def class_mean_heatmaps(keras_model, preprocessing: str, chips: np.ndarray, chos
     """{method: {class id: (mean heatmap (H, W), mean face uint8 (H, W, 3), n)}}; classes
     with no correct faces are left out."""
     preprocess = get_preprocess(preprocessing)
-    explainers = {
-        "gradcam": GradCAM(keras_model),
-        "ig": IntegratedGradients(keras_model, steps=ig_steps, baseline="black", preprocess=preprocess),
-    }
-    out = {m: {} for m in METHODS}
+    explainers = {m: explainer_factory(m, preprocessing, ig_steps)(keras_model) for m in MEAN_HEATMAP_METHODS}
+    out = {m: {} for m in MEAN_HEATMAP_METHODS}
     for c, idx in chosen.items():
         if not len(idx):
             continue

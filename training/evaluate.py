@@ -4,22 +4,54 @@
 
 Per model: accuracy per class and per race x gender group (fairlearn), worst
 group and best-worst gap, a confusion matrix, and the mean Grad-CAM and IG
-heatmap per class over correctly classified, aligned val faces. The fair and
-the census-biased race model side by side. Writes report.html + PNGs and
-summary.json (the same numbers, for the app) into --out.
+heatmap per class over correctly classified, aligned val faces. Where the data
+says where each cue was drawn (synthetic masks), how well Grad-CAM, Guided
+Grad-CAM and IG point at it (mass accuracy, pointing game, a random floor);
+and the model-randomisation sanity check. The fair and the census-biased race
+model side by side. Writes report.html + PNGs, summary.json (the same numbers,
+for the app; schema: models.audit_summary) and predictions.csv (one row per
+model and val image) into --out.
 """
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import Callable
 
+import numpy as np
+import pandas as pd
+
+from models.audit_summary import (
+    RANDOM_MODEL,
+    AuditSummary,
+    Comparison,
+    LocalizationScore,
+    ModelAudit,
+    ModelEntry,
+    RaceRow,
+)
 from models.labels import FAIRFACE
 from models.registry import load_registry
 from training.audit import audit, fair_vs_biased, val_chips
 from training.class_heatmaps import class_mean_heatmaps, correct_indices
-from training.fairface import read_split
-from training.figures import confusion_png, fair_vs_biased_png, heatmap_grid_png
+from training.fairface import crop_fraction, read_split
+from training.figures import (
+    confusion_png,
+    fair_vs_biased_png,
+    heatmap_grid_png,
+    localization_png,
+)
+from training.ground_truth import (
+    fit_masks,
+    localization_scores,
+    randomization_checks,
+    sample_per_class,
+)
 from training.report import write_report
+from training.synthetic import read_masks
+
+PREDICTIONS = "predictions.csv"
+PREDICTION_COLUMNS = ("file", "model", "true_label", "predicted_label", "probability", "race", "gender", "age")
 
 
 class NoModelsError(ValueError):
@@ -35,36 +67,111 @@ def fairface_models(models_dir):
     return chosen
 
 
-def evaluate(data, models_dir, out, per_class: int = 16, ig_steps: int = 32, heatmaps: bool = True) -> dict:
+def evaluate(data, models_dir, out, per_class: int = 16, ig_steps: int = 32, heatmaps: bool = True,
+             sanity_images: int = 14, progress: Callable[[float, str], None] | None = None) -> dict:
+    """Audit every FairFace model in `models_dir`; write the report into `out` and
+    return summary.json's object (models.audit_summary.AuditSummary.to_dict()).
+    `progress(fraction, message)` hears when each model's audit begins."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     val = read_split(data, "val")
-    summary = {"data": str(data), "synthetic": val.synthetic, "val_images": len(val), "models": {}, "figures": {}}
-    audits, chips_by_size = {}, {}
-    for model in fairface_models(models_dir):
+    masks = read_masks(data, "val", val.table["file"]) if heatmaps else None
+    summary = AuditSummary(data=str(data), synthetic=val.synthetic, val_images=len(val), models={})
+    audits, chips_by_size, predictions, floors = {}, {}, [], {}
+    models = fairface_models(models_dir)
+    for index, model in enumerate(models):
+        if progress is not None:
+            progress(index / len(models), f"auditing {model.name} ({index + 1} of {len(models)})")
         size = model.card.input.size
         chips = chips_by_size.setdefault(size, val_chips(val, size))
-        result = audit(model.name, model.attribute, model.card.labels, model.predict(chips), val)
+        probs = model.predict(chips)
+        predictions.append(prediction_rows(model.name, model.attribute, model.card.labels, probs, val.table))
+        result = audit(model.name, model.attribute, model.card.labels, probs, val)
         audits[model.name] = (model, result)
         figures = {"confusion": confusion_png(result, out / f"{model.name}_confusion.png").name}
         if heatmaps:
             chosen = correct_indices(result.y_true, result.y_pred, per_class, len(result.labels))
             maps = class_mean_heatmaps(model.keras_model, model.card.input.preprocessing, chips, chosen, ig_steps)
-            figures["heatmaps"] = heatmap_grid_png(model.name, result.labels, maps, out / f"{model.name}_heatmaps.png").name
-        summary["models"][model.name] = {"card": model.card.to_dict(), "audit": result.summary(), "figures": figures}
-    summary["synthetic"] = summary["synthetic"] or any(m.card.synthetic for m, _ in audits.values())
+            grid = heatmap_grid_png(model.name, result.labels, maps, out / f"{model.name}_heatmaps.png")
+            figures["heatmaps"] = grid.name
+            _check_against_truth(model, result, chips, masks, crop_fraction(val.padding), summary, floors,
+                                 per_class, ig_steps, sanity_images)
+        summary.models[model.name] = ModelEntry(card=model.card.to_dict(), audit=ModelAudit(**result.summary()),
+                                                figures=figures)
+    summary.synthetic = summary.synthetic or any(m.card.synthetic for m, _ in audits.values())
+    write_predictions(out / PREDICTIONS, predictions)
+    if floors:
+        summary.localization[RANDOM_MODEL] = _mean_floor(floors)
+        summary.figures["localization"] = localization_png(summary.localization, out / "localization.png").name
     _compare(audits, summary, out)
     write_report(out, summary)
-    return summary
+    return summary.to_dict()
 
 
-def _compare(audits: dict, summary: dict, out: Path) -> None:
+def prediction_rows(name: str, attribute: str, labels, probs: np.ndarray, table: pd.DataFrame) -> pd.DataFrame:
+    """One row per val image: what the model answered, beside the CSV's own labels."""
+    probs = np.asarray(probs)
+    predicted = probs.argmax(1)
+    return pd.DataFrame({
+        "file": table["file"].to_numpy(), "model": name, "true_label": table[attribute].to_numpy(),
+        "predicted_label": np.asarray(labels)[predicted], "probability": probs[np.arange(len(probs)), predicted],
+        "race": table["race"].to_numpy(), "gender": table["gender"].to_numpy(), "age": table["age"].to_numpy(),
+    })
+
+
+def write_predictions(path: Path, frames: list[pd.DataFrame]) -> Path:
+    pd.concat(frames, ignore_index=True)[list(PREDICTION_COLUMNS)].to_csv(path, index=False)
+    return path
+
+
+def _check_against_truth(model, result, chips, masks, crop, summary, floors, per_class, ig_steps, sanity_images):
+    """Localization against the cue masks (where the data has them) and the randomisation check."""
+    preprocessing, labels = model.card.input.preprocessing, result.labels
+    if masks is not None:
+        truth = fit_masks(masks[model.attribute], chips.shape[1], crop)
+        chosen = sample_per_class(result.y_true, per_class, len(labels))
+        scores, floor = localization_scores(model.keras_model, preprocessing, chips, truth, chosen, labels,
+                                            ig_steps=ig_steps)
+        summary.localization[model.name] = scores
+        summary.localization_cue[model.name] = model.attribute
+        floors[model.name] = floor
+    if sanity_images > 0:
+        picked = sample_per_class(result.y_true, max(1, sanity_images // len(labels)), len(labels), seed=1)
+        idx = np.concatenate(list(picked.values()))
+        summary.randomization[model.name] = randomization_checks(model.keras_model, preprocessing, chips[idx],
+                                                                 result.y_true[idx], ig_steps=ig_steps)
+
+
+def _mean_floor(floors: dict) -> dict:
+    """The shuffled-map floor per method and class, averaged over the models scored on that class."""
+    merged: dict = {}
+    for per_method in floors.values():
+        for method, per_class in per_method.items():
+            for label, score in per_class.items():
+                merged.setdefault(method, {}).setdefault(label, []).append(score)
+    return {method: {label: _average(scores) for label, scores in per_class.items()}
+            for method, per_class in merged.items()}
+
+
+def _average(scores: list[LocalizationScore]) -> LocalizationScore:
+    def mean(values):
+        values = [v for v in values if v is not None]
+        return float(np.mean(values)) if values else None
+
+    return LocalizationScore(mass_accuracy=mean([s.mass_accuracy for s in scores]),
+                             pointing_game=mean([s.pointing_game for s in scores]),
+                             images=sum(s.images for s in scores), empty_maps=sum(s.empty_maps for s in scores))
+
+
+def _compare(audits: dict, summary: AuditSummary, out: Path) -> None:
     race = [(m, a) for m, a in audits.values() if m.attribute == "race"]
     biased = [a for m, a in race if m.card.extra.get("biased")]
     fair = [a for m, a in race if not m.card.extra.get("biased")]
     if biased and fair:
-        summary["comparison"] = fair_vs_biased(fair[0], biased[0])
-        summary["figures"]["fair_vs_biased"] = fair_vs_biased_png(summary["comparison"], out / "fair_vs_biased.png").name
+        comparison = fair_vs_biased(fair[0], biased[0])
+        summary.comparison = Comparison(**{**comparison, "per_race": {
+            race: RaceRow(**row) for race, row in comparison["per_race"].items()}})
+        summary.figures["fair_vs_biased"] = fair_vs_biased_png(comparison, out / "fair_vs_biased.png").name
 
 
 def main(argv=None) -> dict:
@@ -72,12 +179,16 @@ def main(argv=None) -> dict:
     p.add_argument("--data", required=True, help="FairFace folder (its val split is used)")
     p.add_argument("--models", required=True, help="folder of <name>.keras + <name>.json models")
     p.add_argument("--out", default="audit", help="report folder (default: ./audit)")
-    p.add_argument("--per-class", type=int, default=16, help="faces averaged per class for the heatmaps")
+    p.add_argument("--per-class", type=int, default=16,
+                   help="faces per class for the mean heatmaps and the localization scores")
     p.add_argument("--ig-steps", type=int, default=32)
-    p.add_argument("--no-heatmaps", action="store_true")
+    p.add_argument("--sanity-images", type=int, default=14,
+                   help="val faces for the model-randomisation check (0: skip it)")
+    p.add_argument("--no-heatmaps", action="store_true", help="numbers only: no heatmaps, localization or sanity check")
     args = p.parse_args(argv)
     try:
-        summary = evaluate(args.data, args.models, args.out, args.per_class, args.ig_steps, not args.no_heatmaps)
+        summary = evaluate(args.data, args.models, args.out, args.per_class, args.ig_steps, not args.no_heatmaps,
+                           args.sanity_images)
     except ValueError as err:  # FairFaceError, NoModelsError, ...: a message, not a traceback
         p.exit(2, f"error: {err}\n")
     for name, entry in summary["models"].items():

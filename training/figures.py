@@ -11,9 +11,9 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from sklearn.metrics import ConfusionMatrixDisplay  # noqa: E402
 
+from models.audit_summary import RANDOM_MODEL  # noqa: E402
+from training.ground_truth import METHOD_TITLES  # noqa: E402
 from xai.render import overlay  # noqa: E402
-
-METHOD_TITLES = {"gradcam": "Grad-CAM", "ig": "Integrated Gradients"}
 
 
 def confusion_png(audit, path: Path) -> Path:
@@ -67,3 +67,37 @@ def heatmap_grid_png(name: str, labels, maps: dict, path: Path) -> Path:
     fig.savefig(path)
     plt.close(fig)
     return path
+
+
+def localization_png(localization: dict, path: Path) -> Path:
+    """Columns: methods; rows: mass accuracy and pointing game; per class, one bar per
+    model and the shuffled-map floor in grey."""
+    floor = localization.get(RANDOM_MODEL, {})
+    models = [m for m in localization if m != RANDOM_MODEL]
+    methods = [m for m in METHOD_TITLES if any(m in localization[name] for name in models)]
+    classes = list(dict.fromkeys(c for name in models for per_class in localization[name].values() for c in per_class))
+    fig, axes = plt.subplots(2, len(methods), figsize=(max(4.0, 4.2 * len(methods)), 6.4), dpi=100, squeeze=False)
+    width = 0.8 / (len(models) + 1)
+    x = np.arange(len(classes))
+    for col, method in enumerate(methods):
+        for row, (key, title) in enumerate((("mass_accuracy", "mass accuracy"), ("pointing_game", "pointing game"))):
+            ax = axes[row][col]
+            for i, name in enumerate([*models, RANDOM_MODEL]):
+                scores = (floor if name == RANDOM_MODEL else localization[name]).get(method, {})
+                values = [_score(scores.get(c), key) for c in classes]
+                style = {"color": "0.6"} if name == RANDOM_MODEL else {}
+                label = "random floor (shuffled maps)" if name == RANDOM_MODEL else name
+                ax.bar(x + (i - len(models) / 2) * width, values, width, label=label, **style)
+            ax.set_xticks(x, classes, rotation=35, ha="right", fontsize=7)
+            ax.set(ylim=(0, 1), title=f"{METHOD_TITLES[method]}: {title}")
+    axes[0][0].legend(fontsize=7)
+    fig.suptitle("Does the map point at the cue? (share inside the cue's mask; grey: chance)", fontsize=10)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+    return path
+
+
+def _score(score, key: str) -> float:
+    value = None if score is None else getattr(score, key)
+    return 0.0 if value is None else value

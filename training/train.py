@@ -179,11 +179,28 @@ def train(config: TrainConfig, extra_callbacks=(), strategy=None) -> TrainResult
 
 
 def _save(model, card, out: Path, log: Path, resumed_from: int, metrics) -> TrainResult:
-    model_path = out / f"{card.name}.keras"
-    model.save(model_path)
-    card.save(out / f"{card.name}.json")
+    model_path = publish(model, card, out)
     plot_curves(log, out / card.name, card.name)
     return TrainResult(card.name, model_path, card, log, resumed_from, metrics["epochs_run"])
+
+
+PARTIAL_DIR = ".partial"  # files being written; nothing in it is a model the registry lists
+
+
+def publish(model, card: ModelCard, out: Path) -> Path:
+    """Save <out>/<name>.keras and its card so that a kill at any moment leaves either
+    the previous pair or the new one: both are written under out/.partial first, then
+    renamed into place (atomic on one file system), the card before the model, since
+    the registry lists a model by its .keras file and reads the card beside it."""
+    partial = out / PARTIAL_DIR
+    partial.mkdir(parents=True, exist_ok=True)
+    staged_model, staged_card = partial / f"{card.name}.keras", partial / f"{card.name}.json"
+    model.save(staged_model)
+    card.save(staged_card)
+    model_path = out / f"{card.name}.keras"
+    staged_card.replace(model_path.with_suffix(".json"))
+    staged_model.replace(model_path)
+    return model_path
 
 
 def config_from_args(args, task: str, biased: bool) -> TrainConfig:

@@ -1,12 +1,15 @@
 """The audit report: numbers match a direct computation, fair vs biased shows the bias."""
+import dataclasses
 import json
 
 import numpy as np
 import pandas as pd
 import pytest
 
+import training.evaluate
+from models.audit_summary import RANDOM_MODEL, AuditSummary
 from training.class_heatmaps import correct_indices
-from training.evaluate import NoModelsError, evaluate
+from training.evaluate import PREDICTION_COLUMNS, NoModelsError, evaluate
 from training.fairface import read_split
 
 MINORITIES = ("East Asian", "Southeast Asian", "Indian", "Middle Eastern")
@@ -80,3 +83,94 @@ def test_cli_reports_a_folder_without_models_as_a_message(tmp_path, synthetic_ro
     with pytest.raises(SystemExit) as exit_:
         main(["--data", str(synthetic_root), "--models", str(tmp_path), "--out", str(tmp_path / "out")])
     assert exit_.value.code == 2 and "no models with FairFace labels" in capsys.readouterr().err
+
+
+def assert_summary_matches_predictions(out):
+    """Recompute every group number of summary.json from predictions.csv with pandas alone."""
+    summary = json.loads((out / "summary.json").read_text())
+    predictions = pd.read_csv(out / "predictions.csv")
+    assert set(predictions["model"]) == set(summary["models"])
+    for name, rows in predictions.groupby("model"):
+        audit = summary["models"][name]["audit"]
+        correct = rows["true_label"] == rows["predicted_label"]
+        assert audit["accuracy"] == pytest.approx(correct.mean())
+        per_class = correct.groupby(rows["true_label"]).mean().to_dict()
+        assert audit["per_class_accuracy"] == pytest.approx(per_class)
+        groups = correct.groupby(rows["race"] + " / " + rows["gender"]).mean()
+        assert audit["race_x_gender_accuracy"] == pytest.approx(groups.to_dict())
+        assert audit["worst_group"] == groups.idxmin()
+        assert audit["worst_group_accuracy"] == pytest.approx(groups.min())
+        assert audit["best_minus_worst_group"] == pytest.approx(groups.max() - groups.min())
+
+
+def test_predictions_csv_has_one_row_per_model_and_val_image(report, synthetic_root):
+    summary, out = report
+    predictions = pd.read_csv(out / "predictions.csv")
+    val = pd.read_csv(synthetic_root / "fairface_label_val.csv")
+    assert tuple(predictions.columns) == PREDICTION_COLUMNS
+    assert len(predictions) == len(val) * len(summary["models"])
+    race = predictions[predictions["model"] == "synthetic_race"].reset_index(drop=True)
+    assert race["file"].tolist() == val["file"].tolist() and race["true_label"].tolist() == val["race"].tolist()
+    assert race[["race", "gender", "age"]].equals(val[["race", "gender", "age"]])
+    assert predictions["probability"].between(1 / 9, 1).all()  # the top class of at most 9
+
+
+def test_group_numbers_match_predictions_csv_recomputed_with_pandas(report):
+    assert_summary_matches_predictions(report[1])
+
+
+def test_the_recomputation_catches_wrong_per_group_accuracy(four_models, synthetic_root, tmp_path, monkeypatch):
+    real_audit = training.evaluate.audit
+
+    def wrong_groups(*args, **kwargs):  # the function under test, with per-group accuracy off by 10 points
+        result = real_audit(*args, **kwargs)
+        return dataclasses.replace(result, by_group={k: min(1.0, v + 0.1) for k, v in result.by_group.items()})
+
+    monkeypatch.setattr(training.evaluate, "audit", wrong_groups)
+    models_dir = next(iter(four_models.values())).model_path.parent
+    evaluate(synthetic_root, models_dir, tmp_path, heatmaps=False)
+    with pytest.raises(AssertionError):
+        assert_summary_matches_predictions(tmp_path)
+
+
+def test_localization_and_randomization_are_reported_per_model_method_and_class(report):
+    summary, out = report
+    loaded = AuditSummary.load(out)
+    assert loaded.to_dict() == json.loads((out / "summary.json").read_text())
+    localization = summary["localization"]
+    assert set(localization) == {*summary["models"], RANDOM_MODEL}
+    for model, methods in localization.items():
+        assert set(methods) == {"gradcam", "guided", "ig"}
+        for per_class in methods.values():
+            if model != RANDOM_MODEL:
+                labels = summary["models"][model]["audit"]["labels"]
+                assert set(per_class) == set(labels)
+            for score in per_class.values():
+                if score["empty_maps"] == score["images"]:  # e.g. Grad-CAM of a class the model never predicts
+                    assert score["mass_accuracy"] is None and score["pointing_game"] is None
+                else:
+                    assert 0.0 <= score["mass_accuracy"] <= 1.0 and 0.0 <= score["pointing_game"] <= 1.0
+    assert (out / summary["figures"]["localization"]).read_bytes()[:4] == b"\x89PNG"
+    # The fair race model's Grad-CAM should find the oval better than its own shuffled maps do.
+    fair = localization["synthetic_race"]["gradcam"]
+    floor = localization[RANDOM_MODEL]["gradcam"]
+    assert np.mean([fair[c]["mass_accuracy"] for c in fair]) > np.mean([floor[c]["mass_accuracy"] for c in fair])
+    for model in summary["models"]:
+        checks = summary["randomization"][model]
+        assert set(checks) == {"gradcam", "guided", "ig"}
+        for check in checks.values():
+            assert check["images"] == len(check["rank_correlations"]) > 0
+    page = (out / "report.html").read_text()
+    assert "Do the heatmaps point at the cue?" in page and "Model-randomisation sanity check" in page
+
+
+def test_data_without_cue_masks_is_audited_without_localization(four_models, synthetic_root, tmp_path):
+    import shutil
+
+    data = tmp_path / "no_masks"
+    shutil.copytree(synthetic_root, data, ignore=shutil.ignore_patterns("masks"))  # as real FairFace: no masks
+    models_dir = next(iter(four_models.values())).model_path.parent
+    summary = evaluate(data, models_dir, tmp_path / "out", per_class=1, ig_steps=4, sanity_images=0)
+    assert summary["localization"] == {} and "localization" not in summary["figures"]
+    assert summary["randomization"] == {}
+    assert "point at the cue" not in (tmp_path / "out" / "report.html").read_text()

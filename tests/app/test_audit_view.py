@@ -1,0 +1,72 @@
+"""The Audit tab's lab parts: localization and sanity tables, the build button's handler."""
+from pathlib import Path
+
+from app.audit_view import build_the_lab, read_report, report_folders, summary_markdown
+from vqa import lab
+from vqa.audit import AuditSummary, LocalizationScore, RandomizationCheck
+
+
+def lab_summary() -> AuditSummary:
+    from tests.app.conftest import audit_summary
+
+    summary = AuditSummary.from_dict(audit_summary())
+    summary.localization = {
+        "race-fair": {"gradcam": {"White": LocalizationScore(0.75, 1.0, 4),
+                                  "Black": LocalizationScore(None, None, 4, 4)}},  # 4 of 4 maps blank
+        "random": {"gradcam": {"White": LocalizationScore(0.2, 0.25, 4), "Black": LocalizationScore(0.21, 0.2, 4)}},
+    }
+    summary.randomization = {"race-fair": {"gradcam": RandomizationCheck(0.31, [0.3, 0.32], 1, 2),
+                                           "ig": RandomizationCheck(None, [None], 1, 1)}}
+    summary.figures["localization"] = "localization.png"
+    return summary
+
+
+def test_the_tab_shows_localization_beside_group_accuracy_and_the_sanity_check(tmp_path):
+    from PIL import Image
+
+    from training.report import write_report
+
+    write_report(tmp_path, lab_summary())
+    Image.new("RGB", (5, 5)).save(tmp_path / "localization.png")
+    text, figures = read_report(tmp_path)
+    assert "| model | method | White | Black |" in text
+    assert "| race-fair | Grad-CAM | 75.0% / 100.0% | n/a / n/a (4/4 blank) |" in text
+    assert "| random floor | Grad-CAM | 20.0% / 25.0% | 21.0% / 20.0% |" in text
+    assert "| race-fair | 0.31 (n=2) | n/a |" in text
+    assert text.index("Fair vs census-biased") < text.index("point at the cue") < text.index("### race-fair")
+    assert [c for _, c in figures] == ["do the heatmaps point at the cue? (grey: random floor)"]
+    assert summary_markdown(lab_summary().to_dict()) == summary_markdown(lab_summary())
+
+
+def test_the_build_button_reports_progress_and_the_lab(tmp_path, monkeypatch):
+    heard = []
+
+    def fake_build(progress=None, **kwargs):  # the real subprocess is tested in tests/vqa/test_lab.py
+        progress(0.5, "training")
+        return lab.Lab(tmp_path)
+
+    monkeypatch.setattr(lab, "build_lab", fake_build)
+    message, built = build_the_lab(lambda fraction, desc: heard.append((fraction, desc)))
+    assert heard == [(0.5, "training")] and built == lab.Lab(tmp_path)
+    assert "ready" in message and "SYNTHETIC" in message and str(tmp_path / "models") in message
+
+
+def test_a_failed_build_is_a_message(monkeypatch):
+    def broken(**kwargs):
+        raise lab.LabBuildError("building the bias lab failed (exit status 2): error: disk full")
+
+    monkeypatch.setattr(lab, "build_lab", broken)
+    message, built = build_the_lab()
+    assert built is None and "could not be built" in message and "disk full" in message
+
+
+def test_the_labs_report_is_offered_once_built(tmp_path, monkeypatch):
+    from training.report import write_report
+
+    monkeypatch.setenv("FACEXAI_CACHE", str(tmp_path))
+    monkeypatch.chdir(tmp_path)
+    assert report_folders(None) == []
+    report = Path(lab.lab().report)
+    report.mkdir(parents=True)
+    write_report(report, lab_summary())
+    assert report_folders(None) == [str(report)]

@@ -1,0 +1,67 @@
+"""vqa.lab: the app's way to the bias lab, through a real `python -m training.demo` subprocess."""
+import pytest
+
+import training.demo
+from models.labels import FAIRFACE_RACE
+from models.registry import load_registry
+from vqa import lab
+
+TINY_ARGS = ("--n", "168", "--size", "32", "--test", "14", "--epochs", "1", "--per-class", "2", "--ig-steps", "4",
+             "--sanity-images", "7")
+
+
+def test_the_lab_speaks_the_demos_names():
+    assert lab.PROGRESS_PREFIX == training.demo.PROGRESS_PREFIX
+    assert (lab.FAIR_MODEL, lab.BIASED_MODEL) == (training.demo.FAIR, training.demo.BIASED)
+    paths, built = training.demo.LabPaths(lab.lab_dir()), lab.lab()
+    assert (built.data, built.models, built.report) == (paths.data, paths.models, paths.report)
+
+
+def test_progress_lines_round_trip(capsys):
+    training.demo.print_progress(0.25, "fair", "epoch 1/10", models="/x")
+    event = lab.parse_progress(capsys.readouterr().out)
+    assert event == lab.LabProgress(0.25, "fair", "epoch 1/10", {"models": "/x"})
+    assert lab.parse_progress("Epoch 1/10") is None and lab.parse_progress("lab: {broken") is None
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    root = tmp_path_factory.mktemp("lab")
+    heard = []
+    result = lab.build_lab(progress=lambda fraction, message: heard.append((fraction, message)), root=root,
+                           args=TINY_ARGS, timeout=900)
+    return result, heard
+
+
+def test_build_lab_runs_the_demo_and_reports_its_progress(built):
+    result, heard = built
+    assert result.ready
+    fractions = [f for f, _ in heard]
+    assert fractions == sorted(fractions) and fractions[-1] == 1.0 and len(heard) >= 5
+    assert any("epoch 1/1" in message for _, message in heard)
+    race = load_registry(result.models, include_cache=False).for_attribute("race")
+    assert {m.name for m in race} == {lab.FAIR_MODEL, lab.BIASED_MODEL} and all(m.card.synthetic for m in race)
+
+
+def test_the_gallery_holds_held_out_images_of_each_race(built):
+    result, _ = built
+    images = lab.gallery(2, root=result.root)
+    assert [g.race for g in images] == [race for race in FAIRFACE_RACE for _ in range(2)]
+    assert all(g.path.is_file() and g.path.parent.name == "test" for g in images)
+    assert lab.gallery(2, root=result.root / "nowhere") == []
+
+
+def test_class_accuracy_is_each_models_per_race_accuracy_from_the_audit(built):
+    result, _ = built
+    accuracy = lab.class_accuracy(result.root)
+    summary = lab.summary(result.root)
+    assert set(accuracy) == {lab.FAIR_MODEL, lab.BIASED_MODEL}
+    for name, per_class in accuracy.items():
+        assert set(per_class) == set(FAIRFACE_RACE)
+        assert per_class == summary.models[name].audit.per_class_accuracy
+    assert lab.class_accuracy(result.root / "nowhere") == {} and lab.summary(result.root / "nowhere") is None
+
+
+def test_a_failed_build_is_one_readable_error(tmp_path):
+    with pytest.raises(lab.LabBuildError, match="need n >= 14"):
+        lab.build_lab(root=tmp_path, args=("--n", "3"), timeout=300)

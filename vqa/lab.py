@@ -1,0 +1,157 @@
+"""The bias lab for the app, which may not import training: build it by running
+`python -m training.demo` in a subprocess and following its progress lines,
+and read what it made (the two synthetic race models, the audit, a gallery of
+held-out test images).
+
+    from vqa import lab
+    built = lab.build_lab(progress=lambda fraction, message: ...)
+    built.models, built.report      # folders: the registry's and the Audit tab's
+    lab.gallery(3)                  # [GalleryImage(path, race, gender, age)], 3 per race
+    lab.class_accuracy()            # {model: {race: accuracy on the val split}}
+"""
+from __future__ import annotations
+
+import collections
+import csv
+import dataclasses
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Callable
+
+from models.audit_summary import SUMMARY_FILE, AuditSummary, SummaryError
+from models.cache import lab_dir
+from models.labels import FAIRFACE_RACE
+
+# The demo's own names (training.demo: PROGRESS_PREFIX, FAIR, BIASED); tests/vqa/test_lab.py checks they agree.
+PROGRESS_PREFIX = "lab: "
+FAIR_MODEL, BIASED_MODEL = "synthetic_race", "synthetic_race_biased"
+TEST_CSV = "fairface_label_test.csv"
+_PROJECT = Path(__file__).resolve().parents[1]  # where `python -m training.demo` is importable from
+
+__all__ = ["Lab", "LabBuildError", "LabProgress", "GalleryImage", "lab_dir", "lab", "build_lab", "parse_progress",
+           "gallery", "class_accuracy", "summary"]
+
+
+class LabBuildError(RuntimeError):
+    """The demo run failed; the message holds its last lines."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Lab:
+    root: Path
+
+    @property
+    def data(self) -> Path:
+        return self.root / "data"
+
+    @property
+    def models(self) -> Path:
+        return self.root / "models"
+
+    @property
+    def report(self) -> Path:
+        return self.root / "audit"
+
+    @property
+    def ready(self) -> bool:
+        """Both race models and the audit are there."""
+        return ((self.report / SUMMARY_FILE).is_file()
+                and all((self.models / f"{name}.keras").is_file() for name in (FAIR_MODEL, BIASED_MODEL)))
+
+
+@dataclasses.dataclass(frozen=True)
+class LabProgress:
+    fraction: float
+    step: str
+    message: str
+    extra: dict = dataclasses.field(default_factory=dict)
+
+
+@dataclasses.dataclass(frozen=True)
+class GalleryImage:
+    path: Path
+    race: str  # the true class, for the race models
+    gender: str
+    age: str
+
+
+def lab(root: str | Path | None = None) -> Lab:
+    return Lab(Path(root) if root is not None else lab_dir())
+
+
+def parse_progress(line: str) -> LabProgress | None:
+    """One of the demo's `lab: {json}` lines, or None for any other output."""
+    if not line.startswith(PROGRESS_PREFIX):
+        return None
+    try:
+        data = json.loads(line[len(PROGRESS_PREFIX):])
+        return LabProgress(float(data.pop("fraction")), str(data.pop("step")), str(data.pop("message")), data)
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return None
+
+
+def build_lab(progress: Callable[[float, str], None] | None = None, root: str | Path | None = None,
+              args: tuple[str, ...] = (), timeout: float | None = None) -> Lab:
+    """Run the demo (reusing what is there) and return the lab; LabBuildError if it fails.
+    `progress(fraction, message)` hears each step; `args` are extra demo flags."""
+    where = lab(root)
+    command = [sys.executable, "-m", "training.demo", "--out", str(where.root), *args]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(_PROJECT), os.environ.get("PYTHONPATH")])),
+           "TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONUNBUFFERED": "1"}
+    tail: collections.deque[str] = collections.deque(maxlen=12)
+    done = None
+    process = subprocess.Popen(command, cwd=_PROJECT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                               text=True, bufsize=1)
+    try:
+        for line in process.stdout:
+            event = parse_progress(line)
+            if event is None:
+                tail.append(line.rstrip())
+                continue
+            if progress is not None:
+                progress(event.fraction, event.message)
+            done = event if event.step == "done" else done
+        returncode = process.wait(timeout=timeout)
+    finally:
+        if process.poll() is None:  # the caller gave up (a cancelled request): stop the run we started
+            process.terminate()
+            process.wait()
+    if returncode != 0 or done is None:
+        last = next((line for line in reversed(tail) if line.strip()), "no output")
+        raise LabBuildError(f"building the bias lab failed (exit status {returncode}): {last}")
+    return where
+
+
+def gallery(n_per_class: int = 3, root: str | Path | None = None) -> list[GalleryImage]:
+    """Up to n_per_class held-out test images of each race (never trained or tuned on), in
+    FairFace's race order; empty before the lab is built."""
+    where = lab(root)
+    table = where.data / TEST_CSV
+    if not table.is_file():
+        return []
+    with table.open(newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    picked = []
+    for race in FAIRFACE_RACE:
+        mine = [r for r in rows if r["race"] == race][:n_per_class]
+        picked += [GalleryImage(where.data / r["file"], r["race"], r["gender"], r["age"]) for r in mine]
+    return picked
+
+
+def summary(root: str | Path | None = None) -> AuditSummary | None:
+    """The lab's audit, or None before it is built (or if it cannot be read)."""
+    try:
+        return AuditSummary.load(lab(root).report)
+    except (OSError, SummaryError):
+        return None
+
+
+def class_accuracy(root: str | Path | None = None) -> dict[str, dict[str, float | None]]:
+    """{model: {class: accuracy}} of each lab model on the balanced val split (empty before the build)."""
+    audit = summary(root)
+    if audit is None:
+        return {}
+    return {name: dict(entry.audit.per_class_accuracy) for name, entry in audit.models.items()}
