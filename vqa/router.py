@@ -10,9 +10,11 @@ import dataclasses
 import re
 from typing import Any, Callable
 
-from models.labels import ATTRIBUTES
+from models.labels import ATTRIBUTES, age_value, parse_age_value
 from vqa import grammar
 from vqa.text import MAX_QUESTION_CHARS, normalize
+
+__all__ = ["KINDS", "Check", "Intent", "age_value", "parse_age_value", "route"]
 
 KINDS = ("open", "yes_no", "unsupported")
 
@@ -56,37 +58,6 @@ class Intent:
         out["checks"] = [c.to_dict() for c in self.checks]
         out["notes"] = list(self.notes)
         return out
-
-
-# ---------------------------------------------------------------------------
-# Age bounds: inclusive whole years (low, high), high None = open-ended.
-
-def age_value(low: int, high: int | None) -> str:
-    """Canonical string of an age bound: ">30" (31 and up), "<18" (0-17),
-    "20-29", or "33" for a single year."""
-    if high is None:
-        return f">{low - 1}"
-    if low == 0:
-        return f"<{high + 1}"
-    if low == high:
-        return str(low)
-    return f"{low}-{high}"
-
-
-def parse_age_value(value: str) -> tuple[int, int | None]:
-    """Inverse of age_value; also accepts ">=30" and "<=17"."""
-    text = value.strip()
-    match = re.fullmatch(r"(>=|<=|>|<)?\s*(\d+)(?:\s*-\s*(\d+))?", text)
-    if not match:
-        raise ValueError(f"not an age bound: {value!r}")
-    op, first, second = match.group(1), int(match.group(2)), match.group(3)
-    if second is not None and op is None:
-        return first, int(second)
-    bounds = {">": (first + 1, None), ">=": (first, None), "<": (0, first - 1),
-              "<=": (0, first), None: (first, first)}
-    if second is not None or op not in bounds:
-        raise ValueError(f"not an age bound: {value!r}")
-    return bounds[op]
 
 
 def _decade(part: str | None, decade: str) -> tuple[int, int]:
