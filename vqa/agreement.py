@@ -57,7 +57,8 @@ def vqa_disagrees(vqa_answer: str | None, intent, face_answers: Iterable[Any]) -
 
     yes/no questions: its "yes" contradicts any face model's "no" (every part of
     the question must hold); its "no" contradicts only when every face model
-    says "yes". Open questions: its answer (a label name in its own words)
+    says "yes", and only when the face models answer every part of the question
+    (in "Is he smiling and over 40?" its "no" may be about the smile). Open questions: its answer (a label name in its own words)
     contradicts a face model whose answer about that attribute means something
     else. None when there is nothing to compare: no face model answered, or its
     answer is neither yes/no nor a label of an attribute asked openly.
@@ -68,7 +69,7 @@ def vqa_disagrees(vqa_answer: str | None, intent, face_answers: Iterable[Any]) -
     word = canonical_label(vqa_answer)
     if word in YES_NO:
         verdicts = [a.answer for a in said if a.kind == "yes_no"]
-        if not verdicts:
+        if not verdicts or (word == "no" and intent.notes):
             return None
         return "no" in verdicts if word == "yes" else all(v == "yes" for v in verdicts)
     compared = [a for a in said if a.kind == "open" and a.attribute in intent.open_attributes

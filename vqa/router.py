@@ -16,7 +16,7 @@ from vqa.text import MAX_QUESTION_CHARS, normalize
 
 __all__ = ["KINDS", "Check", "Intent", "age_value", "parse_age_value", "route"]
 
-KINDS = ("open", "yes_no", "unsupported")
+KINDS = ("open", "yes_no", "general", "unsupported")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -37,12 +37,12 @@ class Check:
 
 @dataclasses.dataclass(frozen=True)
 class Intent:
-    kind: str  # "open" | "yes_no" | "unsupported"
+    kind: str  # "open" | "yes_no" | "general" (only a general VQA model answers it) | "unsupported"
     attributes: tuple[str, ...] = ()  # in models.labels.ATTRIBUTES order
     value: str | None = None  # yes_no: the first check's value
     reason: str | None = None  # unsupported: one sentence a person can read
     checks: tuple[Check, ...] = ()  # yes_no tests, in question order
-    topic: str | None = None  # unsupported: the grammar row that decided it
+    topic: str | None = None  # unsupported, general: the grammar row that decided it
     notes: tuple[str, ...] = ()  # parts of a supported question left unanswered
     question: str = ""
 
@@ -152,6 +152,15 @@ def _out_of_scope(text: _Text) -> list[tuple[str, str]]:
             if list(text.consume(pattern))]
 
 
+def _general(text: _Text) -> list[tuple[str, str]]:
+    return [(topic, what) for topic, pattern, what in grammar.GENERAL if list(text.consume(pattern))]
+
+
+def general_description(topic: str) -> str:
+    """What a "general" topic is about, in words ("facial expressions")."""
+    return next(what for name, _, what in grammar.GENERAL if name == topic)
+
+
 def _bare_age(text: _Text) -> list[_Mention]:
     return [_Mention("age", m.start(), m.end(), bounds=(int(m.group(1)),) * 2)
             for m in text.consume(grammar.BARE_AGE)]
@@ -225,7 +234,8 @@ def route(question: str | None) -> Intent:
     text = _Text(normalized)
     mentions = _age_bounds(text) + _open_cues(text) + _class_mentions(text)
     outside = _out_of_scope(text)
-    if any(topic in grammar.COLOUR_TOPICS for topic, _ in outside):
+    visual = _general(text)
+    if any(topic in grammar.COLOUR_TOPICS for topic, _ in outside + visual):
         mentions = [m for m in mentions if m.value not in grammar.COLOUR_VALUES]
     if not any(m.attribute == "age" for m in mentions):
         mentions += _bare_age(text)
@@ -236,6 +246,8 @@ def route(question: str | None) -> Intent:
 
     attributes, checks = _resolve(mentions)
     if not attributes:
+        if visual and not outside:
+            return Intent(kind="general", topic=visual[0][0], question=question)
         topic, reason = outside[0] if outside else ("not_understood", grammar.NOT_UNDERSTOOD_REASON)
         return _unsupported(topic, reason, question)
     final = tuple(_check(m) for m in checks)
@@ -244,6 +256,7 @@ def route(question: str | None) -> Intent:
         attributes=tuple(attributes),
         value=final[0].value if final else None,
         checks=final,
-        notes=tuple(reason for _, reason in outside),
+        notes=tuple(reason for _, reason in outside) + tuple(grammar.GENERAL_NOTE.format(what=what)
+                                                            for _, what in visual),
         question=question,
     )
