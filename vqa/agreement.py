@@ -58,9 +58,10 @@ def vqa_disagrees(vqa_answer: str | None, intent, face_answers: Iterable[Any]) -
     yes/no questions: its "yes" contradicts any face model's "no" (every part of
     the question must hold); its "no" contradicts only when every face model
     says "yes", and only when the face models answer every part of the question
-    (in "Is he smiling and over 40?" its "no" may be about the smile). Open questions: its answer (a label name in its own words)
-    contradicts a face model whose answer about that attribute means something
-    else. None when there is nothing to compare: no face model answered, or its
+    (in "Is he smiling and over 40?" its "no" may be about the smile).
+    Open questions: its answer (a label name in its own words) contradicts a
+    face model whose answer about that attribute means something else.
+    None when there is nothing to compare: no face model answered, or its
     answer is neither yes/no nor a label of an attribute asked openly.
     """
     if not vqa_answer:
