@@ -24,6 +24,9 @@ class Agreement:
     attribute: str
     answers: tuple[tuple[str, str], ...]  # (model, answer), in the order given
     agree: bool  # every pair means the same (true for a single model, trivially)
+    # (model, answer) of answers that name no class of the attribute (a general
+    # VQA model's "blue" to a race question): shown, but not compared
+    unreadable: tuple[tuple[str, str], ...] = ()
 
     @property
     def count(self) -> int:
@@ -44,12 +47,21 @@ class Agreement:
 
 
 def agreement(answers: Iterable[Any], attribute: str) -> Agreement:
-    """Agreement of answers (objects with .model, .answer, .confidence) about
-    `attribute`; answers without a confidence ("cannot answer") are left out."""
-    given = tuple((a.model, a.answer) for a in answers if a.confidence is not None)
+    """Agreement of answers about `attribute`: the face models' Answers, and the
+    general model's SecondOpinion as one more row if wanted (anything with
+    .model, .answer, .confidence). Answers without a confidence ("cannot
+    answer", a model that failed) are left out."""
+    given = [a for a in answers if a.confidence is not None and a.answer]
+    readable = tuple((a.model, a.answer) for a in given if is_label_of(a.answer, attribute, [_labels(a)]))
+    unreadable = tuple((a.model, a.answer) for a in given if (a.model, a.answer) not in readable)
     agree = all(answers_agree(a, b, attribute)
-                for i, (_, a) in enumerate(given) for _, b in given[i + 1:])
-    return Agreement(attribute=attribute, answers=given, agree=agree)
+                for i, (_, a) in enumerate(readable) for _, b in readable[i + 1:])
+    return Agreement(attribute=attribute, answers=readable, agree=agree, unreadable=unreadable)
+
+
+def _labels(answer) -> tuple[str, ...]:
+    card = getattr(answer, "card", None)
+    return tuple(getattr(card, "labels", ()) or ())
 
 
 def vqa_disagrees(vqa_answer: str | None, intent, face_answers: Iterable[Any]) -> bool | None:

@@ -42,6 +42,25 @@ def test_groups_name_the_models_behind_each_answer_and_cannot_answer_is_left_out
     assert got.groups == {"Female": ("m0", "m2"), "Male": ("m1",)}
 
 
+def test_the_general_model_is_one_more_row_compared_in_its_own_words():
+    from vqa.general import SecondOpinion
+
+    said = SecondOpinion("tiny-vilt", answer="asian", confidence=0.4, family="ViLT")
+    assert agreement(_answers("East Asian") + [said], "race").agree
+    got = agreement(_answers("White") + [said], "race")
+    assert not got.agree and got.groups == {"White": ("m0",), "asian": ("tiny-vilt",)}
+    blue = SecondOpinion("tiny-vilt", answer="blue", confidence=0.4, family="ViLT")
+    got = agreement(_answers("White") + [blue], "race")
+    assert got.agree and got.count == 1 and got.unreadable == (("tiny-vilt", "blue"),)
+    failed = SecondOpinion("tiny-vilt", error="no VQA model folder at x")
+    assert agreement(_answers("White") + [failed], "race").count == 1
+
+
+def test_a_model_own_label_is_readable_even_when_no_known_space_has_it():
+    other = _answer("m9", "Mixed", labels=("White", "Mixed"))
+    assert agreement([other, _answer("m1", "White")], "race").answers == (("m9", "Mixed"), ("m1", "White"))
+
+
 def test_one_model_agrees_with_itself_and_no_model_is_an_empty_agreement():
     assert agreement(_answers("White"), "race").agree and agreement(_answers("White"), "race").count == 1
     assert agreement([], "race").count == 0

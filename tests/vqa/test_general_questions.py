@@ -134,3 +134,12 @@ def test_an_open_race_question_compares_the_label_by_meaning(saying, tiny_regist
 def test_an_answer_that_is_no_label_cannot_be_compared(saying, tiny_registry, astronaut):
     result = ask(astronaut, "What race is she?", explain=(), registry=tiny_registry, second_opinion=saying("glasses"))
     assert result.second_opinion.answer == "glasses" and result.second_opinion.disagrees is None
+
+
+def test_ask_options_carry_what_ask_was_given():
+    from vqa.pipeline import AskOptions, vqa_model_of
+
+    assert vqa_model_of(True) == general.DEFAULT_MODEL and vqa_model_of(None) is None
+    assert vqa_model_of(False) is None and vqa_model_of("some/folder") == "some/folder"
+    assert AskOptions(methods=("gradcam", "ig")).explain_vqa and not AskOptions(methods=("gradcam",)).explain_vqa
+    assert AskOptions().vqa_ig_steps == general.IG_STEPS and AskOptions().vqa_model is None
