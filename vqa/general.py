@@ -319,7 +319,10 @@ def _load(key: str, progress: Progress) -> Adapter:
     try:
         loaded = adapter.load(key, local_only=_offline())
     except (OSError, ValueError, TypeError) as err:
-        raise VqaUnavailable(f"could not load the {adapter.family} VQA model {key!r}: {_first_line(err)}") from err
+        how = ("save the model and its processor there with save_pretrained" if local else
+               f"download it once with `hf download {key}`")
+        raise VqaUnavailable(f"could not load the {adapter.family} VQA model {key!r} ({_first_line(err)}): "
+                             f"{how}") from err
     progress(f"VQA model ready: {adapter.family} ({adapter.kind}), {key}")
     return loaded
 

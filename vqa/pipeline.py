@@ -202,6 +202,8 @@ def _answer_general(result: Result, options: AskOptions, progress) -> None:
         return
     _notify(progress, 0.1, "Asking the general VQA model")
     result.second_opinion = _ask_vqa(result, options, alone=True)
+    if result.second_opinion.error:
+        result.problems.append(f"The general VQA model could not answer: {result.second_opinion.error}")
     _notify(progress, 1.0, "Done")
 
 

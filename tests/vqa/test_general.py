@@ -110,6 +110,14 @@ def test_a_folder_that_is_not_a_vqa_model_gives_one_readable_line(tmp_path, astr
     assert "ViltForMaskedLM" in error
 
 
+def test_a_vqa_config_without_weights_says_how_to_get_them(tmp_path, astronaut):
+    from transformers import ViltConfig
+
+    ViltConfig(architectures=["ViltForQuestionAnswering"]).save_pretrained(tmp_path / "config-only")
+    error = _one_readable_line(general.second_opinion(astronaut, QUESTION, model=tmp_path / "config-only"))
+    assert "could not load the ViLT VQA model" in error and "save_pretrained" in error
+
+
 def test_a_hub_id_offline_gives_one_readable_line_saying_how_to_get_it(astronaut, monkeypatch):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     error = _one_readable_line(general.second_opinion(astronaut, QUESTION, model="someone/not-cached-vqa"))
