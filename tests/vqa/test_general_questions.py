@@ -87,7 +87,8 @@ def test_with_the_vqa_model_off_a_general_question_says_how_to_turn_it_on(astron
 def test_a_general_question_whose_model_cannot_load_says_why(astronaut, tmp_path):
     result = ask(astronaut, "Is she smiling?", second_opinion=tmp_path / "no-model-here")
     assert result.second_opinion.answer is None
-    assert result.problems == [f"The general VQA model could not answer: no VQA model folder at {tmp_path / 'no-model-here'}"]
+    missing = tmp_path / "no-model-here"
+    assert result.problems == [f"The general VQA model could not answer: no VQA model folder at {missing}"]
 
 
 def test_every_refused_topic_has_questions_here():
