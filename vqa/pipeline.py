@@ -178,10 +178,10 @@ def ask(
             _answer_face(face_result, chips, loaded, intent, options, result.problems)
         result.faces.append(face_result)
     if options.vqa_model:
-        _notify(progress, 0.95, "Asking the general VQA model")
+        _notify(progress, 0.1 + 0.9 * (steps - 0.5) / steps, "Asking the general VQA model")
         opinion = _ask_vqa(result, options, alone=False)
         # The general model sees the whole photo; it is compared with the
-        # answers about the largest face.
+        # answers about the first face (the largest, or the one asked for).
         face_answers = result.faces[0].answers if result.faces else []
         result.second_opinion = opinion.with_verdict(vqa_disagrees(opinion.answer, intent, face_answers))
     _notify(progress, 1.0, "Done")
