@@ -75,10 +75,15 @@ def single_year_ages_to_fairface(probs: np.ndarray) -> np.ndarray:
     return np.stack(groups, axis=-1)
 
 
-def expected_age(probs: np.ndarray) -> np.ndarray:
-    """Expected age in years from probabilities over single-year ages 0..K-1."""
+def expected_age(probs: np.ndarray, labels=None) -> np.ndarray:
+    """Expected age in years from probabilities over single-year ages 0..K-1,
+    or over age `labels` of any label space, each taken at its midpoint (an
+    open group up to OPEN_GROUP_LAST_YEAR)."""
     probs = np.asarray(probs, dtype=np.float64)
-    years = np.arange(probs.shape[-1], dtype=np.float64)
+    if labels is None:
+        years = np.arange(probs.shape[-1], dtype=np.float64)
+    else:
+        years = np.array([sum(label_years(label)) / 2 for label in labels])
     return (probs * years).sum(axis=-1) / probs.sum(axis=-1)
 
 

@@ -20,8 +20,7 @@ from models.labels import (
     years_overlap,
 )
 
-__all__ = ["OPEN_GROUP_LAST_YEAR", "Split", "bound_mass", "bound_weights", "expected_age", "is_single_years",
-           "to_fairface_groups"]
+__all__ = ["OPEN_GROUP_LAST_YEAR", "Split", "bound_mass", "bound_weights", "is_single_years", "to_fairface_groups"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -64,10 +63,3 @@ def to_fairface_groups(labels, probs) -> dict[str, float]:
     for group in FAIRFACE_AGE:
         out[group] = bound_mass(labels, probs, *age_label_bounds(group))[0]
     return out
-
-
-def expected_age(labels, probs) -> float:
-    """Mean age, taking each group at its midpoint (open group: up to OPEN_GROUP_LAST_YEAR)."""
-    mids = [sum(label_years(label)) / 2 for label in labels]
-    probs = np.asarray(probs, dtype=np.float64)
-    return float(np.dot(mids, probs) / probs.sum())

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from models.cards import ModelCard
-from models.labels import matching_labels, parse_age_value
+from models.labels import expected_age, matching_labels, parse_age_value
 from vqa import age_mass
 from vqa.router import Check, Intent
 
@@ -95,7 +95,7 @@ def open_answer(probs, card: ModelCard, unsure_below: float = UNSURE_BELOW) -> A
     ranked, notes = probabilities, ()
     if card.attribute == "age" and age_mass.is_single_years(card.labels):
         ranked = age_mass.to_fairface_groups(card.labels, list(probabilities.values()))
-        mean = age_mass.expected_age(card.labels, list(probabilities.values()))
+        mean = float(expected_age(list(probabilities.values()), card.labels))
         notes = (f"This model predicts single years; they are summed into FairFace's age "
                  f"groups for this answer (expected age {mean:.0f}).",)
     order = sorted(ranked.items(), key=lambda item: -item[1])

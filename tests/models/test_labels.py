@@ -66,6 +66,16 @@ def test_expected_age():
     assert expected_age(two) == pytest.approx(30.0)
 
 
+def test_expected_age_over_any_label_space_takes_each_group_at_its_midpoint():
+    probs = np.zeros(9)
+    probs[[3, 8]] = 0.5  # "20-29" (24.5) and "more than 70" (70 to 99: 84.5)
+    assert expected_age(probs, FAIRFACE_AGE) == pytest.approx((24.5 + 84.5) / 2)
+    years = [str(y) for y in range(81)]
+    rng = np.random.default_rng(1)
+    single = rng.dirichlet(np.ones(81))
+    assert expected_age(single, years) == pytest.approx(expected_age(single))
+
+
 @pytest.mark.parametrize(
     "label,bounds",
     [("20-29", (20, 29)), ("more than 70", (70, None)), ("61+", (61, None)), ("33", (33, 33)), (" 0-2 ", (0, 2))],
