@@ -87,7 +87,11 @@ class Adapter:
     @classmethod
     def load(cls, key: str, local_only: bool) -> Adapter:
         import transformers
+        from transformers.utils import logging as transformers_logging
 
+        # Loading is announced through `progress`; transformers' own bars would
+        # only add noise to the CLI and the app's log.
+        transformers_logging.disable_progress_bar()
         processor = getattr(transformers, cls.processor_class).from_pretrained(key, local_files_only=local_only)
         network = getattr(transformers, cls.model_class).from_pretrained(key, local_files_only=local_only)
         return cls(key, processor, network.eval())
