@@ -65,7 +65,7 @@ class SecondOpinion:
     family: str | None = None  # "ViLT", "BLIP"
     kind: str | None = None  # "classifier" | "generative"
     training_data: str | None = None
-    heatmap: np.ndarray | None = None  # (H, W) float32 in [0, 1] over the photo
+    heatmap: np.ndarray | None = dataclasses.field(default=None, compare=False)  # (H, W) float32 in [0, 1], photo
     ig_delta: float | None = None
     ig_steps: int | None = None
     explains: str | None = None  # what the heatmap explains
