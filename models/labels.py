@@ -1,10 +1,18 @@
-"""Label spaces, with the exact strings every other room relies on.
+"""Label spaces, with the exact strings every other room relies on, and the one
+vocabulary for comparing labels across them.
 
 A model keeps the label space it was trained on: UTKFace's five races are never
 mapped onto FairFace's seven. The only conversions here are exact ones (sums of
-probabilities over classes that nest).
+probabilities over classes that nest). What two labels of different spaces have
+in common is said here once: the same class spelled differently (GEAR's "man" is
+FairFace's "Male"), a broader class that holds finer ones (UTKFace's "Asian"
+holds FairFace's East and Southeast Asian), and age groups as year bounds, which
+agree when they overlap.
 """
 from __future__ import annotations
+
+import math
+import re
 
 import numpy as np
 
@@ -67,10 +75,15 @@ def single_year_ages_to_fairface(probs: np.ndarray) -> np.ndarray:
     return np.stack(groups, axis=-1)
 
 
-def expected_age(probs: np.ndarray) -> np.ndarray:
-    """Expected age in years from probabilities over single-year ages 0..K-1."""
+def expected_age(probs: np.ndarray, labels=None) -> np.ndarray:
+    """Expected age in years from probabilities over single-year ages 0..K-1,
+    or over age `labels` of any label space, each taken at its midpoint (an
+    open group up to OPEN_GROUP_LAST_YEAR)."""
     probs = np.asarray(probs, dtype=np.float64)
-    years = np.arange(probs.shape[-1], dtype=np.float64)
+    if labels is None:
+        years = np.arange(probs.shape[-1], dtype=np.float64)
+    else:
+        years = np.array([sum(label_years(label)) / 2 for label in labels])
     return (probs * years).sum(axis=-1) / probs.sum(axis=-1)
 
 
@@ -94,3 +107,156 @@ def age_label_bounds(label: str) -> tuple[int, int | None]:
         return year, year
     except ValueError:
         raise ValueError(f"not an age label: {label!r}") from None
+
+
+# An open-ended group ("more than 70", "70+") has no top; where years must be
+# counted (to split such a group, or to take its midpoint) it ends here.
+OPEN_GROUP_LAST_YEAR = 99
+
+
+def label_years(label: str) -> tuple[int, int]:
+    """Closed year range of an age label; an open group ends at OPEN_GROUP_LAST_YEAR."""
+    low, high = age_label_bounds(label)
+    return low, OPEN_GROUP_LAST_YEAR if high is None else high
+
+
+def years_overlap(a: tuple[int, int | None], b: tuple[int, int | None]) -> int:
+    """How many whole years two inclusive bounds share, counting an open end
+    (None) up to OPEN_GROUP_LAST_YEAR."""
+    a_high = OPEN_GROUP_LAST_YEAR if a[1] is None else a[1]
+    b_high = OPEN_GROUP_LAST_YEAR if b[1] is None else b[1]
+    return max(0, min(a_high, b_high) - max(a[0], b[0]) + 1)
+
+
+def bounds_overlap(a: tuple[int, int | None], b: tuple[int, int | None]) -> bool:
+    """Whether two inclusive bounds share a year (None: no upper end at all)."""
+    return a[0] <= (math.inf if b[1] is None else b[1]) and b[0] <= (math.inf if a[1] is None else a[1])
+
+
+def is_single_years(labels) -> bool:
+    """True for label spaces of one label per year (dlib's 0..80)."""
+    bounds = [age_label_bounds(label) for label in labels]
+    return len(bounds) > len(FAIRFACE_AGE) and all(low == high for low, high in bounds[:-1])
+
+
+# ---------------------------------------------------------------------------
+# Age bounds asked about, as strings: ">30" (31 and up), "<18" (0-17), "20-29",
+# "33". The router writes them, the answers read them.
+
+def age_value(low: int, high: int | None) -> str:
+    """Canonical string of an inclusive age bound (high None: open-ended)."""
+    if high is None:
+        return f">{low - 1}"
+    if low == 0:
+        return f"<{high + 1}"
+    if low == high:
+        return str(low)
+    return f"{low}-{high}"
+
+
+def parse_age_value(value: str) -> tuple[int, int | None]:
+    """Inverse of age_value; also accepts ">=30" and "<=17"."""
+    text = value.strip()
+    match = re.fullmatch(r"(>=|<=|>|<)?\s*(\d+)(?:\s*-\s*(\d+))?", text)
+    if not match:
+        raise ValueError(f"not an age bound: {value!r}")
+    op, first, second = match.group(1), int(match.group(2)), match.group(3)
+    if second is not None and op is None:
+        return first, int(second)
+    bounds = {">": (first + 1, None), ">=": (first, None), "<": (0, first - 1),
+              "<=": (0, first), None: (first, first)}
+    if second is not None or op not in bounds:
+        raise ValueError(f"not an age bound: {value!r}")
+    return bounds[op]
+
+
+def age_bounds(text: str) -> tuple[int, int | None]:
+    """Year bounds of an age label ("20-29", "more than 70", "70+") or an age
+    bound string (">30", "<18"); ValueError for anything else."""
+    try:
+        return age_label_bounds(text)
+    except ValueError:
+        return parse_age_value(text)
+
+
+# ---------------------------------------------------------------------------
+# Classes across label spaces. Labels are compared after normalize_label.
+
+# Spellings of one class in different label spaces (GEAR says "man"/"woman";
+# a general VQA model answers in its own words).
+SAME_CLASS = {
+    "male": ("male", "man", "m", "men"),
+    "female": ("female", "woman", "f", "women"),
+    "latino hispanic": ("latino hispanic", "latino", "latina", "hispanic"),
+}
+# A broader class of one label space that is the union of finer classes of
+# another: UTKFace's "Asian" is FairFace's East Asian + Southeast Asian.
+UNIONS = {"asian": ("east asian", "southeast asian")}
+
+
+def normalize_label(label: str) -> str:
+    return label.strip().lower().replace("_", " ")
+
+
+def canonical_label(label: str) -> str:
+    """One spelling per class: "Man", "male", "M" -> "male"; others normalised."""
+    text = normalize_label(label)
+    return next((name for name, spellings in SAME_CLASS.items() if text in spellings), text)
+
+
+def same_class(a: str, b: str) -> bool:
+    """The same class in any spelling, or a broader class and one it holds."""
+    a, b = canonical_label(a), canonical_label(b)
+    return a == b or b in UNIONS.get(a, ()) or a in UNIONS.get(b, ())
+
+
+def matching_labels(value: str, labels) -> tuple[tuple[str, ...], bool]:
+    """The labels of a label space that stand for the class `value`, and whether
+    they are a union of finer classes (("East Asian", "Southeast Asian"), True for
+    "Asian" in FairFace's space). ((), False) when the space cannot express it."""
+    wanted = canonical_label(value)
+    direct = tuple(label for label in labels if canonical_label(label) == wanted)
+    if direct:
+        return direct, False
+    parts = UNIONS.get(wanted, ())
+    union = tuple(label for label in labels if canonical_label(label) in parts)
+    if parts and len(union) == len(parts):
+        return union, True
+    return (), False
+
+
+def ages_overlap(a: str, b: str) -> bool:
+    """Two age labels or bounds agree when their years overlap ("30-39" and GEAR's
+    "31-40"); text that is no age at all agrees only with the same text."""
+    try:
+        return bounds_overlap(age_bounds(a), age_bounds(b))
+    except ValueError:
+        return normalize_label(a) == normalize_label(b)
+
+
+def is_label_of(text: str, attribute: str, label_spaces=None) -> bool:
+    """Whether `text` names a class of `attribute` in any known label space (or in
+    `label_spaces`, an iterable of label tuples): an age, a race, a gender."""
+    if attribute == "age":
+        try:
+            age_bounds(text)
+            return True
+        except ValueError:
+            return False
+    spaces = list(label_spaces or ()) + [KNOWN_LABELS.get(attribute, ())]
+    return any(same_class(text, label) for space in spaces for label in space)
+
+
+def answers_agree(a: str, b: str, attribute: str) -> bool:
+    """Whether two answers about `attribute` mean the same, across label spaces."""
+    if attribute == "age":
+        return ages_overlap(a, b)
+    return same_class(a, b)
+
+
+# Every class name of the label spaces this project knows, per attribute.
+KNOWN_LABELS = {
+    "race": tuple(dict.fromkeys(FAIRFACE_RACE + UTKFACE_RACE)),
+    "gender": FAIRFACE_GENDER,
+    "age": FAIRFACE_AGE,
+}

@@ -6,14 +6,14 @@ does not load TensorFlow.
 """
 from __future__ import annotations
 
-__all__ = ["ask", "route", "Result", "Intent"]
+__all__ = ["AskOptions", "Intent", "Result", "ask", "route"]
 
 
 def __getattr__(name):
-    if name in ("ask",):
-        from vqa.pipeline import ask
+    if name in ("ask", "AskOptions"):
+        from vqa import pipeline
 
-        return ask
+        return getattr(pipeline, name)
     if name == "Result":
         from vqa.result import Result
 

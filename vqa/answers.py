@@ -16,22 +16,12 @@ from typing import Any
 import numpy as np
 
 from models.cards import ModelCard
+from models.labels import expected_age, matching_labels, parse_age_value
 from vqa import age_mass
-from vqa.router import Check, Intent, parse_age_value
+from vqa.router import Check, Intent
 
 UNSURE_BELOW = 0.6
 RUNNERS_UP = 2
-
-# Label spellings that mean the same class across label spaces (GEAR says
-# "man"/"woman"); compared after lower-casing and "_" -> " ".
-SAME_CLASS = {
-    "male": ("male", "man", "m", "men"),
-    "female": ("female", "woman", "f", "women"),
-}
-# A value that is a union of finer classes where a model has no such label:
-# FairFace splits "Asian" into East and Southeast Asian (UTKFace does not).
-UNIONS = {"asian": ("east asian", "southeast asian")}
-
 
 @dataclasses.dataclass(frozen=True)
 class Answer:
@@ -105,7 +95,7 @@ def open_answer(probs, card: ModelCard, unsure_below: float = UNSURE_BELOW) -> A
     ranked, notes = probabilities, ()
     if card.attribute == "age" and age_mass.is_single_years(card.labels):
         ranked = age_mass.to_fairface_groups(card.labels, list(probabilities.values()))
-        mean = age_mass.expected_age(card.labels, list(probabilities.values()))
+        mean = float(expected_age(list(probabilities.values()), card.labels))
         notes = (f"This model predicts single years; they are summed into FairFace's age "
                  f"groups for this answer (expected age {mean:.0f}).",)
     order = sorted(ranked.items(), key=lambda item: -item[1])
@@ -120,22 +110,12 @@ def open_answer(probs, card: ModelCard, unsure_below: float = UNSURE_BELOW) -> A
                   unsure=unsure, notes=notes, evidence=evidence)
 
 
-def _norm(label: str) -> str:
-    return label.strip().lower().replace("_", " ")
-
-
 def _class_labels(value: str, labels) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """Labels whose mass answers "is it `value`?", and notes on any mapping."""
-    wanted = _norm(value)
-    spellings = next((s for s in SAME_CLASS.values() if wanted in s), (wanted,))
-    direct = tuple(label for label in labels if _norm(label) in spellings)
-    if direct:
-        return direct, ()
-    parts = UNIONS.get(wanted, ())
-    union = tuple(label for label in labels if _norm(label) in parts)
-    if parts and len(union) == len(parts):
-        return union, (f"This model has no '{value}' class; P(yes) sums {' + '.join(union)}.",)
-    return (), ()
+    matched, is_union = matching_labels(value, labels)
+    if is_union:
+        return matched, (f"This model has no '{value}' class; P(yes) sums {' + '.join(matched)}.",)
+    return matched, ()
 
 
 def _describe_age(value: str) -> str:

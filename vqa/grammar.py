@@ -97,37 +97,60 @@ OUT_OF_SCOPE = (
      r"\b(name|named|who is (this|that|he|she|it|the \w+)|who (are|is) (they|them)|who|"
      r"identify|identity|famous|celebrity|recogni[sz]e)\b",
      "This app does not recognise people or know their names; it only estimates race, gender and age."),
-    ("emotion",
-     r"\b(emotions?|emotional|feel\w*|mood|happy|sad|angry|upset|smil\w*|cry\w*|laugh\w*|"
-     r"scared|afraid|surprised|disgust\w*|tired|expression|bored)\b",
-     "This app has no emotion or expression model; it only estimates race, gender and age."),
     ("body",
      r"\b(tall|short|height|weigh\w*|fat|thin|skinny|overweight|obese|bmi|muscular|fit)\b",
      "Height, weight and build cannot be read from a face crop; this app only estimates race, gender and age."),
-    ("clothing",
-     r"\b(wear\w*|shirt|dress|clothes|clothing|jacket|hat|coat|suit|tie|outfit|uniform|"
-     r"jewel\w*|earrings?)\b",
-     "This app does not describe clothing; it only estimates race, gender and age."),
     ("appearance",
-     r"\b(hair|hairstyle|beard|moustache|mustache|bald|eyes?|eye colou?r|glasses|makeup|tattoo\w*|"
-     r"skin (colou?r|tone)|colou?r of (her|his|their|the) skin)\b",
-     "This app does not describe hair, eyes, skin tone or other features; it only "
-     "estimates race, gender and age."),
+     r"\b(skin (colou?r|tone)|colou?r of (her|his|their|the) skin|complexion)\b",
+     "This app does not describe skin tone: the race models give their own categories instead, and a "
+     "general model's guess at skin tone would be a guess at race by another name."),
     ("place",
      r"\b(where (was|is|were|are) (this|the (photo|picture|image))|where|location|place|taken|"
-     r"city|indoors|outdoors|background|scenery)\b",
+     r"city)\b",
      "This app looks only at the face, not at where the photo was taken."),
-    ("count",
-     r"\bhow many (people|persons|faces|men|women|kids|children)\b",
-     "This app answers about one face at a time; it lists the faces it found instead of counting them."),
     ("job",
      r"\b(job|occupation|profession|for a living|works as|career)\b",
      "A person's job cannot be seen in a face; this app only estimates race, gender and age."),
 )
 
-# Colour words double as race words; after a clothing or appearance topic
+# Benign visual questions that no face model answers, but a general visual
+# question answering model does (vqa.general, switched on with --vqa-model):
+# they route to the kind "general". Checked after OUT_OF_SCOPE, which wins:
+# a question that is also about a name or a nationality is not sent anywhere.
+# (topic, pattern, what it is about, for the message when the model is off)
+GENERAL = (
+    ("expression",
+     r"\b(emotions?|emotional|feel\w*|mood|happy|sad|angry|upset|smil\w*|cry\w*|laugh\w*|"
+     r"scared|afraid|surprised|disgust\w*|tired|expression|bored|frown\w*)\b",
+     "facial expressions"),
+    ("clothing",
+     r"\b(wear\w*|shirt|dress|clothes|clothing|jacket|hat|coat|suit|tie|outfit|uniform|"
+     r"jewel\w*|earrings?|helmet|spacesuit)\b",
+     "clothing"),
+    ("features",
+     r"\b(hair|hairstyle|beard|moustache|mustache|bald|eyes?|eye colou?r|glasses|sunglasses|makeup|"
+     r"tattoo\w*)\b",
+     "hair, glasses and other visible features"),
+    ("count",
+     r"\bhow many (people|persons|faces|men|women|kids|children)\b",
+     "counting people"),
+    ("scene",
+     r"\b(what is (in|on) (the|this) (photo|picture|image)|what is (he|she|it|the person) holding|holding|"
+     r"indoors|outdoors|inside|outside|background|scenery|behind (her|him|them))\b",
+     "what is in the picture"),
+)
+GENERAL_TOPICS = tuple(topic for topic, _, _ in GENERAL)
+# What ask() says about a "general" question when no general model is on.
+GENERAL_OFF = ("Only a general visual question answering model answers questions about {what}, and none is on: "
+               "start the app with --vqa-model (python app.py --vqa-model {model}), add --second-opinion to "
+               "python -m vqa, or pass second_opinion=True to ask().")
+# The note on a face question that also asks about one of these.
+GENERAL_NOTE = ("The face models do not answer questions about {what}; a general visual question answering "
+                "model (--vqa-model) does, and its answer is shown beside theirs when it is on.")
+
+# Colour words double as race words; after a clothing or features topic
 # ("Is her shirt black?") they are read as colours, not as race.
-COLOUR_TOPICS = ("clothing", "appearance")
+COLOUR_TOPICS = ("clothing", "features", "appearance")
 
 # ---------------------------------------------------------------------------
 # Age bounds. Each row: (builder, pattern). Builders (in vqa/router.py) turn

@@ -60,7 +60,9 @@ class Result:
     image: np.ndarray  # (H, W, 3) uint8, the photo the heatmaps are drawn on
     faces: list[FaceResult] = dataclasses.field(default_factory=list)
     problems: list[str] = dataclasses.field(default_factory=list)  # readable, for the user
-    second_opinion: Any = None  # vqa.vilt.SecondOpinion or None
+    # vqa.general.SecondOpinion: the general VQA model's answer, beside the face
+    # models' or (intent.kind "general") alone; None when it is off
+    second_opinion: Any = None
     timings: dict[str, float] = dataclasses.field(default_factory=dict)  # "detect_faces" -> seconds
 
     @property
@@ -100,3 +102,13 @@ class Result:
         blended = np.asarray(overlay(self.image, self.heatmap(face, model, method), alpha=alpha, cmap=cmap))
         seen = self.faces[face].chips[model].heatmap_to_image(np.ones((8, 8)), self.image.shape) > 0
         return Image.fromarray(np.where(seen[..., None], blended, self.image))
+
+    def render_vqa(self, alpha: float = 0.5, cmap: str = "jet"):
+        """The photo with the general VQA model's IG heatmap over all of it
+        (PIL.Image); KeyError when it made none."""
+        from xai.render import overlay
+
+        heatmap = getattr(self.second_opinion, "heatmap", None)
+        if heatmap is None:
+            raise KeyError("the general VQA model made no heatmap (ask with 'ig' among the methods)")
+        return overlay(self.image, heatmap, alpha=alpha, cmap=cmap)

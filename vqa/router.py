@@ -10,11 +10,13 @@ import dataclasses
 import re
 from typing import Any, Callable
 
-from models.labels import ATTRIBUTES
+from models.labels import ATTRIBUTES, age_value, parse_age_value
 from vqa import grammar
 from vqa.text import MAX_QUESTION_CHARS, normalize
 
-KINDS = ("open", "yes_no", "unsupported")
+__all__ = ["KINDS", "Check", "Intent", "age_value", "parse_age_value", "route"]
+
+KINDS = ("open", "yes_no", "general", "unsupported")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -35,12 +37,12 @@ class Check:
 
 @dataclasses.dataclass(frozen=True)
 class Intent:
-    kind: str  # "open" | "yes_no" | "unsupported"
+    kind: str  # "open" | "yes_no" | "general" (only a general VQA model answers it) | "unsupported"
     attributes: tuple[str, ...] = ()  # in models.labels.ATTRIBUTES order
     value: str | None = None  # yes_no: the first check's value
     reason: str | None = None  # unsupported: one sentence a person can read
     checks: tuple[Check, ...] = ()  # yes_no tests, in question order
-    topic: str | None = None  # unsupported: the grammar row that decided it
+    topic: str | None = None  # unsupported, general: the grammar row that decided it
     notes: tuple[str, ...] = ()  # parts of a supported question left unanswered
     question: str = ""
 
@@ -56,37 +58,6 @@ class Intent:
         out["checks"] = [c.to_dict() for c in self.checks]
         out["notes"] = list(self.notes)
         return out
-
-
-# ---------------------------------------------------------------------------
-# Age bounds: inclusive whole years (low, high), high None = open-ended.
-
-def age_value(low: int, high: int | None) -> str:
-    """Canonical string of an age bound: ">30" (31 and up), "<18" (0-17),
-    "20-29", or "33" for a single year."""
-    if high is None:
-        return f">{low - 1}"
-    if low == 0:
-        return f"<{high + 1}"
-    if low == high:
-        return str(low)
-    return f"{low}-{high}"
-
-
-def parse_age_value(value: str) -> tuple[int, int | None]:
-    """Inverse of age_value; also accepts ">=30" and "<=17"."""
-    text = value.strip()
-    match = re.fullmatch(r"(>=|<=|>|<)?\s*(\d+)(?:\s*-\s*(\d+))?", text)
-    if not match:
-        raise ValueError(f"not an age bound: {value!r}")
-    op, first, second = match.group(1), int(match.group(2)), match.group(3)
-    if second is not None and op is None:
-        return first, int(second)
-    bounds = {">": (first + 1, None), ">=": (first, None), "<": (0, first - 1),
-              "<=": (0, first), None: (first, first)}
-    if second is not None or op not in bounds:
-        raise ValueError(f"not an age bound: {value!r}")
-    return bounds[op]
 
 
 def _decade(part: str | None, decade: str) -> tuple[int, int]:
@@ -181,6 +152,15 @@ def _out_of_scope(text: _Text) -> list[tuple[str, str]]:
             if list(text.consume(pattern))]
 
 
+def _general(text: _Text) -> list[tuple[str, str]]:
+    return [(topic, what) for topic, pattern, what in grammar.GENERAL if list(text.consume(pattern))]
+
+
+def general_description(topic: str) -> str:
+    """What a "general" topic is about, in words ("facial expressions")."""
+    return next(what for name, _, what in grammar.GENERAL if name == topic)
+
+
 def _bare_age(text: _Text) -> list[_Mention]:
     return [_Mention("age", m.start(), m.end(), bounds=(int(m.group(1)),) * 2)
             for m in text.consume(grammar.BARE_AGE)]
@@ -254,7 +234,8 @@ def route(question: str | None) -> Intent:
     text = _Text(normalized)
     mentions = _age_bounds(text) + _open_cues(text) + _class_mentions(text)
     outside = _out_of_scope(text)
-    if any(topic in grammar.COLOUR_TOPICS for topic, _ in outside):
+    visual = _general(text)
+    if any(topic in grammar.COLOUR_TOPICS for topic, _ in outside + visual):
         mentions = [m for m in mentions if m.value not in grammar.COLOUR_VALUES]
     if not any(m.attribute == "age" for m in mentions):
         mentions += _bare_age(text)
@@ -265,6 +246,8 @@ def route(question: str | None) -> Intent:
 
     attributes, checks = _resolve(mentions)
     if not attributes:
+        if visual and not outside:
+            return Intent(kind="general", topic=visual[0][0], question=question)
         topic, reason = outside[0] if outside else ("not_understood", grammar.NOT_UNDERSTOOD_REASON)
         return _unsupported(topic, reason, question)
     final = tuple(_check(m) for m in checks)
@@ -273,6 +256,7 @@ def route(question: str | None) -> Intent:
         attributes=tuple(attributes),
         value=final[0].value if final else None,
         checks=final,
-        notes=tuple(reason for _, reason in outside),
+        notes=tuple(reason for _, reason in outside) + tuple(grammar.GENERAL_NOTE.format(what=what)
+                                                            for _, what in visual),
         question=question,
     )

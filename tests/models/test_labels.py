@@ -66,6 +66,16 @@ def test_expected_age():
     assert expected_age(two) == pytest.approx(30.0)
 
 
+def test_expected_age_over_any_label_space_takes_each_group_at_its_midpoint():
+    probs = np.zeros(9)
+    probs[[3, 8]] = 0.5  # "20-29" (24.5) and "more than 70" (70 to 99: 84.5)
+    assert expected_age(probs, FAIRFACE_AGE) == pytest.approx((24.5 + 84.5) / 2)
+    years = [str(y) for y in range(81)]
+    rng = np.random.default_rng(1)
+    single = rng.dirichlet(np.ones(81))
+    assert expected_age(single, years) == pytest.approx(expected_age(single))
+
+
 @pytest.mark.parametrize(
     "label,bounds",
     [("20-29", (20, 29)), ("more than 70", (70, None)), ("61+", (61, None)), ("33", (33, 33)), (" 0-2 ", (0, 2))],
@@ -81,3 +91,52 @@ def test_every_fairface_age_label_parses_and_groups_tile_the_years():
     assert bounds[0][0] == 0 and bounds[-1][1] is None
     with pytest.raises(ValueError, match="not an age label"):
         age_label_bounds("old")
+
+
+# -- one vocabulary for comparing labels across label spaces ------------------
+
+@pytest.mark.parametrize("a, b, same", [
+    ("Female", "woman", True), ("Male", "man", True), ("M", "male", True), ("Female", "Male", False),
+    ("Asian", "East Asian", True), ("Southeast Asian", "Asian", True),  # UTKFace's class holds FairFace's
+    ("Asian", "Indian", False), ("East Asian", "Southeast Asian", False),
+    ("Latino_Hispanic", "hispanic", True), ("latino hispanic", "Latino_Hispanic", True),
+    ("White", "Black", False), ("Other", "White", False),
+])
+def test_same_class_across_label_spaces(a, b, same):
+    assert labels.same_class(a, b) is same
+    assert labels.same_class(b, a) is same
+
+
+@pytest.mark.parametrize("a, b, overlap", [
+    ("30-39", "31-40", True), ("20-29", "31-40", False), ("more than 70", "61+", True),
+    ("0-2", "3-9", False), ("33", "30-39", True), ("29", "30-39", False), ("more than 70", "100", True),
+    (">30", "30-39", True), ("<18", "20-29", False), ("old", "old", True), ("old", "young", False),
+])
+def test_age_labels_and_bounds_agree_when_their_years_overlap(a, b, overlap):
+    assert labels.ages_overlap(a, b) is overlap
+    assert labels.answers_agree(a, b, "age") is overlap
+
+
+def test_matching_labels_finds_a_class_in_any_label_space():
+    assert labels.matching_labels("Female", ("man", "woman")) == (("woman",), False)
+    assert labels.matching_labels("Asian", FAIRFACE_RACE) == (("East Asian", "Southeast Asian"), True)
+    assert labels.matching_labels("East Asian", UTKFACE_RACE) == ((), False)  # never mapped onto a coarser space
+    assert labels.matching_labels("Asian", UTKFACE_RACE) == (("Asian",), False)
+
+
+def test_age_bound_strings_and_labels_share_one_year_reading():
+    assert labels.age_bounds("more than 70") == (70, None) and labels.age_bounds(">30") == (31, None)
+    assert labels.age_bounds("<18") == (0, 17) and labels.age_bounds("20-29") == (20, 29)
+    for low, high in [(31, None), (0, 17), (20, 29), (33, 33)]:
+        assert labels.age_bounds(labels.age_value(low, high)) == (low, high)
+    assert labels.label_years("more than 70") == (70, labels.OPEN_GROUP_LAST_YEAR)
+    # Counting shared years: "30-39" holds 9 years of "31 and up".
+    assert labels.years_overlap((30, 39), (31, None)) == 9 and labels.years_overlap((0, 2), (3, 9)) == 0
+
+
+def test_known_labels_name_every_class_of_the_bundled_label_spaces():
+    assert labels.is_label_of("asian", "race") and labels.is_label_of("woman", "gender")
+    assert labels.is_label_of("30", "age") and labels.is_label_of("more than 70", "age")
+    assert not labels.is_label_of("blue", "race") and not labels.is_label_of("young", "age")
+    assert labels.is_label_of("mixed", "race", [("Mixed", "Other")])  # a model's own label space
+    assert labels.is_single_years([str(y) for y in range(81)]) and not labels.is_single_years(FAIRFACE_AGE)

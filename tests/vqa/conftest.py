@@ -76,3 +76,85 @@ def faceless() -> np.ndarray:
     """A smooth colour gradient: an image in which no detector finds a face."""
     y, x = np.mgrid[0:200, 0:240]
     return np.stack([x, y, (x + y) // 2], axis=-1).astype(np.uint8)
+
+
+# -- tiny general VQA models (transformers), built from their configs -----------
+# The words both tiny tokenizers know; the first ones keep the ids the ViLT
+# tokenizer test expects.
+VQA_WORDS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "how", "old", "is", "she", "he", "a",
+             "man", "woman", "?", "what", "asian", "yes", "no", "[DEC]", "wearing", "glasses", "race",
+             "east", "white", "in", "the", "picture"]
+VQA_ANSWERS = ["yes", "no", "2", "man", "woman", "30", "white", "asian", "glasses"]
+
+
+def build_tiny_vilt(folder, favour: str | None = None, seed: int = 0):
+    """A random ViLT saved with save_pretrained; `favour` adds a large bias to
+    one answer so that the model gives it whatever it is asked (its weights,
+    and so its gradients, stay as they were)."""
+    import torch
+    from transformers import BertTokenizer, ViltConfig, ViltForQuestionAnswering, ViltImageProcessor, ViltProcessor
+
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "vocab.txt").write_text("\n".join(VQA_WORDS) + "\n")
+    tokenizer = BertTokenizer(vocab=str(folder / "vocab.txt"), model_max_length=40)
+    processor = ViltProcessor(image_processor=ViltImageProcessor(size={"shortest_edge": 64}, size_divisor=32),
+                              tokenizer=tokenizer)
+    config = ViltConfig(vocab_size=len(VQA_WORDS), hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
+                        intermediate_size=37, image_size=64, patch_size=32, max_position_embeddings=40,
+                        num_labels=len(VQA_ANSWERS), id2label=dict(enumerate(VQA_ANSWERS)),
+                        label2id={a: i for i, a in enumerate(VQA_ANSWERS)})
+    torch.manual_seed(seed)
+    model = ViltForQuestionAnswering(config)
+    if favour is not None:
+        with torch.no_grad():
+            model.classifier[-1].bias[VQA_ANSWERS.index(favour)] += 50.0
+    model.save_pretrained(folder)
+    processor.save_pretrained(folder)
+    return folder
+
+
+def build_tiny_blip(folder, seed: int = 0):
+    """A random BlipForQuestionAnswering saved with save_pretrained."""
+    import torch
+    from transformers import BertTokenizer, BlipConfig, BlipForQuestionAnswering, BlipImageProcessor, BlipProcessor
+
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "vocab.txt").write_text("\n".join(VQA_WORDS) + "\n")
+    tokenizer = BertTokenizer(vocab=str(folder / "vocab.txt"), model_max_length=40, bos_token="[DEC]")
+    processor = BlipProcessor(image_processor=BlipImageProcessor(size={"height": 64, "width": 64}),
+                              tokenizer=tokenizer)
+    # Wide initial weights: at the default 0.02 the answer barely depends on the
+    # photo, and its change under IG would drown in float32 rounding.
+    small = {"hidden_size": 32, "num_hidden_layers": 2, "num_attention_heads": 2, "intermediate_size": 37,
+             "initializer_range": 0.1}
+    config = BlipConfig(
+        text_config={**small, "vocab_size": len(VQA_WORDS), "max_position_embeddings": 40, "encoder_hidden_size": 32,
+                     "bos_token_id": VQA_WORDS.index("[DEC]"), "sep_token_id": 3, "pad_token_id": 0},
+        vision_config={**small, "image_size": 64, "patch_size": 32})
+    torch.manual_seed(seed)
+    BlipForQuestionAnswering(config).save_pretrained(folder)
+    processor.save_pretrained(folder)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def tiny_vilt(tmp_path_factory):
+    return build_tiny_vilt(tmp_path_factory.mktemp("tiny-vilt") / "vilt")
+
+
+@pytest.fixture(scope="session")
+def tiny_blip(tmp_path_factory):
+    return build_tiny_blip(tmp_path_factory.mktemp("tiny-blip") / "blip")
+
+
+@pytest.fixture(scope="session")
+def saying(tmp_path_factory):
+    """saying("yes") -> the folder of a tiny ViLT that answers "yes" to anything."""
+    made = {}
+
+    def build(answer):
+        if answer not in made:
+            made[answer] = build_tiny_vilt(tmp_path_factory.mktemp(f"vilt-{answer}") / "vilt", favour=answer)
+        return made[answer]
+
+    return build

@@ -47,6 +47,8 @@ def test_route(case):
         assert intent.reason and intent.reason.endswith(".")
     else:
         assert intent.reason is None
+    if case["kind"] == "general":
+        assert intent.topic == case["topic"] and intent.notes == ()
 
 
 def test_out_of_scope_parts_of_a_supported_question_are_named_in_notes():
@@ -111,3 +113,18 @@ def test_every_grammar_pattern_compiles_and_every_refusal_has_a_reason():
     for topic, pattern, reason in grammar.REFUSED + grammar.OUT_OF_SCOPE:
         re.compile(pattern)
         assert topic and reason.endswith(".")
+    for topic, pattern, what in grammar.GENERAL:
+        re.compile(pattern)
+        assert topic and what and topic not in {t for t, _, _ in grammar.REFUSED}
+
+
+def test_every_general_topic_has_a_case_in_the_table_and_every_refused_topic_too():
+    kinds = {(c["kind"], c["topic"]) for c in CASES}
+    assert {("general", topic) for topic in grammar.GENERAL_TOPICS} <= kinds
+    assert {("unsupported", topic) for topic, _, _ in grammar.REFUSED} <= kinds
+
+
+def test_a_face_question_with_a_general_part_names_it_in_the_notes():
+    intent = route("Is he smiling and is he over 40?")
+    assert intent.kind == "yes_no" and intent.attributes == ("age",)
+    assert any("--vqa-model" in note and "facial expressions" in note for note in intent.notes)

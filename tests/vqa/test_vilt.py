@@ -1,38 +1,14 @@
-"""The ViLT second opinion, through the same loading code as real weights, on a
-tiny randomly initialised ViLT saved to a temporary folder. Needs torch
-(requirements-vqa.txt)."""
+"""vqa.vilt's names, kept for code written against them, on a tiny randomly
+initialised ViLT saved to a temporary folder (tests/vqa/conftest.py), through
+the same loading code as real weights. Needs torch (requirements-vqa.txt)."""
 import json
 import sys
 
 import numpy as np
 import pytest
 
+from tests.vqa.conftest import VQA_ANSWERS as ANSWERS
 from vqa import vilt
-
-WORDS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "how", "old", "is", "she", "he", "a",
-         "man", "woman", "?", "what", "asian", "yes", "no"]
-ANSWERS = ["yes", "no", "2", "man", "woman", "30"]
-
-
-@pytest.fixture(scope="module")
-def tiny_vilt(tmp_path_factory):
-    import torch
-    from transformers import BertTokenizer, ViltConfig, ViltForQuestionAnswering, ViltImageProcessor, ViltProcessor
-
-    folder = tmp_path_factory.mktemp("tiny-vilt")
-    (folder / "vocab.txt").write_text("\n".join(WORDS) + "\n")
-    tokenizer = BertTokenizer(vocab=str(folder / "vocab.txt"), model_max_length=40)
-    processor = ViltProcessor(image_processor=ViltImageProcessor(size={"shortest_edge": 64}, size_divisor=32),
-                              tokenizer=tokenizer)
-    config = ViltConfig(vocab_size=len(WORDS), hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
-                        intermediate_size=37, image_size=64, patch_size=32, max_position_embeddings=40,
-                        num_labels=len(ANSWERS), id2label=dict(enumerate(ANSWERS)),
-                        label2id={a: i for i, a in enumerate(ANSWERS)})
-    torch.manual_seed(0)
-    ViltForQuestionAnswering(config).save_pretrained(folder)
-    processor.save_pretrained(folder)
-    yield folder
-    vilt._LOADED.pop(str(folder), None)
 
 
 def _reference(folder, image, question):
@@ -56,6 +32,7 @@ def test_tiny_vilt_answers_through_the_real_loading_path(tiny_vilt, astronaut):
     assert got.confidence == pytest.approx(probs.max(), abs=1e-9)
     assert [p for _, p in got.top] == pytest.approx(sorted(probs, reverse=True)[:3], abs=1e-9)
     assert "VQAv2" in got.text and json.loads(json.dumps(got.to_dict()))["answer"] == got.answer
+    assert got.family == "ViLT" and got.kind == "classifier"
 
 
 def test_the_tokenizer_vocabulary_reaches_the_model(tiny_vilt):
@@ -82,9 +59,9 @@ def test_missing_torch_is_explained_not_raised(monkeypatch, astronaut, tmp_path)
 def test_missing_weights_are_explained_not_raised(astronaut, tmp_path, monkeypatch):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     got = vilt.second_opinion(astronaut, "How old is she?", model=tmp_path / "nothing-here")
-    assert got.answer is None and "no ViLT model folder" in got.error
+    assert got.answer is None and "no VQA model folder" in got.error
     offline = vilt.second_opinion(astronaut, "How old is she?", model="someone/not-cached-vilt")
-    assert offline.answer is None and "could not load ViLT weights" in offline.error
+    assert offline.answer is None and "not in the local Hugging Face cache" in offline.error
     assert "No second opinion" in offline.text
 
 
@@ -97,3 +74,9 @@ def test_a_refused_question_is_not_sent_to_vilt_either(tiny_vilt, tiny_registry,
 
     result = ask(astronaut, "Is she a criminal?", registry=tiny_registry, second_opinion=tiny_vilt)
     assert result.intent.topic == "criminality" and result.second_opinion is None
+
+
+def test_the_old_error_name_is_the_general_one():
+    from vqa.general import VqaUnavailable
+
+    assert vilt.ViltUnavailable is VqaUnavailable and vilt.DEFAULT_MODEL == "dandelin/vilt-b32-finetuned-vqa"

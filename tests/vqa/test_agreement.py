@@ -1,0 +1,99 @@
+"""Agreement across label spaces: the behaviour the Compare tab shows today
+(app/views.py, tests/app/test_parts.py), through the one label vocabulary."""
+import types
+
+import pytest
+
+from models.labels import FAIRFACE_GENDER, FAIRFACE_RACE
+from vqa.agreement import agreement, vqa_disagrees
+from vqa.router import route
+
+
+def _answer(model, answer, confidence=0.9, attribute="race", kind="open", labels=FAIRFACE_RACE):
+    card = types.SimpleNamespace(labels=labels)
+    return types.SimpleNamespace(model=model, answer=answer, confidence=confidence, attribute=attribute,
+                                 kind=kind, card=card)
+
+
+def _answers(*said, attribute="race"):
+    return [_answer(f"m{i}", label, attribute=attribute) for i, label in enumerate(said)]
+
+
+@pytest.mark.parametrize("attribute, said, agree", [
+    ("age", ("30-39", "31-40"), True),  # FairFace and GEAR bins overlap
+    ("age", ("20-29", "31-40"), False),
+    ("age", ("more than 70", "61+"), True),
+    ("race", ("Asian", "East Asian"), True),  # UTKFace's class contains FairFace's
+    ("race", ("Asian", "Indian"), False),
+    ("race", ("East Asian", "Southeast Asian"), False),
+    ("gender", ("Female", "woman"), True),
+    ("gender", ("Female", "Male"), False),
+])
+def test_answers_are_compared_by_meaning(attribute, said, agree):
+    got = agreement(_answers(*said, attribute=attribute), attribute)
+    assert got.agree is agree and got.count == 2 and got.said == said
+
+
+def test_groups_name_the_models_behind_each_answer_and_cannot_answer_is_left_out():
+    answers = _answers("Female", "Male", "Female", attribute="gender")
+    answers.append(_answer("m3", "cannot answer", confidence=None, attribute="gender"))
+    got = agreement(answers, "gender")
+    assert not got.agree and got.count == 3
+    assert got.groups == {"Female": ("m0", "m2"), "Male": ("m1",)}
+
+
+def test_the_general_model_is_one_more_row_compared_in_its_own_words():
+    from vqa.general import SecondOpinion
+
+    said = SecondOpinion("tiny-vilt", answer="asian", confidence=0.4, family="ViLT")
+    assert agreement(_answers("East Asian") + [said], "race").agree
+    got = agreement(_answers("White") + [said], "race")
+    assert not got.agree and got.groups == {"White": ("m0",), "asian": ("tiny-vilt",)}
+    blue = SecondOpinion("tiny-vilt", answer="blue", confidence=0.4, family="ViLT")
+    got = agreement(_answers("White") + [blue], "race")
+    assert got.agree and got.count == 1 and got.unreadable == (("tiny-vilt", "blue"),)
+    failed = SecondOpinion("tiny-vilt", error="no VQA model folder at x")
+    assert agreement(_answers("White") + [failed], "race").count == 1
+
+
+def test_a_model_own_label_is_readable_even_when_no_known_space_has_it():
+    other = _answer("m9", "Mixed", labels=("White", "Mixed"))
+    assert agreement([other, _answer("m1", "White")], "race").answers == (("m9", "Mixed"), ("m1", "White"))
+
+
+def test_one_model_agrees_with_itself_and_no_model_is_an_empty_agreement():
+    assert agreement(_answers("White"), "race").agree and agreement(_answers("White"), "race").count == 1
+    assert agreement([], "race").count == 0
+
+
+def test_a_vqa_yes_contradicts_any_face_no_and_a_vqa_no_only_a_unanimous_yes():
+    intent = route("Is she a woman?")
+    yes = _answer("g", "yes", kind="yes_no", attribute="gender", labels=FAIRFACE_GENDER)
+    no = _answer("h", "no", kind="yes_no", attribute="gender", labels=FAIRFACE_GENDER)
+    assert vqa_disagrees("yes", intent, [yes]) is False
+    assert vqa_disagrees("no", intent, [yes]) is True
+    assert vqa_disagrees("yes", intent, [yes, no]) is True
+    assert vqa_disagrees("no", intent, [yes, no]) is False
+    assert vqa_disagrees("Yes", intent, [no]) is True
+    # Its "no" to "smiling and over 40?" may be about the smile, which no face model judged.
+    over_40 = _answer("a", "yes", kind="yes_no", attribute="age", labels=("30-39",))
+    assert vqa_disagrees("no", route("Is he smiling and is he over 40?"), [over_40]) is None
+    assert vqa_disagrees("no", route("Is he over 40?"), [over_40]) is True
+
+
+def test_an_open_vqa_answer_is_read_through_the_label_vocabulary():
+    intent = route("What race is she?")
+    face = [_answer("r", "East Asian")]
+    assert vqa_disagrees("asian", intent, face) is False  # the broader class holds it
+    assert vqa_disagrees("white", intent, face) is True
+    assert vqa_disagrees("blue", intent, face) is None  # not a race label: nothing to compare
+    assert vqa_disagrees("yes", intent, face) is None  # no yes/no answer to compare with
+    age = [_answer("a", "30-39", attribute="age", labels=("30-39",))]
+    assert vqa_disagrees("35", route("How old is she?"), age) is False
+    assert vqa_disagrees("20", route("How old is she?"), age) is True
+
+
+def test_nothing_to_compare_is_none():
+    assert vqa_disagrees(None, route("What race is she?"), [_answer("r", "White")]) is None
+    assert vqa_disagrees("white", route("What race is she?"), []) is None
+    assert vqa_disagrees("white", route("What race is she?"), [_answer("r", "x", confidence=None)]) is None
