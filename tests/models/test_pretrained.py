@@ -69,6 +69,22 @@ def test_a_current_cache_is_reused_without_converting_again(pretrained):
     assert {p: p.stat().st_mtime_ns for p in again} == before
 
 
+def test_both_import_commands_report_the_current_cache(pretrained, capsys):
+    """`python -m models import` and `python -m models.pretrained` are one command."""
+    from models.__main__ import main
+    from models.pretrained import main as pretrained_main
+
+    models_dir, downloads, paths, _ = pretrained
+    outputs = []
+    for run in (main, pretrained_main):
+        arguments = ["--cache", str(models_dir.parent), "--downloads", str(downloads)]
+        assert run(["import", *arguments] if run is main else arguments) == 0
+        outputs.append(capsys.readouterr().out.splitlines())
+    for lines in outputs:
+        assert lines[0].startswith(f"{len(paths)} pretrained models ready in ")
+        assert lines[1:] == [f"  {path}" for path in paths]
+
+
 def test_a_card_from_an_older_importer_is_imported_again(pretrained, tmp_path):
     from models.pretrained import IMPORTER_VERSION, ensure_pretrained
 
