@@ -30,3 +30,12 @@ def zoo(tmp_path_factory):
     save(cache / "models", make_card("gear-race", "race", UTKFACE_RACE, "UTKFace"), tiny_model(5, softmax_layer=False))
     save(cache / "models", make_card("dlib-gender", "gender", FAIRFACE_GENDER, "dlib-models"), tiny_model(2, seed=3))
     return user, cache
+
+
+@pytest.fixture(scope="session")
+def pretrained(pretrained_import):
+    """(models dir, downloads dir, model paths, import messages); the import itself
+    runs once per session (tests/conftest.py)."""
+    root, downloads, paths, messages = pretrained_import
+    print("\n".join(messages))
+    return root / "models", downloads, paths, messages

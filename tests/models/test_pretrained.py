@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from models.labels import FAIRFACE_GENDER, UTKFACE_RACE, age_label_bounds
-from tests.models.pretrained_helpers import astronaut_image, chip, mass_between, predict, pretrained  # noqa: F401
+from tests.models.pretrained_helpers import astronaut_image, mass_between, predict
 
 ALL_NAMES = ("dlib-age", "dlib-gender", "gear-age", "gear-gender", "gear-race")
 
@@ -56,6 +56,29 @@ def test_cards_name_their_labels_and_training_data(pretrained):
     assert (cards["dlib-age"].input.size, cards["dlib-gender"].input.size) == (64, 32)
     assert all(cards[n].input.size == 198 and cards[n].input.preprocessing == "unit" for n in ALL_NAMES[2:])
     assert all("non-commercial" in cards[n].training_data for n in ALL_NAMES[2:])
+
+
+def test_the_written_cards_carry_the_text_of_the_card_data_file(pretrained):
+    """The prose lives in models/card_data/pretrained.json; every field of it reaches
+    the card the importer wrote, placeholders filled in."""
+    from models.cards import ModelCard
+    from models.pretrained import HUMAN_MODELS_PACKAGE, card_text
+
+    text = card_text()
+    models_dir = pretrained[0]
+    for name in ALL_NAMES:
+        card = ModelCard.load(models_dir / f"{name}.json").to_dict()
+        source, task = name.split("-")
+        expected = {**text[source]["all"], **text[source][task]}
+        for field, value in expected.items():
+            if field == "extra":
+                assert value.items() <= card["extra"].items(), name
+            elif field == "source":
+                assert "{" not in card["source"] and card["source"].startswith(value.split("{")[0]), name
+            else:
+                assert card[field] == value, (name, field)
+    assert HUMAN_MODELS_PACKAGE in ModelCard.load(models_dir / "gear-race.json").source
+    assert ModelCard.load(models_dir / "gear-age.json").extra["crop"] == text["gear"]["crop_note"]
 
 
 def test_a_current_cache_is_reused_without_converting_again(pretrained):
