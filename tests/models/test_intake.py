@@ -192,7 +192,7 @@ def test_the_default_cap_is_the_upload_cap_and_no_caller_passes_the_bomb_ceiling
             load_image(_png_header_only(12_000, 12_000), max_pixels=cap)
     assert (limits.MAX_UPLOAD_PIXELS, limits.MAX_DECODE_PIXELS) == (40_000_000, 120_000_000)
     assert intake.MAX_PIXELS == limits.MAX_DECODE_PIXELS  # the old name still imports
-    assert limits.DETECT_MAX_PIXELS >= limits.WORKING_SIDE**2 == intake.WORKING_SIDE**2
+    assert limits.DETECT_MAX_PIXELS >= limits.WORKING_SIDE**2 == intake.WORKING_SIDE**2  # scanned as they are
 
 
 def test_too_small():

@@ -120,7 +120,8 @@ def test_a_card_from_an_older_importer_is_imported_again(pretrained, tmp_path):
     card_path.write_text(json.dumps(card))
     messages = []
     ensure_pretrained(root, progress=messages.append, downloads=downloads)
-    assert [m.split(" from ")[0] for m in messages] == ["imported gear-age", "imported gear-gender", "imported gear-race"]
+    imported = [m.split(" from ")[0] for m in messages]
+    assert imported == ["imported gear-age", "imported gear-gender", "imported gear-race"]
     assert json.loads(card_path.read_text())["extra"]["importer_version"] == IMPORTER_VERSION
 
 
@@ -312,7 +313,9 @@ def test_npm_fetch_keeps_only_the_named_files_and_checks_them(tmp_path):
     fake_npm.chmod(0o755)
     digest = hashlib.sha256(b"weights").hexdigest()
     messages = []
-    folder = fetch_npm_files("pkg@1.0.0", {"models/a.bin": digest}, tmp_path / "dl" / "pkg", messages.append, npm=str(fake_npm))
+    folder = fetch_npm_files(
+        "pkg@1.0.0", {"models/a.bin": digest}, tmp_path / "dl" / "pkg", messages.append, npm=str(fake_npm)
+    )
     assert sorted(p.name for p in folder.iterdir()) == ["a.bin"] and (folder / "a.bin").read_bytes() == b"weights"
     assert not (tmp_path / "evil").exists() and any("fetched pkg-1.0.0.tgz" in m for m in messages)
     # Present and verified: not fetched again, even with npm gone.

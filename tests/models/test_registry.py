@@ -34,7 +34,8 @@ def test_listing_does_not_import_tensorflow(zoo):
         "r = load_registry([sys.argv[1]]); assert len(r) == 5, len(r);"
         "print(sorted(m for m in ('tensorflow', 'keras') if m in sys.modules))"
     )
-    out = subprocess.run([sys.executable, "-c", code, str(user), str(cache)], capture_output=True, text=True, check=True)
+    command = [sys.executable, "-c", code, str(user), str(cache)]
+    out = subprocess.run(command, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
 
 
@@ -80,7 +81,8 @@ def test_cli_lists_models_in_answer_order_with_provenance(zoo, monkeypatch, caps
     assert main(["list", "--models", str(user)]) == 0
     text = capsys.readouterr().out
     race = text[text.index("race:") : text.index("gender:")]
-    assert race.index("fairface_race ") < race.index("fairface_race_biased") < race.index("gear-race") < race.index("synthetic_race")
+    order = [race.index(name) for name in ("fairface_race ", "fairface_race_biased", "gear-race", "synthetic_race")]
+    assert order == sorted(order)
     assert "SYNTHETIC" in race and "trained on: UTKFace" in race
     assert "age: no model" in text
 
