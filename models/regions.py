@@ -48,14 +48,21 @@ def polygon_mask(points: Any, shape: tuple[int, int]) -> np.ndarray:
     (even-odd rule), `points` (N, 2) (x, y) in order around it."""
     poly = np.asarray(points, dtype=np.float64).reshape(-1, 2)
     height, width = shape
-    ys, xs = np.mgrid[0:height, 0:width].astype(np.float64)
     inside = np.zeros(shape, dtype=bool)
-    for (x0, y0), (x1, y1) in zip(poly, np.roll(poly, -1, axis=0)):
-        if y0 == y1:
+    # Only the polygon's bounding box can be inside: test those pixels alone.
+    x0, y0 = np.maximum(np.floor(poly.min(axis=0)).astype(int), 0)
+    x1, y1 = np.minimum(np.ceil(poly.max(axis=0)).astype(int) + 1, [width, height])
+    if x0 >= x1 or y0 >= y1:
+        return inside
+    ys, xs = np.mgrid[y0:y1, x0:x1].astype(np.float64)
+    window = np.zeros(ys.shape, dtype=bool)
+    for (ax, ay), (bx, by) in zip(poly, np.roll(poly, -1, axis=0)):
+        if ay == by:
             continue
-        crosses = (y0 > ys) != (y1 > ys)
-        x_at = x0 + (ys - y0) * (x1 - x0) / (y1 - y0)
-        inside ^= crosses & (xs < x_at)
+        crosses = (ay > ys) != (by > ys)
+        x_at = ax + (ys - ay) * (bx - ax) / (by - ay)
+        window ^= crosses & (xs < x_at)
+    inside[y0:y1, x0:x1] = window
     return inside
 
 

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from models.faces import align, detect_faces, landmarks68
-from models.regions import OUTER_LIPS, REGIONS, chip_region_masks, region_masks, region_shares
+from models.regions import OUTER_LIPS, REGIONS, chip_region_masks, polygon_mask, region_masks, region_shares
 
 SIZE = 224
 
@@ -25,6 +25,18 @@ def _inside(polygon: np.ndarray, size: int) -> np.ndarray:
 
     ys, xs = np.mgrid[0:size, 0:size]
     return Path(polygon).contains_points(np.stack([xs.ravel(), ys.ravel()], 1)).reshape(size, size)
+
+
+def test_polygon_masks_match_matplotlibs_rasteriser_also_past_the_edge():
+    rng = np.random.default_rng(1)
+    for _ in range(20):
+        angles = np.sort(rng.uniform(0, 2 * np.pi, 9))
+        radii = rng.uniform(5, 40, 9)
+        centre = rng.uniform(-20, 80, 2)  # some polygons hang over the 64 px canvas
+        polygon = centre + np.stack([np.cos(angles), np.sin(angles)], 1) * radii[:, None]
+        theirs = _inside(polygon, 64)
+        ours = polygon_mask(polygon, (64, 64))
+        assert (ours != theirs).sum() <= 2  # pixel centres exactly on an edge may go either way
 
 
 def test_68_landmarks_agree_with_the_5_point_model(astronaut):
