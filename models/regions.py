@@ -128,6 +128,24 @@ def region_shares(heatmap: Any, masks: dict[str, np.ndarray]) -> dict[str, float
     return {name: float(mean / total) for name, mean in zip(names, means)}
 
 
+def occluded(pixels: Any, masks: dict[str, np.ndarray], fill: Any = None) -> np.ndarray:
+    """One copy of the chip per region, that region filled, as a batch
+    (len(masks), S, S, 3) uint8 in `masks` order: the inputs of an occlusion
+    check (the drop of the model's score per region, all in one call).
+
+    fill: an RGB colour; default the chip's own mean colour, so that the filled
+    region carries no edge or colour the chip did not already have."""
+    pixels = np.asarray(pixels)
+    if pixels.ndim != 3 or pixels.shape[2] != 3:
+        raise ValueError(f"pixels must be one (S, S, 3) chip, got shape {pixels.shape}")
+    colour = pixels.reshape(-1, 3).mean(axis=0) if fill is None else np.asarray(fill, dtype=np.float64)
+    colour = np.clip(np.rint(colour), 0, 255).astype(pixels.dtype)
+    batch = np.repeat(pixels[None], len(masks), axis=0)
+    for copy, mask in zip(batch, masks.values()):
+        copy[mask] = colour
+    return batch
+
+
 def _union(masks) -> np.ndarray:
     masks = list(masks)
     return np.logical_or.reduce(masks)

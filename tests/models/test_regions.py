@@ -5,7 +5,15 @@ import numpy as np
 import pytest
 
 from models.faces import align, detect_faces, landmarks68
-from models.regions import OUTER_LIPS, REGIONS, chip_region_masks, polygon_mask, region_masks, region_shares
+from models.regions import (
+    OUTER_LIPS,
+    REGIONS,
+    chip_region_masks,
+    occluded,
+    polygon_mask,
+    region_masks,
+    region_shares,
+)
 
 SIZE = 224
 
@@ -126,3 +134,15 @@ def test_the_landmark_model_card_states_its_non_commercial_terms():
     assert "face_recognition_models 0.3.0" in landmarks.package
     for card in cards.values():  # each card names a file the installed package has
         assert face_recognition_models_file(card.file.rsplit("/", 1)[1]).is_file()
+
+
+def test_occluded_copies_change_their_region_and_nothing_else(face_chip):
+    chip, _, masks = face_chip
+    batch = occluded(chip.pixels, masks)
+    assert batch.shape == (len(REGIONS), SIZE, SIZE, 3) and batch.dtype == np.uint8
+    mean = np.rint(chip.pixels.reshape(-1, 3).mean(0)).astype(np.uint8)
+    for copy, region in zip(batch, REGIONS):
+        changed = (copy != chip.pixels).any(axis=2)
+        assert not changed[~masks[region]].any()
+        assert (copy[masks[region]] == mean).all()
+    assert (occluded(chip.pixels, masks, fill=(0, 0, 0))[REGIONS.index("mouth")][masks["mouth"]] == 0).all()
