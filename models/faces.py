@@ -15,8 +15,8 @@ Two other detectors are selectable, their boxes refined by the same shape
 predictor, so every Face carries landmarks in dlib's order whatever found it:
 "mtcnn", and "dlib-cnn", dlib's MMOD CNN face detector from
 face_recognition_models (mmod_human_face_detector.dat): more robust to pose,
-and about 40x slower than HOG on this CPU, so it runs on a copy of at most
-CNN_DETECT_MAX_PIXELS.
+and tens of times slower than HOG on a CPU (see the bench), so it runs on a
+copy of at most CNN_DETECT_MAX_PIXELS.
 
 `landmarks68` gives dlib's 68-point landmarks of a face (the predictor from
 face_recognition_models; its terms are on models/card_data/face_recognition_models.json).
@@ -60,8 +60,8 @@ LANDMARK_NAMES = (
     "base of the nose",
 )
 # Detection runs on a copy of at most DETECT_MAX_PIXELS (models.limits); the
-# CNN detector, at ~2.5 s per megapixel on this CPU, on a smaller one, where it
-# loses faces under about 60 px / scale (it finds boxes down to about 60 px).
+# CNN detector, at seconds per megapixel on a CPU, on a smaller one, where it
+# loses the small faces of big group photos (the bench's group rows show which).
 CNN_DETECT_MAX_PIXELS = 1_000_000
 # Images this small are upsampled once for detection, so that faces down to
 # ~40 px are found.
