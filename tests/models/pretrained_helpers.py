@@ -1,20 +1,10 @@
-"""Shared by the test_pretrained*.py modules: one import of the pretrained models per
-test session, and chips of skimage's astronaut cut the way each card says."""
+"""Shared by the test_pretrained*.py modules: chips of skimage's astronaut cut the way
+each card says (the `pretrained` fixture is in conftest.py)."""
 from __future__ import annotations
 
 from pathlib import Path
 
 import numpy as np
-import pytest
-
-
-@pytest.fixture(scope="session")
-def pretrained(pretrained_import):
-    """(models dir, downloads dir, model paths, import messages); the import itself
-    runs once per session (tests/conftest.py)."""
-    root, downloads, paths, messages = pretrained_import
-    print("\n".join(messages))
-    return root / "models", downloads, paths, messages
 
 
 def astronaut_image() -> np.ndarray:

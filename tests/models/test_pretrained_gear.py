@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 from numpy.lib.stride_tricks import sliding_window_view
 
-from tests.models.pretrained_helpers import astronaut_image, chip, pretrained  # noqa: F401
+from tests.models.pretrained_helpers import astronaut_image, chip
 
 OUTPUTS = {"gear-age": "age_output", "gear-gender": "gender_output", "gear-race": "race_output"}
 
