@@ -78,8 +78,8 @@ def occlusion_check(loaded, pixels: np.ndarray, target, masks: dict[str, np.ndar
     areas = stack.reshape(len(names), -1).sum(axis=1)
     return Occlusion(
         target=labels[index], score_kind=kind, score=float(scores[0]), fill=fill,
-        drops={n: float(d) for n, d in zip(names, drops)},
-        areas={n: int(a) for n, a in zip(names, areas)},
+        drops={n: float(d) for n, d in zip(names, drops, strict=True)},
+        areas={n: int(a) for n, a in zip(names, areas, strict=True)},
         shares=drop_shares(names, drops, areas),
     )
 
@@ -132,7 +132,7 @@ def drop_shares(names, drops, areas) -> dict[str, float]:
     density = np.divide(np.clip(drops, 0.0, None), areas, out=np.zeros_like(drops), where=areas > 0)
     total = density.sum()
     shares = density / total if total > 0 else np.zeros_like(density)
-    return {name: float(share) for name, share in zip(names, shares)}
+    return {name: float(share) for name, share in zip(names, shares, strict=True)}
 
 
 def region_chart_data(heatmap_shares: dict[str, float], occlusion) -> dict[str, tuple[float, float]]:

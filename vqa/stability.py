@@ -208,7 +208,8 @@ def stability(loaded, image: np.ndarray, face, answer: Answer, intent, *, chip=N
     batched call. `other`: other_detection(image, face), or None to skip it."""
     variants, skipped = variant_chips(image, face, loaded.card, chip=chip, other=other)
     probs = loaded.predict(np.stack([c.pixels for _, c in variants]))
-    said = [(name, answer_for(p, loaded.card, intent, unsure_below)) for (name, _), p in zip(variants, probs)]
+    said = [(name, answer_for(p, loaded.card, intent, unsure_below))
+            for (name, _), p in zip(variants, probs, strict=True)]
     return compare(answer, said, skipped)
 
 
@@ -258,7 +259,6 @@ def time_checks(loaded, image: np.ndarray, face, answer: Answer, intent, masks=N
     import statistics
 
     from models.faces import align
-
     from vqa.occlusion import occlusion_check
 
     chip = chip if chip is not None else align(image, face, size=loaded.card.input.size,
