@@ -118,22 +118,43 @@ def shift_pixels(size: int) -> int:
 
 
 def other_detection(image: np.ndarray, face) -> OtherDetection:
-    """Run the other face detector on the photo and keep its face that overlaps
-    `face` most (IoU >= MATCH_IOU). Once per face, shared by all models."""
+    """The other face detector's face at the place of `face` (see other_detections)."""
+    return other_detections(image, [face])[0]
+
+
+def other_detections(image: np.ndarray, faces) -> list[OtherDetection]:
+    """For each face, the other detector's face that overlaps it most (IoU >=
+    MATCH_IOU), or None with why. The other detector runs once per photo and
+    detector (a group photo is not searched once per face); call it once per
+    photo and share the result between models."""
     from models.faces import detect_faces
 
-    detector = OTHER_DETECTOR.get(face.detector, "dlib")
-    if getattr(face, "whole_image", False):
-        return OtherDetection(detector, None, "the photo is analysed as one face, no detector ran")
-    try:
-        found = detect_faces(image, detector=detector, require=False)
-    except ImportError as err:
-        return OtherDetection(detector, None, f"{detector} is not installed ({err})")
-    overlaps = [(_iou(face.box, other.box), other) for other in found]
-    best = max(overlaps, key=lambda pair: pair[0], default=(0.0, None))
-    if best[0] < MATCH_IOU:
+    out: list[OtherDetection | None] = [None] * len(faces)
+    wanted: dict[str, list[int]] = {}
+    for i, face in enumerate(faces):
+        detector = OTHER_DETECTOR.get(face.detector, "dlib")
+        if getattr(face, "whole_image", False):
+            out[i] = OtherDetection(detector, None, "the photo is analysed as one face, no detector ran")
+        else:
+            wanted.setdefault(detector, []).append(i)
+    for detector, indices in wanted.items():
+        try:
+            found = detect_faces(image, detector=detector, require=False)
+        except ImportError as err:
+            for i in indices:
+                out[i] = OtherDetection(detector, None, f"{detector} is not installed ({err})")
+            continue
+        for i in indices:
+            out[i] = _match(detector, faces[i], found)
+    return out
+
+
+def _match(detector: str, face, found) -> OtherDetection:
+    overlap, other = max(((_iou(face.box, f.box), f) for f in found), key=lambda pair: pair[0],
+                         default=(0.0, None))
+    if overlap < MATCH_IOU:
         return OtherDetection(detector, None, f"{detector} found no face at this place")
-    return OtherDetection(detector, best[1])
+    return OtherDetection(detector, other)
 
 
 def _iou(a, b) -> float:

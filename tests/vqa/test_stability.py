@@ -13,6 +13,7 @@ from vqa.stability import (
     OtherDetection,
     compare,
     other_detection,
+    other_detections,
     probability_of,
     shift_pixels,
     stability,
@@ -174,6 +175,28 @@ def test_the_other_detector_finds_the_astronaut_and_adds_a_variant(constant_mode
     assert shift.max() < 0.15 * SIZE
 
 
+def test_the_other_detector_runs_once_per_photo_and_matches_each_face(astronaut, monkeypatch):
+    """Two astronauts side by side: one MTCNN run finds both, each matched to its own dlib face."""
+    import models.faces
+    from models.faces import Face, detect_faces, whole_image_face
+
+    pair = np.concatenate([astronaut, astronaut[:, ::-1]], axis=1)
+    faces = detect_faces(pair)[:2]
+    assert len(faces) == 2
+    stray = Face(box=(0.0, 0.0, 40.0, 40.0), landmarks=faces[0].landmarks - faces[0].box[:2], score=1.0)
+    calls = []
+    original = models.faces.detect_faces
+    monkeypatch.setattr(models.faces, "detect_faces", lambda *a, **k: calls.append(k) or original(*a, **k))
+    found = other_detections(pair, faces + [stray, whole_image_face(pair)])
+    assert calls == [{"detector": "mtcnn", "require": False}]
+    for face, other in zip(faces, found[:2], strict=True):
+        assert other.face is not None and other.detector == "mtcnn"
+        centre = np.mean(other.face.box[0::2])
+        assert face.box[0] <= centre <= face.box[2]
+    assert found[2].face is None and "no face at this place" in found[2].note
+    assert found[3].face is None and "one face" in found[3].note
+
+
 def test_no_detector_runs_for_a_whole_image_face(edge_photo):
     from models.faces import whole_image_face
 
@@ -220,3 +243,26 @@ def test_time_checks_times_stability_and_the_occlusion_check(edge_model, edge_ph
     seconds = time_checks(edge_model, edge_photo, face, answer, OPEN, masks, repeats=1)
     assert set(seconds) == {"stability", "occlusion", "total", "other_detector"}
     assert seconds["total"] == pytest.approx(seconds["stability"] + seconds["occlusion"])
+
+
+def test_on_ask_answers_the_batched_variants_match_asking_one_by_one(tiny_registry, astronaut):
+    """Every answer ask() gives on the astronaut, re-asked on its variants: the
+    one batched call says what one predict per variant says."""
+    import json
+
+    from vqa.pipeline import ask
+
+    result = ask(astronaut, "What race is this person?", explain=(), registry=tiny_registry)
+    face = result.faces[0]
+    assert len(face.answers) == 2
+    for answer in face.answers:
+        loaded = tiny_registry.get(answer.model)
+        chip = face.chips[answer.model]
+        found = stability(loaded, astronaut, face.face, answer, result.intent, chip=chip)
+        variants, _ = variant_chips(astronaut, face.face, loaded.card, chip=chip)
+        one_by_one = [answer_for(loaded.predict(c.pixels[None])[0], loaded.card, result.intent) for _, c in variants]
+        assert [v.answer for v in found.variants] == [a.answer for a in one_by_one]
+        for variant, alone in zip(found.variants, one_by_one, strict=True):
+            assert variant.confidence == pytest.approx(alone.confidence, abs=1e-5)
+        assert found.answer == answer.answer
+        json.dumps(found.to_dict())
