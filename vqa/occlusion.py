@@ -13,6 +13,8 @@ whose occlusion RAISES the score (a negative drop) gets share 0: it does not
 support the answer; its raw drop stays in `drops`. When no region has a
 positive drop, every share is 0 and `shares_total` says so (0, not 1).
 
+compare_regions says in words whether the two readings agree (the same top
+region, and the rank correlation of the shares over regions).
 region_chart_data / region_chart draw both readings side by side per region
 (matplotlib, imported only when a chart is drawn; the app shows it in gr.Plot).
 """
@@ -135,6 +137,57 @@ def drop_shares(names, drops, areas) -> dict[str, float]:
     return {name: float(share) for name, share in zip(names, shares, strict=True)}
 
 
+@dataclasses.dataclass(frozen=True)
+class RegionCheck:
+    """Does the model's behaviour under occlusion confirm a heatmap's regions?
+
+    heatmap_top / occlusion_top: the region with the largest share on each side
+        (occlusion_top None when no occlusion lowered the score).
+    agrees: both name the same region.
+    rank_correlation: Spearman's rho between the two shares over the regions
+        both know (None when either side is constant).
+    """
+
+    heatmap_top: str | None
+    occlusion_top: str | None
+    agrees: bool
+    rank_correlation: float | None
+    text: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+def compare_regions(heatmap_shares: dict[str, float], occlusion: Occlusion, method: str = "the heatmap") -> RegionCheck:
+    """Check a heatmap's region shares against the occlusion check, in words."""
+    data = region_chart_data(heatmap_shares, occlusion)
+    heat = np.array([h for h, _ in data.values()])
+    drop = np.array([d for _, d in data.values()])
+    heatmap_top = max(heatmap_shares, key=heatmap_shares.get) if heatmap_shares else None
+    occlusion_top = occlusion.top
+    rho = None
+    if len(data) > 2 and np.ptp(heat) > 0 and np.ptp(drop) > 0:
+        from scipy.stats import spearmanr
+
+        rho = float(spearmanr(heat, drop).statistic)
+    agrees = heatmap_top is not None and heatmap_top == occlusion_top
+    correlation = "" if rho is None else f" (rank correlation of the shares {rho:.2f})"
+    if occlusion_top is None:
+        text = (f"Not checked: occluding no region lowered the {occlusion.target} score, so the model's "
+                f"behaviour does not confirm where {method} puts its weight.")
+    elif agrees:
+        text = (f"Confirmed: {method} puts most weight on the {_words(heatmap_top)}, and occluding the "
+                f"{_words(occlusion_top)} lowers the {occlusion.target} score most{correlation}.")
+    else:
+        text = (f"Not confirmed: {method} puts most weight on the {_words(heatmap_top)}, but occluding the "
+                f"{_words(occlusion_top)} lowers the {occlusion.target} score most{correlation}.")
+    return RegionCheck(heatmap_top, occlusion_top, agrees, rho, text)
+
+
+def _words(region: str | None) -> str:
+    return str(region).replace("_", " and ") if region == "cheeks_jaw" else str(region).replace("_", " ")
+
+
 def region_chart_data(heatmap_shares: dict[str, float], occlusion) -> dict[str, tuple[float, float]]:
     """{region: (heatmap share, occlusion share)}, in the heatmap's region
     order (regions only one side has come last, with 0 on the other side).
@@ -158,7 +211,7 @@ def region_chart(data: dict[str, tuple[float, float]], title: str = "Where on th
     height = 0.4
     axes.barh(rows - height / 2, values[:, 0], height, label=labels[0], color="#4c72b0")
     axes.barh(rows + height / 2, values[:, 1], height, label=labels[1], color="#dd8452")
-    axes.set_yticks(rows, [r.replace("_", " ") for r in regions])
+    axes.set_yticks(rows, [_words(r) for r in regions])
     axes.invert_yaxis()
     axes.set_xlim(0, max(1e-9, float(values.max(initial=0.0))) * 1.1)
     axes.set_xlabel("share (normalised by region area)")

@@ -10,6 +10,7 @@ from models.labels import FAIRFACE
 from vqa.occlusion import (
     GREY,
     Occlusion,
+    compare_regions,
     drop_shares,
     occluded,
     occlusion_check,
@@ -217,3 +218,23 @@ def test_the_chart_shows_both_shares_per_region():
     assert widths == pytest.approx([0.6, 0.3, 0.1, 0.0, 2 / 3, 0.0, 0.0, 1 / 3])
     assert [t.get_text() for t in axes.get_yticklabels()] == ["eyes", "mouth", "outside", "nose"]
     assert axes.get_title() == "race-a: White"
+
+
+def test_compare_regions_says_whether_occlusion_confirms_the_heatmap(eye_model, chip_pixels):
+    result = occlusion_check(eye_model, chip_pixels, "Male", MASKS)
+    on_eyes = {"eyes": 0.7, "brows": 0.1, "nose": 0.1, "mouth": 0.05, "outside": 0.05}
+    check = compare_regions(on_eyes, result, "Grad-CAM")
+    assert check.agrees and check.heatmap_top == check.occlusion_top == "eyes"
+    assert check.text.startswith("Confirmed: Grad-CAM puts most weight on the eyes")
+    # Occlusion shares are (1, 0, 0, 0, 0): their ranks tie but for the eyes.
+    assert check.rank_correlation > 0
+    on_mouth = {"eyes": 0.05, "brows": 0.1, "nose": 0.1, "mouth": 0.7, "cheeks_jaw": 0.05}
+    check = compare_regions(on_mouth, result, "Grad-CAM")
+    assert not check.agrees and check.heatmap_top == "mouth"
+    assert check.text.startswith("Not confirmed: Grad-CAM puts most weight on the mouth, but occluding the eyes")
+
+
+def test_compare_regions_without_any_drop_says_not_checked(tmp_path, chip_pixels):
+    loaded = _linear(tmp_path, "flat", np.zeros((SIZE * SIZE * 3, 2)), bias=(1.0, 0.0))
+    check = compare_regions({"eyes": 1.0}, occlusion_check(loaded, chip_pixels, "Male", MASKS))
+    assert not check.agrees and check.occlusion_top is None and check.text.startswith("Not checked")
