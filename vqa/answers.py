@@ -44,6 +44,9 @@ class Answer:
     # heatmaps explain (open: the top label; yes/no: the most probable label
     # among those that mean the answer given).
     evidence: str | None = None
+    # vqa.stability.Stability: the same model re-asked on variants of the crop
+    # (None when the stability check is off).
+    stability: Any = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -64,6 +67,7 @@ class Answer:
             "unsure": self.unsure,
             "notes": list(self.notes),
             "evidence": self.evidence,
+            "stability": self.stability.to_dict() if self.stability is not None else None,
         }
 
 
@@ -77,7 +81,7 @@ def _probabilities(probs, card: ModelCard) -> dict[str, float]:
         raise AnswerError(f"{card.name}: {probs.shape[0]} probabilities for {len(card.labels)} labels")
     if not np.all(np.isfinite(probs)) or np.any(probs < 0):
         raise AnswerError(f"{card.name}: probabilities must be finite and non-negative")
-    return {label: float(p) for label, p in zip(card.labels, probs)}
+    return {label: float(p) for label, p in zip(card.labels, probs, strict=True)}
 
 
 def _pct(p: float) -> str:

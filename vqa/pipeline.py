@@ -10,7 +10,7 @@ import dataclasses
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from vqa import general, grammar
 from vqa.agreement import vqa_disagrees
@@ -18,6 +18,12 @@ from vqa.answers import UNSURE_BELOW, answer_for
 from vqa.explain import explain_chip, parse_methods, to_photo
 from vqa.result import FaceResult, Result
 from vqa.router import Intent, general_description, route
+
+# The trust checks ask() runs by default (checks=() switches them off):
+# "stability": every answer re-asked on variants of the crop (vqa.stability);
+# "regions": every heatmap's share per face region and, per face and model, the
+# occlusion check of those regions (vqa.occlusion); only when heatmaps are asked.
+CHECKS = ("stability", "regions")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -30,6 +36,7 @@ class AskOptions:
     unsure_below: float = UNSURE_BELOW
     vqa_model: str | None = None  # hub id or folder of the general VQA model; None: off
     vqa_ig_steps: int = general.IG_STEPS  # captum's steps for the VQA model's heatmap
+    checks: tuple[str, ...] = CHECKS  # canonical names (parse_checks)
 
     @property
     def explain_vqa(self) -> bool:
@@ -46,6 +53,24 @@ def vqa_model_of(second_opinion: bool | str | Path | None) -> str | None:
 
 class FaceIndexError(ValueError):
     """face_index points past the faces found."""
+
+
+class CheckError(ValueError):
+    """A trust check this app does not know."""
+
+
+def parse_checks(checks) -> tuple[str, ...]:
+    """("stability", "regions"), "stability,regions", "none" or None -> names in CHECKS order."""
+    if checks is None or checks is False:
+        return ()
+    if isinstance(checks, str):
+        checks = checks.split(",")
+    wanted = {str(name).strip().lower() for name in checks} - {"", "none"}
+    unknown = sorted(wanted - set(CHECKS))
+    if unknown:
+        raise CheckError(f"unknown check(s) {', '.join(map(repr, unknown))}; choose from {', '.join(CHECKS)} "
+                         f"(or none)")
+    return tuple(c for c in CHECKS if c in wanted)
 
 
 def _registry(registry):
@@ -68,11 +93,64 @@ def _faces(image, whole_image: bool, face_index: int | None):
     return [(face_index, faces[face_index])]
 
 
-class _Chips:
-    """Aligned chips, made once per (size, padding) for a face."""
+class Landmarks68(NamedTuple):
+    """A face's 68 landmarks in photo pixels, or None and why there are none."""
 
-    def __init__(self, image, face):
-        self.image, self.face, self._made = image, face, {}
+    points: Any  # (68, 2) float | None
+    note: str | None = None
+
+
+def face_landmarks68(image, face) -> Landmarks68:
+    """dlib's 68 landmarks of `face`. dlib's predictor places 68 points in any
+    box, face or not, so a whole-image face (no detector ran) gets them only
+    where a detector finds a face in the photo, on that face's box."""
+    from models.faces import detect_faces, landmarks68
+
+    try:
+        if getattr(face, "whole_image", False):
+            found = detect_faces(image, require=False)
+            if not found:
+                return Landmarks68(None, "no face detector finds a face in this photo (it is analysed as one "
+                                         "face), so there are no 68 landmarks to place the face regions on")
+            face = found[0]
+        return Landmarks68(landmarks68(image, face))
+    except (ImportError, FileNotFoundError, RuntimeError) as err:
+        return Landmarks68(None, f"the 68-point landmark model could not run: {err}")
+
+
+class _Chips:
+    """Aligned chips, made once per (size, padding) for a face; the other
+    detector's view of the face (vqa.stability.other_detections, or None) and
+    the face's 68 landmarks, found once and only when a model asks for them."""
+
+    def __init__(self, image, face, other=None):
+        self.image, self.face, self.other, self._made = image, face, other, {}
+        self._landmarks: Landmarks68 | None = None
+        self._masks: dict = {}
+        self.landmark_seconds = 0.0
+
+    def landmarks68(self) -> Landmarks68:
+        if self._landmarks is None:
+            start = time.perf_counter()
+            self._landmarks = face_landmarks68(self.image, self.face)
+            self.landmark_seconds = time.perf_counter() - start
+        return self._landmarks
+
+    def region_masks(self, card, chip) -> tuple[dict | None, str | None]:
+        """{region: (S, S) bool} of `chip` (the card's chip of this face), or None and why."""
+        from models.regions import chip_region_masks
+
+        key = (card.input.size, card.input.padding)
+        if key not in self._masks:
+            points, note = self.landmarks68()
+            masks = None
+            if points is not None:
+                try:
+                    masks = chip_region_masks(chip, points)
+                except ValueError as err:  # degenerate landmarks
+                    note = f"the face regions could not be drawn: {err}"
+            self._masks[key] = (masks, note)
+        return self._masks[key]
 
     def for_card(self, card):
         from models.faces import align
@@ -107,6 +185,8 @@ def _answer_face(result: FaceResult, chips: _Chips, loaded, intent, options: Ask
         return
     result.timings[loaded.name] = {"align": aligned - start, "predict": time.perf_counter() - aligned}
     answer = answer_for(probs, loaded.card, intent, options.unsure_below)
+    if "stability" in options.checks:
+        answer = _with_stability(result, chips, chip, loaded, answer, intent, options)
     result.answers.append(answer)
     result.chips[loaded.name] = chip
     if not options.methods:
@@ -118,6 +198,45 @@ def _answer_face(result: FaceResult, chips: _Chips, loaded, intent, options: Ask
     result.heatmaps[loaded.name] = {m: to_photo(chip, hm, shape) for m, (hm, _) in maps.items()}
     result.heatmap_info[loaded.name] = {m: {**info, "target": answer.evidence} for m, (_, info) in maps.items()}
     result.timings[loaded.name].update({m: info["seconds"] for m, (_, info) in maps.items()})
+    if "regions" in options.checks:
+        _check_regions(result, chips, chip, loaded, answer.evidence, {m: hm for m, (hm, _) in maps.items()})
+
+
+def _with_stability(result: FaceResult, chips: _Chips, chip, loaded, answer, intent, options: AskOptions):
+    from vqa.stability import stability
+
+    start = time.perf_counter()
+    checked = stability(loaded, chips.image, chips.face, answer, intent, chip=chip, other=chips.other,
+                        unsure_below=options.unsure_below)
+    result.timings[loaded.name]["stability"] = time.perf_counter() - start
+    return dataclasses.replace(answer, stability=checked)
+
+
+def _check_regions(result: FaceResult, chips: _Chips, chip, loaded, target: str, heatmaps: dict) -> None:
+    """Each chip heatmap's share per face region, and the occlusion check of
+    the regions (one batched call) that the shares are compared with."""
+    from models.regions import region_shares
+    from vqa.occlusion import compare_regions, occlusion_check
+
+    start = time.perf_counter()
+    masks, note = chips.region_masks(loaded.card, chip)
+    if masks is None:
+        result.regions_note = note
+        return
+    occlusion = occlusion_check(loaded, chip.pixels, target, masks)
+    result.occlusion[loaded.name] = occlusion
+    result.regions[loaded.name] = {m: region_shares(hm, masks) for m, hm in heatmaps.items()}
+    result.region_checks[loaded.name] = {m: compare_regions(shares, occlusion, _method_title(m))
+                                         for m, shares in result.regions[loaded.name].items()}
+    result.timings[loaded.name]["regions"] = time.perf_counter() - start
+
+
+def _method_title(method: str) -> str:
+    try:  # xai.methods is the one home of the display titles (made by the xai branch)
+        from xai.methods import METHOD_TITLES
+    except ImportError:
+        return method
+    return METHOD_TITLES.get(method, method)
 
 
 def ask(
@@ -133,6 +252,7 @@ def ask(
     second_opinion: bool | str | Path | None = None,
     unsure_below: float = UNSURE_BELOW,
     vqa_ig_steps: int = general.IG_STEPS,
+    checks=CHECKS,
 ) -> Result:
     """Answer `question` about every face in `image` (or face `face_index`).
 
@@ -145,14 +265,20 @@ def ask(
         and let it answer "general" questions (glasses, hair, ...) alone. With
         "ig" among the methods it is explained too, with vqa_ig_steps steps.
     progress: called as progress(fraction, desc=...) (gr.Progress fits).
+    checks: the trust checks among CHECKS ("stability", "regions"; a list or
+        "stability,regions"); () or "none" switches them off. Stability goes on
+        every answer (Answer.stability); regions on every heatmap
+        (FaceResult.regions) with the occlusion check per face and model
+        (FaceResult.occlusion), only when heatmaps are asked.
     Raises ValueError subclasses with readable messages: models.intake.ImageError,
-    models.faces.NoFaceError, FaceIndexError, vqa.explain.ExplainMethodError.
+    models.faces.NoFaceError, FaceIndexError, vqa.explain.ExplainMethodError,
+    CheckError.
     """
     from models.intake import load_image
 
     options = AskOptions(methods=parse_methods(explain), ig_steps=ig_steps, ig_baseline=ig_baseline,
                          unsure_below=unsure_below, vqa_model=vqa_model_of(second_opinion),
-                         vqa_ig_steps=vqa_ig_steps)
+                         vqa_ig_steps=vqa_ig_steps, checks=parse_checks(checks))
     pixels = load_image(image)
     intent = route(question)
     result = Result(question=question or "", intent=intent, image=pixels)
@@ -168,14 +294,17 @@ def ask(
     start = time.perf_counter()
     faces = _faces(pixels, whole_image, face_index)
     result.timings["detect_faces"] = time.perf_counter() - start
+    others = _other_detections(result, pixels, faces, options, bool(loaded_models))
     steps = max(1, len(faces) * len(loaded_models))
     for i, (index, face) in enumerate(faces):
         face_result = FaceResult(index=index, face=face)
-        chips = _Chips(pixels, face)
+        chips = _Chips(pixels, face, other=others[i])
         for j, loaded in enumerate(loaded_models):
             _notify(progress, 0.1 + 0.9 * (i * len(loaded_models) + j) / steps,
                     f"Face {index + 1}: {loaded.name}")
             _answer_face(face_result, chips, loaded, intent, options, result.problems)
+        if chips.landmark_seconds:
+            result.timings["landmarks68"] = result.timings.get("landmarks68", 0.0) + chips.landmark_seconds
         result.faces.append(face_result)
     if options.vqa_model:
         _notify(progress, 0.1 + 0.9 * (steps - 0.5) / steps, "Asking the general VQA model")
@@ -186,6 +315,19 @@ def ask(
         result.second_opinion = opinion.with_verdict(vqa_disagrees(opinion.answer, intent, face_answers))
     _notify(progress, 1.0, "Done")
     return result
+
+
+def _other_detections(result: Result, pixels, faces, options: AskOptions, needed: bool) -> list:
+    """The other detector's view of every face, for the stability check: it
+    runs once per photo, shared by every face and model."""
+    if "stability" not in options.checks or not needed:
+        return [None] * len(faces)
+    from vqa.stability import other_detections
+
+    start = time.perf_counter()
+    others = other_detections(pixels, [face for _, face in faces])
+    result.timings["other_detector"] = time.perf_counter() - start
+    return others
 
 
 def _ask_vqa(result: Result, options: AskOptions, alone: bool) -> general.SecondOpinion:

@@ -23,12 +23,51 @@ class FaceResult:
     chips: dict[str, Any] = dataclasses.field(default_factory=dict)  # model name -> Chip
     # model name -> stage ("align", "predict", "gradcam", ...) -> seconds
     timings: dict[str, dict[str, float]] = dataclasses.field(default_factory=dict)
+    # The "regions" check (vqa.pipeline.CHECKS), from the face's 68 landmarks:
+    # model name -> method -> {region: share} (models.regions.REGIONS, sum 1)
+    regions: dict[str, dict[str, dict[str, float]]] = dataclasses.field(default_factory=dict)
+    # model name -> method -> vqa.occlusion.RegionCheck: do the shares agree with the occlusion check?
+    region_checks: dict[str, dict[str, Any]] = dataclasses.field(default_factory=dict)
+    # model name -> vqa.occlusion.Occlusion of the answer's explained class
+    occlusion: dict[str, Any] = dataclasses.field(default_factory=dict)
+    regions_note: str | None = None  # why a face has no regions (no 68 landmarks)
 
     @property
     def box(self) -> tuple[float, float, float, float]:
         return tuple(float(v) for v in self.face.box)
 
     def to_dict(self, heatmaps: str = "summary") -> dict[str, Any]:
+        out = self._to_dict(heatmaps)
+        out["occlusion"] = {model: occlusion.to_dict() for model, occlusion in self.occlusion.items()}
+        out["regions_note"] = self.regions_note
+        for model, methods in out["heatmaps"].items():
+            for method, info in methods.items():
+                info.update(self._regions_dict(model, method))
+        return out
+
+    def _regions_dict(self, model: str, method: str) -> dict[str, Any]:
+        """The heatmap's JSON keys of the regions check: absent when it was
+        off, None (see regions_note) when the face has no landmarks."""
+        if model in self.regions:
+            return {"regions": dict(self.regions[model][method]),
+                    "region_check": self.region_checks[model][method].to_dict()}
+        return {"regions": None, "region_check": None} if self.regions_note else {}
+
+    def region_chart(self, model: str, method: str = "gradcam", title: str | None = None):
+        """Per region, the heatmap's share beside the occlusion check's share
+        of the score drop: a matplotlib Figure (vqa.occlusion.region_chart)."""
+        from vqa.occlusion import region_chart, region_chart_data
+
+        if model not in self.regions:
+            why = self.regions_note or "the regions check was off or no heatmap was made"
+            raise KeyError(f"no face regions for model {model!r} on face {self.index}: {why}")
+        if method not in self.regions[model]:
+            raise KeyError(f"no {method!r} heatmap for model {model!r} on face {self.index}")
+        data = region_chart_data(self.regions[model][method], self.occlusion[model])
+        target = self.occlusion[model].target
+        return region_chart(data, title=title or f"{model}, {target}: where on the face ({method})")
+
+    def _to_dict(self, heatmaps: str) -> dict[str, Any]:
         return {
             "index": self.index,
             "box": list(self.box),
@@ -88,6 +127,16 @@ class Result:
             return self.faces[face].heatmaps[model][method]
         except (IndexError, KeyError):
             raise KeyError(f"no {method!r} heatmap for model {model!r} on face {face}") from None
+
+    def region_chart(self, face: int = 0, model: str | None = None, method: str = "gradcam",
+                     title: str | None = None):
+        """FaceResult.region_chart of face `face` (model None: the first with regions)."""
+        if not 0 <= face < len(self.faces):
+            raise KeyError(f"no face {face}: {len(self.faces)} face(s) were found")
+        found = self.faces[face]
+        if model is None:
+            model = next(iter(found.regions), None)
+        return found.region_chart(model, method, title)
 
     def render(self, face: int = 0, model: str | None = None, method: str = "gradcam",
                alpha: float = 0.5, cmap: str = "jet"):
