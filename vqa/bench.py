@@ -113,7 +113,7 @@ def run(repeats: int = 3, skip_resnet: bool = False) -> list[dict]:
         return [_row(registry, name, image, repeats, group) for name, group in plan]
 
 
-STAGES = ("detect", "predict", "gradcam", "guided", "ig")
+STAGES = ("detect", "predict", "gradcam", "guided", "ig", "stability", "occlusion", "regions")
 
 
 def print_table(rows: list[dict]) -> None:
