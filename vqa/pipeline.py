@@ -195,11 +195,11 @@ def _answer_face(result: FaceResult, chips: _Chips, loaded, intent, options: Ask
     maps = explain_chip(loaded, chip, target, options.methods,
                         ig_steps=options.ig_steps, ig_baseline=options.ig_baseline)
     shape = chips.image.shape
+    if "regions" in options.checks:
+        _check_regions(result, chips, chip, loaded, answer.evidence, {m: hm for m, (hm, _) in maps.items()})
     result.heatmaps[loaded.name] = {m: to_photo(chip, hm, shape) for m, (hm, _) in maps.items()}
     result.heatmap_info[loaded.name] = {m: {**info, "target": answer.evidence} for m, (_, info) in maps.items()}
     result.timings[loaded.name].update({m: info["seconds"] for m, (_, info) in maps.items()})
-    if "regions" in options.checks:
-        _check_regions(result, chips, chip, loaded, answer.evidence, {m: hm for m, (hm, _) in maps.items()})
 
 
 def _with_stability(result: FaceResult, chips: _Chips, chip, loaded, answer, intent, options: AskOptions):
