@@ -325,10 +325,14 @@ def _other_detections(result: Result, pixels, faces, options: AskOptions, needed
     runs once per photo, shared by every face and model."""
     if "stability" not in options.checks or not needed:
         return [None] * len(faces)
-    from vqa.stability import other_detections
+    from vqa.stability import OTHER_DETECTOR, OtherDetection, other_detections
 
     start = time.perf_counter()
-    others = other_detections(pixels, [face for _, face in faces])
+    try:
+        others = other_detections(pixels, [face for _, face in faces])
+    except (RuntimeError, ValueError) as err:  # a check must not cost the answer: the variant is skipped, saying why
+        others = [OtherDetection(OTHER_DETECTOR.get(face.detector, "dlib"), None, f"it failed ({err})")
+                  for _, face in faces]
     result.timings["other_detector"] = time.perf_counter() - start
     return others
 

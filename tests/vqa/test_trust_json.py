@@ -238,3 +238,20 @@ def test_an_answer_that_changes_with_the_crop_is_shown_unstable_a_constant_one_s
     assert next(a for a in result.answers if a.model == "edge").stability.text.startswith("Unstable")
     assert constant["answer"] == "Male" and constant["stability"]["stable"] is True
     assert constant["stability"]["agreement"] == 1.0
+
+
+def test_a_failing_other_detector_skips_its_variant_and_keeps_the_answer(tiny_registry, astronaut, monkeypatch):
+    import models.faces
+
+    detect = models.faces.detect_faces
+
+    def broken_mtcnn(image, *args, **kwargs):
+        if kwargs.get("detector") == "mtcnn":
+            raise RuntimeError("MTCNN broke")
+        return detect(image, *args, **kwargs)
+
+    monkeypatch.setattr(models.faces, "detect_faces", broken_mtcnn)
+    result = ask(astronaut, "Is this a woman?", explain=(), registry=tiny_registry)
+    [answer] = result.answers
+    assert len(answer.stability.variants) == ALWAYS_MADE
+    assert answer.stability.skipped == ("other detector (mtcnn): it failed (MTCNN broke)",)
