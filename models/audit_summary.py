@@ -111,10 +111,11 @@ Regions = dict[str, dict[str, dict[str, dict[str, float]]]]
 LANDMARK_SOURCES = {
     "predictor": "dlib's 68-point landmark predictor (face_recognition_models) on the chip, in the face "
                  "dlib's HOG detector found there",
-    "synthetic": "no face found: the synthetic generator's own geometry (its eyes, mouth and oval, centred by "
-                 "the image's cue mask; brows and nose placed where a face has them)",
-    "template": "no face found: dlib's mean face (the 68-point predictor's initial shape) where the chip's "
-                "alignment puts it (FairFace's 0.25 framing)",
+    "synthetic": "synthetic cartoons, not faces (dlib's detector is not asked): the generator's own geometry "
+                 "(its eyes, mouth and oval, centred by the image's cue mask; brows and nose placed where a face "
+                 "has them)",
+    "template": "no face found by dlib's HOG detector: dlib's mean face (the 68-point predictor's initial shape) "
+                "where the chip's alignment puts it (FairFace's 0.25 framing)",
 }
 
 

@@ -107,7 +107,7 @@ def evaluate(data, models_dir, out, per_class: int = 16, ig_steps: int = 32, hea
             fallback = (synthetic_fallback(size, crop_fraction(val.padding), masks["age"] if masks else None)
                         if val.synthetic else template_fallback(size))
             _face_regions(model.name, result.labels, chips, maps, fallback, landmarks_by_size.setdefault(size, {}),
-                          summary, figures, out)
+                          not val.synthetic, summary, figures, out)
             _check_against_truth(model, result, chips, masks, crop_fraction(val.padding), summary, floors,
                                  per_class, ig_steps, sanity_images)
         summary.models[model.name] = ModelEntry(card=model.card.to_dict(), audit=ModelAudit(**result.summary()),
@@ -138,11 +138,11 @@ def write_predictions(path: Path, frames: list[pd.DataFrame]) -> Path:
     return path
 
 
-def _face_regions(name, labels, chips, maps, fallback, known, summary, figures, out) -> None:
+def _face_regions(name, labels, chips, maps, fallback, known, detect, summary, figures, out) -> None:
     """The mean region shares of each class's maps, and which landmarks drew the regions."""
     indices = np.unique(np.concatenate([m.indices for per_class in maps.values() for m in per_class.values()]
                                        or [np.zeros(0, int)]))
-    landmarks = landmarks_for(chips, indices, fallback, known)
+    landmarks = landmarks_for(chips, indices, fallback, known, detect)
     summary.regions[name] = class_region_shares(maps, landmarks, labels)
     summary.region_landmarks[name] = source_counts(landmarks, indices)
     if any(summary.regions[name].values()):

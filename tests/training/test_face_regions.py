@@ -55,6 +55,8 @@ def test_dlibs_landmarks_on_the_aligned_astronaut_are_near_the_template():
     template = template_landmarks(224)
     error = np.linalg.norm(found - template, axis=1) / _eye_distance(template)
     assert error.mean() < 0.1 and error[list(TEMPLATE_5_INDICES)].max() < 0.1
+    assert landmarks_for(chip[None], [0], template_fallback(224))[0].source == "predictor"
+    assert landmarks_for(chip[None], [0], template_fallback(224), detect=False)[0].source == "template"
     masks = region_masks(found, 224)
     # The predictor's mouth region holds the template's mouth centre, its eye region the eye centres.
     for point in (template[48:60].mean(0), template[36:42].mean(0), template[42:48].mean(0)):
@@ -104,6 +106,13 @@ def test_synthetic_fallback_maps_the_stored_geometry_onto_a_cropped_resized_chip
         assert shares["eyes"] + shares["mouth"] > 0.85
     nominal = synthetic_fallback(size, crop, None)(0).points  # no masks: the cartoon's centre is the chip's
     assert np.allclose(nominal[[36, 39, 42, 45]].mean(0), [size / 2 - 0.5, size / 2 - 0.5], atol=1e-6)
+
+
+def test_every_source_is_one_the_summary_explains():
+    from models.audit_summary import LANDMARK_SOURCES
+
+    assert template_fallback(8)(0).source in LANDMARK_SOURCES
+    assert synthetic_fallback(8, 1.0, None)(0).source in LANDMARK_SOURCES
 
 
 def test_chips_without_a_face_fall_back_and_are_counted():
