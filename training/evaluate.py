@@ -143,9 +143,10 @@ def _face_regions(name, labels, chips, maps, fallback, known, detect, summary, f
     indices = np.unique(np.concatenate([m.indices for per_class in maps.values() for m in per_class.values()]
                                        or [np.zeros(0, int)]))
     landmarks = landmarks_for(chips, indices, fallback, known, detect)
-    summary.regions[name] = class_region_shares(maps, landmarks, labels)
+    shares = class_region_shares(maps, landmarks, labels)
+    summary.regions[name] = {method: per_class for method, per_class in shares.items() if per_class}
     summary.region_landmarks[name] = source_counts(landmarks, indices)
-    if any(summary.regions[name].values()):
+    if summary.regions[name]:
         figures["regions"] = regions_png(name, labels, summary.regions[name], out / f"{name}_regions.png").name
 
 

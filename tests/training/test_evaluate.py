@@ -173,6 +173,8 @@ def test_data_without_cue_masks_is_audited_without_localization(four_models, syn
     summary = evaluate(data, models_dir, tmp_path / "out", per_class=1, ig_steps=4, sanity_images=0)
     assert summary["localization"] == {} and "localization" not in summary["figures"]
     assert summary["randomization"] == {}
+    # Without masks the cartoon is placed at the chip's centre, still by the generator's geometry.
+    assert all(list(counts) == ["synthetic"] for counts in summary["region_landmarks"].values())
     assert "point at the cue" not in (tmp_path / "out" / "report.html").read_text()
 
 
