@@ -165,7 +165,7 @@ def regions_markdown(summary: AuditSummary, name: str) -> str:
         return ""
     counts = summary.region_landmarks.get(name, {})
     total = sum(counts.values())
-    sources = "; ".join(f"{n} of {total} faces: {LANDMARK_SOURCES.get(source, source)}"
+    sources = "; ".join(f"{n} of {total} images: {LANDMARK_SOURCES.get(source, source)}"
                         for source, n in counts.items())
     lines = ["", "", f"#### {name}: where on the face",
              "Each map's mass per face region, normalised by the region's area, averaged over the maps of "

@@ -50,7 +50,7 @@ def region_rows(labels, per_class: dict) -> tuple[list[str], list[list[str]]]:
 def landmark_sentence(counts: dict[str, int]) -> str:
     """Which landmarks drew the regions, in words, with how many chips each."""
     total = sum(counts.values())
-    return "; ".join(f"{n} of {total} chips: {LANDMARK_SOURCES.get(source, source)}" for source, n in counts.items())
+    return "; ".join(f"{n} of {total} images: {LANDMARK_SOURCES.get(source, source)}" for source, n in counts.items())
 
 
 def _regions_section(name: str, entry: ModelEntry, summary: AuditSummary) -> str:

@@ -91,12 +91,12 @@ def test_the_tab_shows_each_models_region_shares_and_their_landmarks(tmp_path):
     assert "| class | eyes | brows | nose | mouth | cheeks_jaw | forehead | hair | outside |" in text
     # Rows in the model's label order (White, Black), whatever order the shares were written in.
     assert text.index("| White | 20.0% |") < text.index("| Black | 60.0% | 5.0% | 5.0% | 20.0% |")
-    assert f"7 of 8 faces: {LANDMARK_SOURCES['synthetic']}" in text
-    assert f"1 of 8 faces: {LANDMARK_SOURCES['predictor']}" in text
+    assert f"7 of 8 images: {LANDMARK_SOURCES['synthetic']}" in text
+    assert f"1 of 8 images: {LANDMARK_SOURCES['predictor']}" in text
     assert text.index("### race-fair") < text.index("where on the face")
     assert "race-fair: where on the face (mean region shares per class)" in [c for _, c in figures]
     page = (tmp_path / "report.html").read_text()
-    assert "race-fair: where on the face" in page and "7 of 8 chips" in page and "race-fair_regions.png" in page
+    assert "race-fair: where on the face" in page and "7 of 8 images" in page and "race-fair_regions.png" in page
 
 
 def test_a_summary_without_regions_shows_no_region_table():

@@ -200,4 +200,4 @@ def test_region_shares_are_reported_per_model_method_and_class_with_their_landma
         assert list(counts) == ["synthetic"] and counts["synthetic"] > 0
         assert (out / summary["models"][model]["figures"]["regions"]).read_bytes()[:4] == b"\x89PNG"
     page = (out / "report.html").read_text()
-    assert "where on the face" in page and "chips: synthetic cartoons, not faces" in page
+    assert "where on the face" in page and "images: synthetic cartoons, not faces" in page
