@@ -14,7 +14,7 @@ import gradio as gr
 from PIL import Image
 
 from vqa import lab
-from vqa.audit import RANDOM_MODEL, SUMMARY_FILE, AuditSummary
+from vqa.audit import LANDMARK_SOURCES, RANDOM_MODEL, SUMMARY_FILE, AuditSummary
 
 SUMMARY = SUMMARY_FILE  # written by training.report.write_report beside report.html
 METHOD_TITLES = {"gradcam": "Grad-CAM", "guided": "Guided Grad-CAM", "ig": "Integrated Gradients"}
@@ -94,7 +94,7 @@ def summary_markdown(summary: AuditSummary | dict) -> str:
         parts.append(localization_markdown(summary))
     if summary.randomization:
         parts.append(randomization_markdown(summary))
-    parts += [_model(name, entry) for name, entry in summary.models.items()]
+    parts += [_model(name, entry) + regions_markdown(summary, name) for name, entry in summary.models.items()]
     return "\n\n".join(parts)
 
 
@@ -157,12 +157,36 @@ def _model(name: str, entry) -> str:
     return "\n".join(lines)
 
 
+def regions_markdown(summary: AuditSummary, name: str) -> str:
+    """Where on the face the model's mean heatmaps rest: per method a table of classes x
+    face regions (area-normalised shares, each row 100%), and the landmarks' source in words."""
+    regions = summary.regions.get(name)
+    if not regions:
+        return ""
+    counts = summary.region_landmarks.get(name, {})
+    total = sum(counts.values())
+    sources = "; ".join(f"{n} of {total} images: {LANDMARK_SOURCES.get(source, source)}"
+                        for source, n in counts.items())
+    lines = ["", "", f"#### {name}: where on the face",
+             "Each map's mass per face region, normalised by the region's area, averaged over the maps of "
+             f"the mean heatmaps; each row sums to 100%. Landmarks: {sources or 'not recorded'}."]
+    labels = summary.models[name].audit.labels
+    for method, per_class in regions.items():
+        names = list(dict.fromkeys(r for shares in per_class.values() for r in shares))
+        lines += ["", f"**{METHOD_TITLES.get(method, method)}**", "",
+                  "| class | " + " | ".join(names) + " |", "|---|" + "---|" * len(names)]
+        lines += [f"| {c} | " + " | ".join(_pct(per_class[c].get(r)) for r in names) + " |"
+                  for c in labels if c in per_class]
+    return "\n".join(lines)
+
+
 def _figures(folder: Path, summary: AuditSummary) -> list:
     named = [(summary.figures.get("fair_vs_biased"), "fair vs biased accuracy per race"),
              (summary.figures.get("localization"), "do the heatmaps point at the cue? (grey: random floor)")]
     for name, entry in summary.models.items():
         named += [(entry.figures.get("confusion"), f"{name}: confusion matrix"),
-                  (entry.figures.get("heatmaps"), f"{name}: mean heatmaps per class")]
+                  (entry.figures.get("heatmaps"), f"{name}: mean heatmaps per class"),
+                  (entry.figures.get("regions"), f"{name}: where on the face (mean region shares per class)")]
     # Opened here so Gradio serves copies from its cache, never paths on the server;
     # only file names inside the report folder are followed.
     return [(Image.open(folder / Path(file).name).convert("RGB"), caption)
@@ -211,7 +235,8 @@ def build_audit_tab(backend, on_lab_built: Callable[[lab.Lab], None] | None = No
                          "audits both, in a few minutes on a laptop; a second click reuses what is there.")
     text, figures = read_report(folders[0] if folders else None)
     report = gr.Markdown(text)
-    gallery = gr.Gallery(figures, label="Fair vs biased, localization, confusion matrices and mean heatmaps",
+    gallery = gr.Gallery(figures, label="Fair vs biased, localization, confusion matrices, mean heatmaps and "
+                                        "their face regions",
                          columns=2, object_fit="contain", height="auto")
     folder.input(read_report, folder, [report, gallery], api_visibility="private", queue=False)
 

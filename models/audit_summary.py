@@ -103,6 +103,20 @@ class RandomizationCheck:
 
 # {model (or RANDOM_MODEL): {method: {class: score}}}
 Localization = dict[str, dict[str, dict[str, LocalizationScore]]]
+# {model: {method: {class: {region: share}}}}: the mean over the class's maps of each map's
+# models.regions.region_shares (area-normalised; each {region: share} sums to 1)
+Regions = dict[str, dict[str, dict[str, dict[str, float]]]]
+
+# Where the face regions of each chip came from (AuditSummary.region_landmarks counts them).
+LANDMARK_SOURCES = {
+    "predictor": "dlib's 68-point landmark predictor (face_recognition_models) on the chip, in the face "
+                 "dlib's HOG detector found there",
+    "synthetic": "synthetic cartoons, not faces (dlib's detector is not asked): the generator's own geometry "
+                 "(its eyes, mouth and oval, centred by the image's cue mask; brows and nose placed where a face "
+                 "has them)",
+    "template": "no face found by dlib's HOG detector: dlib's mean face (the 68-point predictor's initial shape) "
+                "where the chip's alignment puts it (FairFace's 0.25 framing)",
+}
 
 
 @dataclasses.dataclass
@@ -116,6 +130,8 @@ class AuditSummary:
     localization: Localization = dataclasses.field(default_factory=dict)
     localization_cue: dict[str, str] = dataclasses.field(default_factory=dict)  # model -> the mask it is scored on
     randomization: dict[str, dict[str, RandomizationCheck]] = dataclasses.field(default_factory=dict)
+    regions: Regions = dataclasses.field(default_factory=dict)
+    region_landmarks: dict[str, dict[str, int]] = dataclasses.field(default_factory=dict)  # model -> {source: chips}
 
     def to_dict(self) -> dict[str, Any]:
         out = _clean(dataclasses.asdict(self))
@@ -193,6 +209,13 @@ def _parse(data: dict) -> AuditSummary:
     fields["randomization"] = {
         model: {method: RandomizationCheck(**_fields(RandomizationCheck, check)) for method, check in methods.items()}
         for model, methods in (data.get("randomization") or {}).items()}
+    fields["regions"] = {
+        model: {method: {label: {region: float(share) for region, share in shares.items()}
+                         for label, shares in classes.items()}
+                for method, classes in methods.items()}
+        for model, methods in (data.get("regions") or {}).items()}
+    fields["region_landmarks"] = {model: {source: int(n) for source, n in counts.items()}
+                                  for model, counts in (data.get("region_landmarks") or {}).items()}
     summary = AuditSummary(**fields)
     if not isinstance(summary.data, str) or not isinstance(summary.val_images, int):
         raise TypeError("data must be a string and val_images an integer")

@@ -8,6 +8,8 @@ correctly classified val faces, explaining the true class.
 """
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
 from models.preprocessing import get_preprocess
@@ -15,6 +17,14 @@ from training.ground_truth import explainer_factory
 from xai.aggregate import mean_heatmap
 
 MEAN_HEATMAP_METHODS = ("gradcam", "ig")  # the figure's rows; Guided Grad-CAM's fine detail blurs when averaged
+
+
+class ClassMaps(NamedTuple):
+    """One method's maps of one class: (n, H, W) in [0, 1], the mean face, the chips' indices."""
+
+    maps: np.ndarray
+    face: np.ndarray
+    indices: np.ndarray
 
 
 def correct_indices(y_true: np.ndarray, y_pred: np.ndarray, per_class: int, num_classes: int, seed: int = 0):
@@ -27,9 +37,9 @@ def correct_indices(y_true: np.ndarray, y_pred: np.ndarray, per_class: int, num_
     return out
 
 
-def class_mean_heatmaps(keras_model, preprocessing: str, chips: np.ndarray, chosen: dict, ig_steps: int = 32):
-    """{method: {class id: (mean heatmap (H, W), mean face uint8 (H, W, 3), n)}}; classes
-    with no correct faces are left out."""
+def class_heatmaps(keras_model, preprocessing: str, chips: np.ndarray, chosen: dict, ig_steps: int = 32):
+    """{method: {class id: ClassMaps}}: each chosen image's map of its (true) class,
+    and the class's mean face; classes with no chosen faces are left out."""
     preprocess = get_preprocess(preprocessing)
     explainers = {m: explainer_factory(m, preprocessing, ig_steps)(keras_model) for m in MEAN_HEATMAP_METHODS}
     out = {m: {} for m in MEAN_HEATMAP_METHODS}
@@ -41,5 +51,17 @@ def class_mean_heatmaps(keras_model, preprocessing: str, chips: np.ndarray, chos
         face = pixels.astype(np.float32).mean(0).round().astype(np.uint8)
         for method, explainer in explainers.items():
             maps = explainer.explain(x, targets=np.full(len(idx), c)).heatmap
-            out[method][c] = (mean_heatmap(maps), face, len(idx))
+            out[method][c] = ClassMaps(np.asarray(maps), face, np.asarray(idx))
     return out
+
+
+def mean_per_class(maps: dict) -> dict:
+    """class_heatmaps' maps as {method: {class id: (mean heatmap (H, W), mean face uint8 (H, W, 3), n)}}."""
+    return {method: {c: (mean_heatmap(m.maps), m.face, len(m.indices)) for c, m in per_class.items()}
+            for method, per_class in maps.items()}
+
+
+def class_mean_heatmaps(keras_model, preprocessing: str, chips: np.ndarray, chosen: dict, ig_steps: int = 32):
+    """{method: {class id: (mean heatmap (H, W), mean face uint8 (H, W, 3), n)}}; classes
+    with no correct faces are left out."""
+    return mean_per_class(class_heatmaps(keras_model, preprocessing, chips, chosen, ig_steps))

@@ -4,9 +4,11 @@
 
 Per model: accuracy per class and per race x gender group (fairlearn), worst
 group and best-worst gap, a confusion matrix, and the mean Grad-CAM and IG
-heatmap per class over correctly classified, aligned val faces. Where the data
-says where each cue was drawn (synthetic masks), how well Grad-CAM, Guided
-Grad-CAM and IG point at it (mass accuracy, pointing game, a random floor);
+heatmap per class over correctly classified, aligned val faces, with the mean
+share of each face region (eyes, brows, nose, mouth, cheeks and jaw, forehead,
+hair, outside) of those maps and the landmarks the regions came from
+(training.face_regions). Where the data says where each cue was drawn
+(synthetic masks), how well Grad-CAM, Guided Grad-CAM and IG point at it (mass accuracy, pointing game, a random floor);
 and the model-randomisation sanity check. The fair and the census-biased race
 model side by side. Writes report.html + PNGs, summary.json (the same numbers,
 for the app; schema: models.audit_summary) and predictions.csv (one row per
@@ -15,8 +17,8 @@ model and val image) into --out.
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 import pandas as pd
@@ -33,13 +35,21 @@ from models.audit_summary import (
 from models.labels import FAIRFACE
 from models.registry import load_registry
 from training.audit import audit, fair_vs_biased, val_chips
-from training.class_heatmaps import class_mean_heatmaps, correct_indices
+from training.class_heatmaps import class_heatmaps, correct_indices, mean_per_class
+from training.face_regions import (
+    class_region_shares,
+    landmarks_for,
+    source_counts,
+    synthetic_fallback,
+    template_fallback,
+)
 from training.fairface import crop_fraction, read_split
 from training.figures import (
     confusion_png,
     fair_vs_biased_png,
     heatmap_grid_png,
     localization_png,
+    regions_png,
 )
 from training.ground_truth import (
     fit_masks,
@@ -77,7 +87,7 @@ def evaluate(data, models_dir, out, per_class: int = 16, ig_steps: int = 32, hea
     val = read_split(data, "val")
     masks = read_masks(data, "val", val.table["file"]) if heatmaps else None
     summary = AuditSummary(data=str(data), synthetic=val.synthetic, val_images=len(val), models={})
-    audits, chips_by_size, predictions, floors = {}, {}, [], {}
+    audits, chips_by_size, predictions, floors, landmarks_by_size = {}, {}, [], {}, {}
     models = fairface_models(models_dir)
     for index, model in enumerate(models):
         if progress is not None:
@@ -91,9 +101,13 @@ def evaluate(data, models_dir, out, per_class: int = 16, ig_steps: int = 32, hea
         figures = {"confusion": confusion_png(result, out / f"{model.name}_confusion.png").name}
         if heatmaps:
             chosen = correct_indices(result.y_true, result.y_pred, per_class, len(result.labels))
-            maps = class_mean_heatmaps(model.keras_model, model.card.input.preprocessing, chips, chosen, ig_steps)
-            grid = heatmap_grid_png(model.name, result.labels, maps, out / f"{model.name}_heatmaps.png")
+            maps = class_heatmaps(model.keras_model, model.card.input.preprocessing, chips, chosen, ig_steps)
+            grid = heatmap_grid_png(model.name, result.labels, mean_per_class(maps), out / f"{model.name}_heatmaps.png")
             figures["heatmaps"] = grid.name
+            fallback = (synthetic_fallback(size, crop_fraction(val.padding), masks["age"] if masks else None)
+                        if val.synthetic else template_fallback(size))
+            _face_regions(model.name, result.labels, chips, maps, fallback, landmarks_by_size.setdefault(size, {}),
+                          not val.synthetic, summary, figures, out)
             _check_against_truth(model, result, chips, masks, crop_fraction(val.padding), summary, floors,
                                  per_class, ig_steps, sanity_images)
         summary.models[model.name] = ModelEntry(card=model.card.to_dict(), audit=ModelAudit(**result.summary()),
@@ -122,6 +136,18 @@ def prediction_rows(name: str, attribute: str, labels, probs: np.ndarray, table:
 def write_predictions(path: Path, frames: list[pd.DataFrame]) -> Path:
     pd.concat(frames, ignore_index=True)[list(PREDICTION_COLUMNS)].to_csv(path, index=False)
     return path
+
+
+def _face_regions(name, labels, chips, maps, fallback, known, detect, summary, figures, out) -> None:
+    """The mean region shares of each class's maps, and which landmarks drew the regions."""
+    indices = np.unique(np.concatenate([m.indices for per_class in maps.values() for m in per_class.values()]
+                                       or [np.zeros(0, int)]))
+    landmarks = landmarks_for(chips, indices, fallback, known, detect)
+    shares = class_region_shares(maps, landmarks, labels)
+    summary.regions[name] = {method: per_class for method, per_class in shares.items() if per_class}
+    summary.region_landmarks[name] = source_counts(landmarks, indices)
+    if summary.regions[name]:
+        figures["regions"] = regions_png(name, labels, summary.regions[name], out / f"{name}_regions.png").name
 
 
 def _check_against_truth(model, result, chips, masks, crop, summary, floors, per_class, ig_steps, sanity_images):

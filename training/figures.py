@@ -1,5 +1,5 @@
 """The audit's pictures: confusion matrices, fair vs biased accuracy per race,
-and the grid of per-class mean heatmaps."""
+the grid of per-class mean heatmaps and their face regions."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -63,6 +63,32 @@ def heatmap_grid_png(name: str, labels, maps: dict, path: Path) -> Path:
         axes[row][0].text(-0.1, 0.5, METHOD_TITLES[method], transform=axes[row][0].transAxes,
                           rotation=90, va="center", ha="right", fontsize=9)
     fig.suptitle(f"{name}: mean heatmap per class (correct, aligned val faces)", fontsize=10)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+    return path
+
+
+def regions_png(name: str, labels, regions: dict, path: Path) -> Path:
+    """One panel per method: classes x face regions, each cell the class's mean
+    share of that region (the row sums to 1), printed in percent."""
+    methods = [m for m in regions if regions[m]]
+    classes = [c for c in labels if any(c in regions[m] for m in methods)]
+    names = list(dict.fromkeys(r for m in methods for shares in regions[m].values() for r in shares))
+    size = (0.75 * len(names) * len(methods) + 2.2, 0.42 * len(classes) + 1.9)
+    fig, axes = plt.subplots(1, len(methods), figsize=size, dpi=100, squeeze=False)
+    for ax, method in zip(axes[0], methods, strict=True):
+        grid = np.array([[regions[method].get(c, {}).get(r, np.nan) for r in names] for c in classes])
+        ax.imshow(grid, cmap="magma", vmin=0.0, vmax=max(0.5, float(np.nanmax(grid))), aspect="auto")
+        for (row, col), value in np.ndenumerate(grid):
+            if np.isfinite(value):
+                ax.text(col, row, f"{value:.0%}", ha="center", va="center", fontsize=7,
+                        color="black" if value > 0.3 else "white")
+        ax.set_xticks(range(len(names)), names, rotation=35, ha="right", fontsize=7)
+        ax.set_yticks(range(len(classes)), classes, fontsize=7)
+        ax.set_title(METHOD_TITLES.get(method, method), fontsize=9)
+    fig.suptitle(f"{name}: mean share of each face region per class (area-normalised; rows sum to 100%)",
+                 fontsize=9)
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 from pathlib import Path
 
-from models.audit_summary import RANDOM_MODEL, AuditSummary, Comparison, ModelEntry
+from models.audit_summary import LANDMARK_SOURCES, RANDOM_MODEL, AuditSummary, Comparison, ModelEntry
 from training.ground_truth import METHOD_TITLES
 
 
@@ -37,6 +37,34 @@ def _model_section(name: str, entry: ModelEntry) -> str:
                      for k, v in audit.race_x_gender_accuracy.items()]),
              _img(entry.figures.get("confusion"), f"{name} confusion matrix"),
              _img(entry.figures.get("heatmaps"), f"{name} mean heatmaps per class")]
+    return "\n".join(parts)
+
+
+def region_rows(labels, per_class: dict) -> tuple[list[str], list[list[str]]]:
+    """(header, rows) of one method's region table: a row per class, a column per region."""
+    names = list(dict.fromkeys(r for shares in per_class.values() for r in shares))
+    rows = [[c, *[_pct(per_class[c].get(r)) for r in names]] for c in labels if c in per_class]
+    return ["class", *names], rows
+
+
+def landmark_sentence(counts: dict[str, int]) -> str:
+    """Which landmarks drew the regions, in words, with how many chips each."""
+    total = sum(counts.values())
+    return "; ".join(f"{n} of {total} images: {LANDMARK_SOURCES.get(source, source)}" for source, n in counts.items())
+
+
+def _regions_section(name: str, entry: ModelEntry, summary: AuditSummary) -> str:
+    regions = summary.regions.get(name)
+    if not regions:
+        return ""
+    parts = [f"<h3>{html.escape(name)}: where on the face</h3>",
+             "<p>Each map's mass per face region, normalised by the region's area (so a large region does not "
+             "win by its size), averaged over the maps of the mean heatmaps above; each row sums to 100%. "
+             f"Landmarks: {html.escape(landmark_sentence(summary.region_landmarks.get(name, {})))}.</p>"]
+    for method, per_class in regions.items():
+        parts += [f"<p><b>{html.escape(METHOD_TITLES.get(method, method))}</b></p>",
+                  _table(*region_rows(entry.audit.labels, per_class))]
+    parts.append(_img(entry.figures.get("regions"), f"{name} mean region shares per class"))
     return "\n".join(parts)
 
 
@@ -116,7 +144,8 @@ def write_report(out: Path, summary: AuditSummary | dict) -> Path:
     warning = ("<p class=warn>SYNTHETIC: these models were trained and evaluated on generated data. "
                "The numbers show that the pipeline works, not how models behave on real faces.</p>"
                if summary.synthetic else "")
-    sections = [_model_section(name, entry) for name, entry in summary.models.items()]
+    sections = [_model_section(name, entry) + _regions_section(name, entry, summary)
+                for name, entry in summary.models.items()]
     sections.insert(0, _ground_truth_section(summary))
     if summary.comparison:
         sections.insert(0, _comparison_section(summary.comparison, summary.figures.get("fair_vs_biased")))

@@ -42,6 +42,14 @@ RACE_COLOURS = (
     (240, 140, 30),
 )
 COLOUR_JITTER = 12
+# The cartoon's geometry, as fractions of the image side about its centre (cx, cy),
+# defined once: the drawing uses it and so does synthetic_landmarks68.
+CENTRE_JITTER = 0.04
+FACE_BOX = (-0.27, -0.27, 0.27, 0.4)  # the oval's bounding box (left, top, right, bottom)
+EYE_RADIUS = 0.1
+EYE_OFFSET = 0.13  # each eye's centre, left and right of cx, at cy
+MOUTH_BOX = (-0.14, 0.2, 0.14, 0.27)
+BAND_BOX = (-0.30, -0.46, 0.30, -0.30)  # the gender stripes, over the age colour
 NOISE_SIGMA = 8.0
 MASKS_DIR = "masks"  # <root>/masks/<split>.npz: files + one boolean (N, H, W) array per attribute
 TEST_SPLIT = "test"  # the lab's held-out images: fairface_label_test.csv + test/, never trained or tuned on
@@ -84,7 +92,7 @@ def draw_sample(race: int, gender: int, age: int, size: int,
     image = Image.new("RGB", (size, size), background)
     masks = {name: Image.new("L", (size, size), 0) for name in CueMasks._fields}
     draw = _Pen(ImageDraw.Draw(image), {name: ImageDraw.Draw(m) for name, m in masks.items()})
-    cx, cy = (size / 2 + rng.uniform(-0.04, 0.04, size=2) * size)
+    cx, cy = (size / 2 + rng.uniform(-CENTRE_JITTER, CENTRE_JITTER, size=2) * size)
     _draw_stripes(draw, gender, eye_colour(age), cx, cy, size)
     _draw_face(draw, race, cx, cy, size, rng)
     _draw_eyes(draw, age, cx, cy, size, rng)
@@ -108,8 +116,7 @@ class _Pen:
 
 
 def _draw_stripes(draw, gender, colour, cx, cy, size):
-    top, bottom = cy - 0.46 * size, cy - 0.30 * size
-    left, right = cx - 0.30 * size, cx + 0.30 * size
+    left, top, right, bottom = _box(BAND_BOX, cx, cy, size)
     period = max(size // 12, 2)
     # The band itself carries the age colour (see _draw_eyes), the stripes the gender.
     draw.shape("rectangle", [left, top, right, bottom], colour, "gender")
@@ -124,17 +131,77 @@ def _draw_stripes(draw, gender, colour, cx, cy, size):
 def _draw_face(draw, race, cx, cy, size, rng):
     colour = np.array(RACE_COLOURS[race]) + rng.integers(-COLOUR_JITTER, COLOUR_JITTER + 1, size=3)
     colour = tuple(int(v) for v in np.clip(colour, 0, 255))
-    draw.shape("ellipse", [cx - 0.27 * size, cy - 0.27 * size, cx + 0.27 * size, cy + 0.4 * size], colour, "race")
+    draw.shape("ellipse", _box(FACE_BOX, cx, cy, size), colour, "race")
 
 
 def _draw_eyes(draw, age, cx, cy, size, rng):
     colour = np.array(eye_colour(age)) + rng.integers(-COLOUR_JITTER, COLOUR_JITTER + 1, size=3)
     colour = tuple(int(v) for v in np.clip(colour, 0, 255))
-    r = 0.1 * size
-    for ex in (cx - 0.13 * size, cx + 0.13 * size):
+    r = EYE_RADIUS * size
+    for ex in (cx - EYE_OFFSET * size, cx + EYE_OFFSET * size):
         draw.shape("ellipse", [ex - r, cy - r, ex + r, cy + r], colour, "age")
     # A mouth in the same colour: more pixels carry the cue, so it is learned in a few epochs.
-    draw.shape("rectangle", [cx - 0.14 * size, cy + 0.2 * size, cx + 0.14 * size, cy + 0.27 * size], colour, "age")
+    draw.shape("rectangle", _box(MOUTH_BOX, cx, cy, size), colour, "age")
+
+
+def _box(box, cx, cy, size) -> list[float]:
+    left, top, right, bottom = box
+    return [cx + left * size, cy + top * size, cx + right * size, cy + bottom * size]
+
+
+def synthetic_landmarks68(cx: float, cy: float, size: int) -> np.ndarray:
+    """68 landmarks in dlib's order (iBUG 300-W) laid on the cartoon drawn about
+    (cx, cy) in a `size` image, as (68, 2) (x, y) with pixel centres at integers
+    (PIL's drawing coordinates less half a pixel): the jaw on the oval's lower
+    half, the eyes and the mouth on the drawn ones, brows just above the eyes
+    and the nose between eyes and mouth (the cartoon has neither: they are
+    placed where a face has them). The eye and mouth outlines are drawn inside
+    the shapes by the widening models.regions applies, so that its eye and
+    mouth regions come out as the drawn discs and rectangle."""
+    from models.regions import EYE_GROWTH, MOUTH_GROWTH
+
+    x0, y0 = cx - 0.5, cy - 0.5
+    points = np.zeros((68, 2))
+    left, top, right, bottom = FACE_BOX
+    centre_y, semi_x, semi_y = (top + bottom) / 2, (right - left) / 2, (bottom - top) / 2
+    angle = np.linspace(0.0, np.pi, 17)  # 0: the oval's left end, pi / 2: the chin
+    points[0:17] = np.stack([-semi_x * np.cos(angle), centre_y + semi_y * np.sin(angle)], axis=1)
+    # A hexagon whose widened copy circumscribes the eye disc; 36 / 45 the outer corners.
+    corner = EYE_RADIUS / EYE_GROWTH / np.cos(np.pi / 6)
+    turn = np.pi - np.arange(6) * np.pi / 3  # outer corner, upper lid, ..., lower lid (y down)
+    hexagon = np.stack([np.cos(turn), -np.sin(turn)], axis=1) * corner
+    points[36:42] = hexagon + [-EYE_OFFSET, 0.0]
+    points[42:48] = (hexagon * [-1, 1])[[3, 2, 1, 0, 5, 4]] + [EYE_OFFSET, 0.0]  # 42: the inner corner
+    brow_y = -EYE_RADIUS - 0.04
+    for first, side in ((17, -1.0), (22, 1.0)):
+        xs = side * EYE_OFFSET + np.linspace(-EYE_RADIUS, EYE_RADIUS, 5)
+        points[first:first + 5] = np.stack([xs, np.full(5, brow_y)], axis=1)
+    mouth_left, mouth_top, mouth_right, mouth_bottom = MOUTH_BOX
+    mouth_centre = np.array([(mouth_left + mouth_right) / 2, (mouth_top + mouth_bottom) / 2])
+    half = np.array([(mouth_right - mouth_left) / 2, (mouth_bottom - mouth_top) / 2]) / MOUTH_GROWTH
+    along = np.linspace(-1.0, 1.0, 7)
+    upper = np.stack([along, np.full(7, -1.0)], axis=1)  # 48 (left corner) .. 54 (right corner)
+    lower = np.stack([np.linspace(1.0, -1.0, 5), np.full(5, 1.0)], axis=1)  # 55 .. 59, right to left
+    points[48:60] = mouth_centre + np.vstack([upper, lower]) * half  # the rectangle's outline
+    points[60:68] = mouth_centre + np.stack([np.cos(t := np.linspace(np.pi, -np.pi, 8, endpoint=False)),
+                                            -np.sin(t)], axis=1) * half * [0.8, 0.4]
+    nose_base_y = mouth_top - 0.05
+    points[27:31] = np.stack([np.zeros(4), np.linspace(0.0, nose_base_y - 0.02, 4)], axis=1)
+    points[31:36] = np.stack([np.linspace(-0.05, 0.05, 5), np.full(5, nose_base_y)], axis=1)
+    return np.array([x0, y0]) + points * size
+
+
+def cue_centre(age_mask: np.ndarray) -> tuple[float, float]:
+    """The (cx, cy) an image was drawn about, from its age cue mask (the eyes and
+    the mouth, which nothing is drawn over), in the drawing's coordinates: the
+    mask's mean column, and the mean row of its eyes (the rows within two eye
+    radii of its top; the mouth begins lower)."""
+    rows, columns = np.nonzero(age_mask)
+    if not len(rows):
+        raise ValueError("the age cue mask is empty")
+    size = age_mask.shape[0]
+    eyes = rows <= rows.min() + 2 * EYE_RADIUS * size
+    return float(columns.mean()) + 0.5, float(rows[eyes].mean()) + 0.5
 
 
 def labels_table(n: int, rng: np.random.Generator) -> pd.DataFrame:

@@ -70,3 +70,34 @@ def test_the_labs_report_is_offered_once_built(tmp_path, monkeypatch):
     report.mkdir(parents=True)
     write_report(report, lab_summary())
     assert report_folders(None) == [str(report)]
+
+
+def test_the_tab_shows_each_models_region_shares_and_their_landmarks(tmp_path):
+    from PIL import Image
+
+    from training.report import write_report
+    from vqa.audit import LANDMARK_SOURCES
+
+    summary = lab_summary()
+    eyes = {"eyes": 0.6, "brows": 0.05, "nose": 0.05, "mouth": 0.2, "cheeks_jaw": 0.05, "forehead": 0.05,
+            "hair": 0.0, "outside": 0.0}
+    summary.regions = {"race-fair": {"gradcam": {"Black": eyes, "White": {**eyes, "eyes": 0.2, "outside": 0.4}}}}
+    summary.region_landmarks = {"race-fair": {"synthetic": 7, "predictor": 1}}
+    summary.models["race-fair"].figures["regions"] = "race-fair_regions.png"
+    write_report(tmp_path, summary)
+    Image.new("RGB", (5, 5)).save(tmp_path / "race-fair_regions.png")
+    text, figures = read_report(tmp_path)
+    assert "#### race-fair: where on the face" in text
+    assert "| class | eyes | brows | nose | mouth | cheeks_jaw | forehead | hair | outside |" in text
+    # Rows in the model's label order (White, Black), whatever order the shares were written in.
+    assert text.index("| White | 20.0% |") < text.index("| Black | 60.0% | 5.0% | 5.0% | 20.0% |")
+    assert f"7 of 8 images: {LANDMARK_SOURCES['synthetic']}" in text
+    assert f"1 of 8 images: {LANDMARK_SOURCES['predictor']}" in text
+    assert text.index("### race-fair") < text.index("where on the face")
+    assert "race-fair: where on the face (mean region shares per class)" in [c for _, c in figures]
+    page = (tmp_path / "report.html").read_text()
+    assert "race-fair: where on the face" in page and "7 of 8 images" in page and "race-fair_regions.png" in page
+
+
+def test_a_summary_without_regions_shows_no_region_table():
+    assert "where on the face" not in summary_markdown(lab_summary())

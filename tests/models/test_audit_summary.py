@@ -48,3 +48,30 @@ def test_a_file_that_is_not_json_is_a_summary_error(tmp_path):
     (tmp_path / "summary.json").write_text("{not json")
     with pytest.raises(SummaryError, match="is not JSON"):
         AuditSummary.load(tmp_path)
+
+
+def test_region_shares_and_their_landmark_sources_round_trip(tmp_path):
+    shares = {"eyes": 0.5, "brows": 0.0, "nose": 0.1, "mouth": 0.3, "cheeks_jaw": 0.05, "forehead": 0.05,
+              "hair": 0.0, "outside": 0.0}
+    data = {**minimal(), "regions": {"g": {"gradcam": {"Male": shares}, "ig": {"Female": shares}}},
+            "region_landmarks": {"g": {"synthetic": 12, "predictor": 1}}}
+    summary = AuditSummary.from_dict(data)
+    assert summary.regions["g"]["gradcam"]["Male"] == shares
+    assert summary.region_landmarks == {"g": {"synthetic": 12, "predictor": 1}}
+    summary.save(tmp_path)
+    loaded = AuditSummary.load(tmp_path)
+    assert loaded == summary and loaded.to_dict()["regions"] == data["regions"]
+    assert list(loaded.regions["g"]["gradcam"]["Male"]) == list(shares)  # the region order survives
+    assert AuditSummary.from_dict(minimal()).regions == {}  # a summary written before regions still reads
+
+
+def test_malformed_region_shares_are_a_summary_error():
+    with pytest.raises(SummaryError):
+        AuditSummary.from_dict({**minimal(), "regions": {"g": {"gradcam": {"Male": {"eyes": "most"}}}}})
+
+
+def test_every_landmark_source_is_said_in_words():
+    from models.audit_summary import LANDMARK_SOURCES
+
+    assert set(LANDMARK_SOURCES) == {"predictor", "synthetic", "template"}
+    assert all(len(text.split()) > 8 for text in LANDMARK_SOURCES.values())

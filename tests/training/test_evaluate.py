@@ -173,4 +173,31 @@ def test_data_without_cue_masks_is_audited_without_localization(four_models, syn
     summary = evaluate(data, models_dir, tmp_path / "out", per_class=1, ig_steps=4, sanity_images=0)
     assert summary["localization"] == {} and "localization" not in summary["figures"]
     assert summary["randomization"] == {}
+    # Without masks the cartoon is placed at the chip's centre, still by the generator's geometry.
+    assert all(list(counts) == ["synthetic"] for counts in summary["region_landmarks"].values())
     assert "point at the cue" not in (tmp_path / "out" / "report.html").read_text()
+
+
+def test_region_shares_are_reported_per_model_method_and_class_with_their_landmarks(report, synthetic_root):
+    from models.audit_summary import LANDMARK_SOURCES
+    from models.regions import REGIONS
+    from training.class_heatmaps import MEAN_HEATMAP_METHODS
+
+    summary, out = report
+    assert set(summary["regions"]) == set(summary["models"]) == set(summary["region_landmarks"])
+    for model, methods in summary["regions"].items():
+        labels = summary["models"][model]["audit"]["labels"]
+        assert set(methods) == set(MEAN_HEATMAP_METHODS)
+        for per_class in methods.values():
+            assert per_class and set(per_class) <= set(labels)
+            for shares in per_class.values():
+                assert list(shares) == list(REGIONS)
+                assert sum(shares.values()) == pytest.approx(1.0, abs=1e-6)
+                assert all(0.0 <= v <= 1.0 for v in shares.values())
+        counts = summary["region_landmarks"][model]
+        assert set(counts) <= set(LANDMARK_SOURCES)
+        # The cartoons are no faces: the generator's geometry draws every chip's regions.
+        assert list(counts) == ["synthetic"] and counts["synthetic"] > 0
+        assert (out / summary["models"][model]["figures"]["regions"]).read_bytes()[:4] == b"\x89PNG"
+    page = (out / "report.html").read_text()
+    assert "where on the face" in page and "images: synthetic cartoons, not faces" in page
