@@ -7,8 +7,8 @@ The lab is built in a subprocess by vqa.lab.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import gradio as gr
 from PIL import Image

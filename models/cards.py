@@ -81,7 +81,7 @@ class ModelCard:
         return out
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "ModelCard":
+    def from_dict(cls, data: dict[str, Any]) -> ModelCard:
         data = dict(data)
         data.pop("card_version", None)
         try:
@@ -100,7 +100,7 @@ class ModelCard:
         return path
 
     @classmethod
-    def load(cls, path: str | Path) -> "ModelCard":
+    def load(cls, path: str | Path) -> ModelCard:
         path = Path(path).with_suffix(".json")
         if not path.is_file():
             raise CardError(f"no model card at {path}")

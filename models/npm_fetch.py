@@ -11,8 +11,8 @@ import subprocess
 import tarfile
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 NPM_TIMEOUT_S = 900
 

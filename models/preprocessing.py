@@ -7,7 +7,7 @@ preprocesses to the blurred preprocessed image; xai relies on that for its
 """
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 

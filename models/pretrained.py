@@ -18,8 +18,8 @@ from __future__ import annotations
 import json
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from models.cards import CARD_DATA, InputContract, ModelCard
 from models.labels import FAIRFACE_GENDER, UTKFACE_RACE

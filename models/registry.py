@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import dataclasses
 import warnings
+from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Iterable, Iterator
 
 from models.cards import CardError, ModelCard
 from models.handle import CACHE, USER, LoadedModel, ModelHandle

@@ -14,7 +14,6 @@ import json
 import tempfile
 import time
 
-
 from models.architecture import BACKBONE_PREPROCESSING, build_model
 from training.config import TrainConfig
 from training.fairface import read_split

@@ -28,8 +28,8 @@ import os
 import shutil
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 PROGRESS_PREFIX = "lab: "
 SETTINGS_FILE = "lab.json"

@@ -35,7 +35,7 @@ def head_model(model: keras.Model, dim: int) -> keras.Model:
 
 
 def fit_head_on_features(model, config, train_ds, val_ds, callbacks, strategy, compile_fn):
-    if any(w.trainable for l in model.layers if l.name not in head_layer_names() for w in l.weights):
+    if any(w.trainable for layer in model.layers if layer.name not in head_layer_names() for w in layer.weights):
         raise ValueError("frozen-features needs the whole backbone frozen (frozen_layers='all')")
     train_x, train_y = pooled_features(model, train_ds)
     val_x, val_y = pooled_features(model, val_ds)

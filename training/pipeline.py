@@ -30,7 +30,7 @@ class Augmentation:
     vertical_flip: bool = True
 
     @classmethod
-    def none(cls) -> "Augmentation":
+    def none(cls) -> Augmentation:
         return cls(rotation=0.0, horizontal_flip=False, vertical_flip=False)
 
     def layers(self, seed: int) -> list[keras.layers.Layer]:

@@ -50,7 +50,8 @@ def load_splits(config: TrainConfig) -> tuple[FairFaceSplit, FairFaceSplit]:
     train = read_split(config.data, "train", padding=config.padding)
     if config.biased:
         name = model_name(config, train.synthetic)
-        manifest = write_manifest(biased_subset(train.table, seed=config.subset_seed), config.out / f"{name}_manifest.csv")
+        subset = biased_subset(train.table, seed=config.subset_seed)
+        manifest = write_manifest(subset, config.out / f"{name}_manifest.csv")
         train = read_split(config.data, "train", csv=manifest, padding=train.padding)
     return train, read_split(config.data, "val", padding=train.padding)
 
@@ -129,7 +130,8 @@ def make_card(config: TrainConfig, name: str, train: FairFaceSplit, metrics: dic
         name=name,
         attribute=config.task,
         labels=labels,
-        input=InputContract(size=config.input_size, padding=0.25, preprocessing=BACKBONE_PREPROCESSING[config.backbone]),
+        input=InputContract(size=config.input_size, padding=0.25,
+                            preprocessing=BACKBONE_PREPROCESSING[config.backbone]),
         training_data=data,
         label_space=f"FairFace {config.task} ({len(labels)})",
         metrics=metrics,
@@ -226,7 +228,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, help="folder for models, cards, logs, curves")
     p.add_argument("--epochs", type=int, default=100)
     p.add_argument("--backbone", default="resnet50", choices=sorted(BACKBONE_PREPROCESSING))
-    p.add_argument("--weights", default="auto", help="auto (ImageNet; none for small_cnn), imagenet, none, or a .h5 path")
+    p.add_argument("--weights", default="auto",
+                   help="auto (ImageNet; none for small_cnn), imagenet, none, or a .h5 path")
     p.add_argument("--input-size", type=int, default=224)
     p.add_argument("--frozen-layers", default=None, help="default: the paper's 14; 'all' or a number")
     p.add_argument("--batch-size", type=int, default=128, help="global batch (default: the paper's 128)")

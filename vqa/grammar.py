@@ -19,7 +19,9 @@ EXAMPLES = "for example 'How old is this person?' or 'Is she East Asian?'"
 # ---------------------------------------------------------------------------
 # Input that is not a question at all.
 EMPTY_REASON = f"Please type a question about the face's race, gender or age, {EXAMPLES}."
-TOO_LONG_REASON = "That question is {n} characters long; please keep it under %d characters." % MAX_QUESTION_CHARS
+TOO_LONG_REASON = (
+    "That question is {n} characters long; please keep it under " + str(MAX_QUESTION_CHARS) + " characters."
+)
 GARBAGE_REASON = f"That does not look like a question. Ask about race, gender or age, {EXAMPLES}."
 NOT_UNDERSTOOD_REASON = (
     f"This app can only answer questions about a face's race, gender or age, {EXAMPLES}."
@@ -190,10 +192,12 @@ OPEN_CUES = (
     ("age", r"\b(age group|age range|ages?)\b"),
     ("age", r"\b(born|birth\w*|year of birth)\b"),
     ("gender", r"\b(genders?|sex|gendered)\b"),
-    ("race", r"\b(ethnic background|racial background|(?<!mixed )races?|racial\w*|ethnicit\w*|ethnic\w*|heritage|ancestry|descent)\b"),
+    ("race", r"\b(ethnic background|racial background|(?<!mixed )races?|racial\w*|ethnicit\w*|ethnic\w*"
+             r"|heritage|ancestry|descent)\b"),
 )
 # Cues that ask for everything at once.
-ALL_CUES = r"\b(describe|description|demographics?|demographic info\w*|everything|all attributes|tell me about|analy[sz]e|profile)\b"
+ALL_CUES = (r"\b(describe|description|demographics?|demographic info\w*|everything|all attributes|tell me about"
+            r"|analy[sz]e|profile)\b")
 
 # Life stages, read as age bounds: (low, high, pattern). Checked after OPEN_CUES
 # so that "how old" has already been consumed before "old" is looked for.
@@ -222,7 +226,8 @@ CLASS_WORDS = (
     ("race", "Indian", r"\b(south asians?|indians?|desi)\b"),
     ("race", "Asian", r"\basians?\b"),
     ("race", "Middle Eastern", r"\b(middle eastern\w*|arab|arabs|arabic|mid eastern)\b"),
-    ("race", "Latino_Hispanic", r"\b(latino|latina|latinos|latinas|latinx|latine|hispanics?|latin american|latino hispanic)\b"),
+    ("race", "Latino_Hispanic",
+     r"\b(latino|latina|latinos|latinas|latinx|latine|hispanics?|latin american|latino hispanic)\b"),
     ("race", "Black", r"\b(black|african american|african)\b"),
     ("race", "White", r"\b(white|caucasian|european)\b"),
     ("gender", "Male", r"\b(male|man|men|boys?|guys?|gentlem[ae]n|dude|masculine)\b"),
@@ -243,4 +248,5 @@ REFERENT_NOUNS = (
 NEGATION = r"\bnot (?:a |an )?$"
 
 # A question with no attribute cue but one of these is still about a face.
-FILLER_WORDS = r"\b(is|are|was|what|which|how|who|the|this|that|person|people|face|photo|picture|image|he|she|they|it)\b"
+FILLER_WORDS = (r"\b(is|are|was|what|which|how|who|the|this|that|person|people|face|photo|picture|image"
+                r"|he|she|they|it)\b")

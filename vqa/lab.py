@@ -18,8 +18,8 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from models.audit_summary import SUMMARY_FILE, AuditSummary, SummaryError
 from models.cache import lab_dir

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from models.labels import ATTRIBUTES, age_value, parse_age_value
 from vqa import grammar

@@ -43,7 +43,7 @@ def test_a_file_that_fails_only_when_keras_loads_it(tmp_path, monkeypatch):
     registry = load_registry([tmp_path])
     model = registry.get("broken_weights")
     with pytest.raises(ModelLoadError, match="cannot load"):
-        model.keras_model
+        _ = model.keras_model
     with pytest.raises(ModelLoadError):
         model.predict(np.zeros((1, SIZE, SIZE, 3), np.uint8))
     assert registry.for_attribute("gender") == []

@@ -29,7 +29,8 @@ def test_mirrored_over_two_logical_cpus(synthetic_root, tmp_path):
 
 
 def test_tf_config_counts_workers(monkeypatch):
-    monkeypatch.setenv("TF_CONFIG", json.dumps({"cluster": {"worker": ["a:1", "b:2"], "chief": ["c:3"]}, "task": {"type": "chief", "index": 0}}))
+    monkeypatch.setenv("TF_CONFIG", json.dumps(
+        {"cluster": {"worker": ["a:1", "b:2"], "chief": ["c:3"]}, "task": {"type": "chief", "index": 0}}))
     assert tf_config_workers() == 3
     monkeypatch.setenv("TF_CONFIG", "{not json")
     with pytest.raises(StrategyError, match="not valid JSON"):

@@ -1,7 +1,5 @@
 """FairFace reader: the official layout reads; every kind of bad input is a typed, clear error."""
-import shutil
 
-import numpy as np
 import pandas as pd
 import pytest
 from PIL import Image
@@ -27,7 +25,8 @@ def _official(tmp_path, side=224, n=4):
     rows = []
     for i in range(1, n + 1):
         Image.new("RGB", (side, side), (128, 128, 128)).save(tmp_path / f"train/{i}.jpg")
-        rows.append({"file": f"train/{i}.jpg", "age": "20-29", "gender": "Female", "race": "East Asian", "service_test": True})
+        rows.append({"file": f"train/{i}.jpg", "age": "20-29", "gender": "Female", "race": "East Asian",
+                     "service_test": True})
     pd.DataFrame(rows).to_csv(tmp_path / "fairface_label_train.csv", index=False)
     return tmp_path
 

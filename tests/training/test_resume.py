@@ -83,7 +83,8 @@ class _Record(keras.callbacks.Callback):
         self.reduce, self.stop, self.seen = reduce, stop, {}
 
     def on_train_begin(self, logs=None):
-        self.seen = {"reduce": (self.reduce.wait, self.reduce.best), "stop": (self.stop.wait, self.stop.best, self.stop.best_epoch),
+        self.seen = {"reduce": (self.reduce.wait, self.reduce.best),
+                     "stop": (self.stop.wait, self.stop.best, self.stop.best_epoch),
                      "best_weights": self.stop.best_weights}
 
     def on_epoch_begin(self, epoch, logs=None):

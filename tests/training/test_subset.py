@@ -20,7 +20,8 @@ def _table(counts):
                          "gender": "Male", "race": races, "service_test": False})
 
 
-@pytest.mark.parametrize("available", [FAIRFACE_TRAIN, {r: 100 for r in FAIRFACE_RACE}, {r: 977 + 13 * i for i, r in enumerate(FAIRFACE_RACE)}])
+@pytest.mark.parametrize("available", [FAIRFACE_TRAIN, {r: 100 for r in FAIRFACE_RACE},
+                                       {r: 977 + 13 * i for i, r in enumerate(FAIRFACE_RACE)}])
 def test_proportions_exact_to_one_image_and_subset_is_largest(available):
     counts = subset_counts(available)
     total = sum(counts.values())

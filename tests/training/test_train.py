@@ -48,7 +48,8 @@ def test_card_records_data_recipe_and_metrics(four_models, synthetic_root):
     assert card.labels == FAIRFACE["age"] and card.input.size == 48 and card.input.preprocessing == "unit"
     assert card.extra["manifest_sha256"] == read_split(synthetic_root, "train").sha256
     hp = card.extra["hyperparameters"]
-    assert (hp["batch_size"], hp["optimizer"], hp["lr_factor"], hp["lr_patience"], hp["stop_patience"]) == (32, "Nadam", 0.5, 10, 30)
+    chosen = (hp["batch_size"], hp["optimizer"], hp["lr_factor"], hp["lr_patience"], hp["stop_patience"])
+    assert chosen == (32, "Nadam", 0.5, 10, 30)
     assert card.metrics["epochs_run"] == 4 and card.metrics["val_images"] == len(read_split(synthetic_root, "val"))
 
 
