@@ -13,8 +13,10 @@ import numpy as np
 from models.preprocessing import get_preprocess
 from xai import GradCAM, IntegratedGradients
 from xai.aggregate import mean_heatmap
+from xai.defaults import IG_BASELINE, IG_STEPS
+from xai.methods import METHOD_NAMES
 
-METHODS = ("gradcam", "ig")
+CLASS_MAP_METHODS = tuple(m for m in METHOD_NAMES if m in ("gradcam", "ig"))
 
 
 def correct_indices(y_true: np.ndarray, y_pred: np.ndarray, per_class: int, num_classes: int, seed: int = 0):
@@ -27,15 +29,15 @@ def correct_indices(y_true: np.ndarray, y_pred: np.ndarray, per_class: int, num_
     return out
 
 
-def class_mean_heatmaps(keras_model, preprocessing: str, chips: np.ndarray, chosen: dict, ig_steps: int = 32):
+def class_mean_heatmaps(keras_model, preprocessing: str, chips: np.ndarray, chosen: dict, ig_steps: int = IG_STEPS):
     """{method: {class id: (mean heatmap (H, W), mean face uint8 (H, W, 3), n)}}; classes
     with no correct faces are left out."""
     preprocess = get_preprocess(preprocessing)
     explainers = {
         "gradcam": GradCAM(keras_model),
-        "ig": IntegratedGradients(keras_model, steps=ig_steps, baseline="black", preprocess=preprocess),
+        "ig": IntegratedGradients(keras_model, steps=ig_steps, baseline=IG_BASELINE, preprocess=preprocess),
     }
-    out = {m: {} for m in METHODS}
+    out = {m: {} for m in CLASS_MAP_METHODS}
     for c, idx in chosen.items():
         if not len(idx):
             continue

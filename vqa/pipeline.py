@@ -6,12 +6,13 @@ nothing here knows about the UI.
 """
 from __future__ import annotations
 
+import dataclasses
 import time
 from pathlib import Path
 from typing import Any, Callable
 
 from vqa.answers import UNSURE_BELOW, answer_for
-from vqa.explain import explain_chip, parse_methods, to_photo
+from vqa.explain import IG_BASELINE, explain_chip, parse_methods, to_photo
 from vqa.result import FaceResult, Result
 from vqa.router import Intent, route
 
@@ -88,8 +89,10 @@ def _answer_face(result: FaceResult, chips: _Chips, loaded, intent, methods, opt
                         ig_steps=options["ig_steps"], ig_baseline=options["ig_baseline"])
     shape = chips.image.shape
     result.heatmaps[loaded.name] = {m: to_photo(chip, hm, shape) for m, (hm, _) in maps.items()}
-    result.heatmap_info[loaded.name] = {m: {**info, "target": answer.evidence} for m, (_, info) in maps.items()}
-    result.timings[loaded.name].update({m: info["seconds"] for m, (_, info) in maps.items()})
+    result.heatmap_info[loaded.name] = {m: dataclasses.replace(info, target=answer.evidence)
+                                        for m, (_, info) in maps.items()}
+    result.timings[loaded.name].update({m: info.seconds for m, (_, info) in maps.items()})
+    result.timings[loaded.name]["faithfulness"] = sum(info.faithfulness_seconds for _, info in maps.values())
 
 
 def ask(
@@ -98,8 +101,8 @@ def ask(
     explain=("gradcam",),
     registry=None,
     face_index: int | None = None,
-    ig_steps: int = 32,
-    ig_baseline="black",
+    ig_steps: int | None = None,
+    ig_baseline=IG_BASELINE,
     whole_image: bool = False,
     progress: Callable[..., Any] | None = None,
     second_opinion: bool | str | Path | None = None,
@@ -109,6 +112,8 @@ def ask(
 
     image: anything models.intake.load_image takes (path, bytes, PIL, array).
     explain: methods among "gradcam", "guided", "ig" (a list or "gradcam,ig").
+    ig_steps: None or 0 for adaptive IG to 1% completeness, an int m for the
+        paper's fixed m-step Riemann sum.
     registry: a models.registry.Registry, a folder (or folders) of models, or
         None for the pretrained cache.
     second_opinion: True (dandelin/vilt-b32-finetuned-vqa) or a model folder or

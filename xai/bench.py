@@ -83,7 +83,7 @@ def steps_to_converge(model, images, method: str, tolerance: float = 0.01, candi
     for steps in candidates:
         if method == "trapezoid" and steps < 2:
             continue
-        delta = IntegratedGradients(model, steps=steps, method=method, batch_size=32).explain(images).delta
+        delta = IntegratedGradients(model, steps=steps, method=method, batch_size=32, baseline="black").explain(images).delta
         if (delta < tolerance).all():
             return steps
     return None
