@@ -181,9 +181,9 @@ def _chip_input(loaded, image):
 
 def ig_adaptive_rows(registry, variants=None) -> list[dict]:
     """Per (pretrained model, photo): adaptive IG at the defaults, and Riemann m=32's delta."""
+    from models.preprocessing import get_preprocess
     from vqa.explain import IG_BASELINE, IG_STEPS, IG_TOLERANCE
     from xai import IntegratedGradients
-    from models.preprocessing import get_preprocess
 
     rows = []
     for loaded in registry.models:

@@ -1,6 +1,6 @@
 """Integrated Gradients' defaults, defined once for xai, vqa, the app, the CLIs and training.
 
-IG_BASELINE is "blur" by measurement (`python -m xai.bench --baselines`,
+IG_BASELINE is "blur" by measurement (`python -m vqa.bench --baselines`,
 docs/notes/ig-baseline.md): a black photo cannot credit pixels that are
 already dark, so on darker skin it hides much of the face; a blurred copy of
 the photo keeps its colours and removes only the detail.

@@ -186,8 +186,9 @@ def faithfulness(model, images, heatmaps, targets, steps: int = FAITHFULNESS_STE
             deletion = np.concatenate([[full], inner[:steps - 1], [empty]])
             insertion = np.concatenate([[empty], inner[steps - 1:], [full]])
             aucs.append(tuple(float(np.trapezoid((c - empty) / scale, dx=1.0 / steps)) for c in (deletion, insertion)))
+        fill_name = fill if isinstance(fill, str) else "array"
         for name, (d, ins) in zip(maps, aucs[:-1]):
-            out[name].append(Faithfulness(d, ins, *aucs[-1], steps=int(steps), fill=str(fill) if isinstance(fill, str) else "array"))
+            out[name].append(Faithfulness(d, ins, *aucs[-1], steps=int(steps), fill=fill_name))
     return out if isinstance(heatmaps, dict) else out[""]
 
 

@@ -29,5 +29,6 @@ def test_ig_adaptive_and_baseline_tables_on_a_tiny_model(tiny_registry, astronau
     bench.print_ig_adaptive(rows)
     assert "median" in capsys.readouterr().out.splitlines()[-1]
     shares = bench.baseline_rows(only)
-    assert {(r["photo"], r["baseline"]) for r in shares} == {(p, b) for p in ("astronaut", "dark") for b in bench.BASELINES}
+    expected = {(p, b) for p in ("astronaut", "dark") for b in bench.BASELINES}
+    assert {(r["photo"], r["baseline"]) for r in shares} == expected
     assert all(0 <= r["face_share"] <= 1 and 0 < r["face_area"] < 1 for r in shares)
