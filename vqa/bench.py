@@ -21,7 +21,11 @@ timings: valid on a loaded machine. Targets: delta < 1% (or the delta reached
 said), median <= 32 and max <= 128 evaluations.
 
 --baselines: the share of IG mass on the face (the detector's box) under the
-black, white and blurred baselines, on the astronaut and a darkened copy.
+black, white and blurred baselines, on the astronaut and a darkened copy, and
+the share of the face's mass on its darkest quarter of pixels.
+
+--faithfulness: each map's deletion and insertion AUC next to a random map's,
+on the pretrained models and the photo variants.
 """
 from __future__ import annotations
 
@@ -233,27 +237,64 @@ def baseline_rows(registry) -> list[dict]:
             size = chip.pixels.shape[0]
             grid = np.stack(np.meshgrid(np.arange(size), np.arange(size)), -1).reshape(-1, 2)
             on_face = Polygon(corners).contains_points(grid).reshape(size, size)
+            brightness = chip.pixels.astype(np.float32).mean(-1)
+            darkest = on_face & (brightness <= np.quantile(brightness[on_face], 0.25))
             for baseline in BASELINES:
                 ig = IntegratedGradients(loaded.keras_model, tolerance=IG_TOLERANCE, baseline=baseline,
                                          preprocess=preprocess)
                 mass = np.abs(ig.explain(x).attributions[0]).sum(-1)
                 rows.append({"model": loaded.name, "photo": photo, "baseline": baseline,
                              "face_share": float(mass[on_face].sum() / max(mass.sum(), 1e-12)),
-                             "face_area": float(on_face.mean())})
+                             "face_area": float(on_face.mean()),
+                             "darkest_quarter_share": float(mass[darkest].sum() / max(mass[on_face].sum(), 1e-12))})
     return rows
 
 
 def print_baselines(rows: list[dict]) -> None:
-    print("Share of IG mass (|attribution|, summed over channels) inside the face box on the chip:")
-    print(f"{'model':<14}{'photo':<11}{'box area':>9}" + "".join(f"{b:>9}" for b in BASELINES))
+    print("Share of IG mass (|attribution|, summed over channels) inside the face box on the chip, and the share "
+          "of the face's mass on its darkest quarter of pixels (25% if dark pixels counted like the rest):")
+    print(f"{'model':<14}{'photo':<11}{'box area':>9} | face share: " + "".join(f"{b:>7}" for b in BASELINES)
+          + " | darkest-quarter share: " + "".join(f"{b:>7}" for b in BASELINES))
     keys = dict.fromkeys((r["model"], r["photo"]) for r in rows)
     for model, photo in keys:
         share = {r["baseline"]: r for r in rows if (r["model"], r["photo"]) == (model, photo)}
         area = next(iter(share.values()))["face_area"]
-        print(f"{model:<14}{photo:<11}{area:>9.0%}" + "".join(f"{share[b]['face_share']:>9.0%}" for b in BASELINES))
+        faces = "".join(f"{share[b]['face_share']:>7.0%}" for b in BASELINES)
+        darkest = "".join(f"{share[b]['darkest_quarter_share']:>7.0%}" for b in BASELINES)
+        print(f"{model:<14}{photo:<11}{area:>9.0%} | {'':>11} {faces} | {'':>22} {darkest}")
 
 
-def measurements(ig_adaptive: bool, baselines: bool) -> dict[str, list[dict]]:
+def faithfulness_rows(registry, variants=None) -> list[dict]:
+    """Per (pretrained model, photo, method): the map's AUCs against a random map's, as the app shows them."""
+    from vqa.explain import METHOD_NAMES, explain_chip
+
+    rows = []
+    for loaded in registry.models:
+        for photo, image in (variants or photo_variants()).items():
+            chip, _, x = _chip_input(loaded, image)
+            target = int(loaded.predict(chip.pixels[None])[0].argmax())
+            for method, (_, info) in explain_chip(loaded, chip, target, METHOD_NAMES).items():
+                rows.append({"model": loaded.name, "photo": photo, "method": method, **info.faithfulness.to_dict()})
+    return rows
+
+
+def print_faithfulness(rows: list[dict]) -> None:
+    print("Faithfulness (explained logit scaled 1 = photo, 0 = blurred; lower deletion, higher insertion is better):")
+    print(f"{'model':<14}{'photo':<11}{'method':<9}{'deletion':>9}{'random':>8}{'insertion':>10}{'random':>8}  better?")
+    fmt = lambda v: "   n/a" if v is None else f"{v:6.2f}"  # noqa: E731
+    for r in rows:
+        verdict = {True: "yes", False: "no", None: "can't tell"}[r["better_than_random"]]
+        print(f"{r['model']:<14}{r['photo']:<11}{r['method']:<9}{fmt(r['deletion_auc']):>9}"
+              f"{fmt(r['random_deletion_auc']):>8}{fmt(r['insertion_auc']):>10}{fmt(r['random_insertion_auc']):>8}"
+              f"  {verdict}")
+    for method in dict.fromkeys(r["method"] for r in rows):
+        mine = [r for r in rows if r["method"] == method]
+        print(f"{method}: better than random on both curves in {sum(r['better_than_random'] is True for r in mine)} "
+              f"of {len(mine)}; on deletion in "
+              f"{sum((r['deletion_auc'] or 1) < (r['random_deletion_auc'] or 0) for r in mine)} of {len(mine)}")
+
+
+def measurements(ig_adaptive: bool, baselines: bool, faithfulness: bool = False) -> dict[str, list[dict]]:
     """The count tables (no timings) on the pretrained models."""
     from models.registry import load_registry
 
@@ -266,6 +307,8 @@ def measurements(ig_adaptive: bool, baselines: bool) -> dict[str, list[dict]]:
             tables["ig_adaptive"] = ig_adaptive_rows(registry)
         if baselines:
             tables["baselines"] = baseline_rows(registry)
+        if faithfulness:
+            tables["faithfulness"] = faithfulness_rows(registry)
         return tables
 
 
@@ -278,14 +321,19 @@ def main(argv: list[str] | None = None) -> int:
                         help="adaptive IG's evaluations and delta on the pretrained models and photo variants")
     parser.add_argument("--baselines", action="store_true",
                         help="share of IG mass on the face under each baseline (astronaut and a darkened copy)")
+    parser.add_argument("--faithfulness", action="store_true",
+                        help="each map's deletion/insertion AUC against a random map's, pretrained models and photos")
     args = parser.parse_args(argv)
-    if args.ig_adaptive or args.baselines:
-        tables = measurements(args.ig_adaptive, args.baselines)
+    if args.ig_adaptive or args.baselines or args.faithfulness:
+        tables = measurements(args.ig_adaptive, args.baselines, args.faithfulness)
         if args.json:
             print(json.dumps(tables, indent=2))
         else:
+            printers = {"ig_adaptive": print_ig_adaptive, "baselines": print_baselines,
+                        "faithfulness": print_faithfulness}
             for name, rows in tables.items():
-                (print_ig_adaptive if name == "ig_adaptive" else print_baselines)(rows)
+                printers[name](rows)
+                print()
         return 0
     rows = run(args.repeats, args.skip_resnet)
     if args.json:

@@ -32,3 +32,12 @@ def test_ig_adaptive_and_baseline_tables_on_a_tiny_model(tiny_registry, astronau
     expected = {(p, b) for p in ("astronaut", "dark") for b in bench.BASELINES}
     assert {(r["photo"], r["baseline"]) for r in shares} == expected
     assert all(0 <= r["face_share"] <= 1 and 0 < r["face_area"] < 1 for r in shares)
+
+
+def test_faithfulness_table_on_a_tiny_model(tiny_registry, astronaut, capsys):
+    only = type(tiny_registry)(models=[tiny_registry.get("gender-a")])
+    rows = bench.faithfulness_rows(only, {"astronaut": astronaut})
+    assert [r["method"] for r in rows] == ["gradcam", "guided", "ig"]
+    assert all({"deletion_auc", "random_deletion_auc", "better_than_random"} <= set(r) for r in rows)
+    bench.print_faithfulness(rows)
+    assert capsys.readouterr().out.splitlines()[-1].startswith("ig: better than random")
