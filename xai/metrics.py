@@ -8,7 +8,9 @@ that curve is low for a faithful map under deletion and high under insertion.
 
 `faithfulness` is the form the app shows. The probability saturates (a model
 sure at 1.0 stays at 1.0 whatever is deleted), so it follows the explained
-logit instead, scaled so that the full image is 1 and the full fill is 0. The
+logit instead, scaled to [0, 1] by the lowest and highest logit on the map's
+and the random map's curves (a blurred face may score about as high as the
+photo, so F(photo) - F(fill) is no safe unit). The
 fill is a blurred copy of the image, not black: black patches are far from any
 photo the model saw and would be "important" whatever they cover. And it sets
 each map against a random map on the same image, because an AUC alone has no
@@ -101,9 +103,10 @@ def _predict(model, batch, batch_size):
 class Faithfulness:
     """One heatmap's deletion and insertion AUC next to a random map's on the same image.
 
-    Curves follow the explained logit scaled to 1 on the full image and 0 on the
-    full fill (nan when the two scores are too close to scale by). Lower
-    deletion and higher insertion AUC mean the map found what the model uses.
+    Curves follow the explained logit, scaled to [0, 1] by the lowest and
+    highest value on this map's and the random map's curves (nan when the score
+    does not move). Lower deletion and higher insertion AUC mean the map found
+    what the model uses.
     """
 
     deletion_auc: float
@@ -124,7 +127,7 @@ class Faithfulness:
     def verdict(self) -> str:
         """The comparison in words a person can read."""
         if self.better_than_random is None:
-            return ("Cannot tell: the model's score hardly changes even when the whole face is blurred, "
+            return ("Cannot tell: the model's score hardly changes whatever part of the face is blurred, "
                     "so removing parts of it says nothing about this map.")
         deletion = self.deletion_auc < self.random_deletion_auc
         insertion = self.insertion_auc > self.random_insertion_auc
@@ -144,7 +147,7 @@ class Faithfulness:
 
 
 def faithfulness(model, images, heatmaps, targets, steps: int = FAITHFULNESS_STEPS, fill=FAITHFULNESS_FILL,
-                 preprocess=None, seed: int = 0, batch_size: int = 64):
+                 preprocess=None, seed: int = 0, batch_size: int = 128):
     """Deletion and insertion AUC of each map and of a random map, in one batched forward pass.
 
     model: a Keras classifier (its pre-softmax logit is scored). images (N, H, W, C)
@@ -175,21 +178,33 @@ def faithfulness(model, images, heatmaps, targets, steps: int = FAITHFULNESS_STE
     scores = _logit_scores(model, np.stack(rows), t[owners], batch_size)
     per_image = 2 + 2 * (steps - 1) * len(orders)
     out = {name: [] for name in maps}
+    fill_name = fill if isinstance(fill, str) else "array"
+    inner = 2 * (steps - 1)
     for i in range(len(x)):
         block = scores[i * per_image:(i + 1) * per_image]
-        full, empty = block[0], block[1]
-        span = full - empty
-        scale = span if abs(span) > 1e-3 * max(1.0, abs(full)) else np.nan
-        aucs = []
-        for k in range(len(orders)):
-            inner = block[2 + 2 * (steps - 1) * k:2 + 2 * (steps - 1) * (k + 1)]
-            deletion = np.concatenate([[full], inner[:steps - 1], [empty]])
-            insertion = np.concatenate([[empty], inner[steps - 1:], [full]])
-            aucs.append(tuple(float(np.trapezoid((c - empty) / scale, dx=1.0 / steps)) for c in (deletion, insertion)))
-        fill_name = fill if isinstance(fill, str) else "array"
-        for name, (d, ins) in zip(maps, aucs[:-1]):
-            out[name].append(Faithfulness(d, ins, *aucs[-1], steps=int(steps), fill=fill_name))
+        ends, curves = block[:2], block[2:].reshape(len(orders), inner)
+        random_curves = curves[-1]
+        for name, mine in zip(maps, curves[:-1]):
+            aucs = _scaled_aucs(ends, mine, random_curves, steps)
+            out[name].append(Faithfulness(*aucs, steps=int(steps), fill=fill_name))
     return out if isinstance(heatmaps, dict) else out[""]
+
+
+def _scaled_aucs(ends, mine, random_curves, steps):
+    """(deletion, insertion, random deletion, random insertion) AUCs, the logits
+    scaled to [0, 1] by the lowest and highest seen on this map's and the random
+    map's curves: one scale for both, so the comparison is fair, and no division
+    by a near-zero F(photo) - F(fill). nan when the score does not move."""
+    full, empty = ends
+    low, high = min(ends.min(), mine.min(), random_curves.min()), max(ends.max(), mine.max(), random_curves.max())
+    if high - low <= 1e-3:
+        return (np.nan,) * 4
+    aucs = []
+    for inner in (mine, random_curves):
+        deletion = np.concatenate([[full], inner[:steps - 1], [empty]])
+        insertion = np.concatenate([[empty], inner[steps - 1:], [full]])
+        aucs += [float(np.trapezoid((c - low) / (high - low), dx=1.0 / steps)) for c in (deletion, insertion)]
+    return aucs[0], aucs[1], aucs[2], aucs[3]
 
 
 def _random_maps(shape, seed):
