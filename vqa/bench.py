@@ -291,7 +291,13 @@ def print_faithfulness(rows: list[dict]) -> None:
         mine = [r for r in rows if r["method"] == method]
         print(f"{method}: better than random on both curves in {sum(r['better_than_random'] is True for r in mine)} "
               f"of {len(mine)}; on deletion in "
-              f"{sum((r['deletion_auc'] or 1) < (r['random_deletion_auc'] or 0) for r in mine)} of {len(mine)}")
+              f"{sum(_beats_on_deletion(r) for r in mine)} of {len(mine)}")
+
+
+def _beats_on_deletion(row: dict) -> bool:
+    if row["deletion_auc"] is None:
+        return False
+    return row["deletion_auc"] < row["random_deletion_auc"]
 
 
 def measurements(ig_adaptive: bool, baselines: bool, faithfulness: bool = False) -> dict[str, list[dict]]:
