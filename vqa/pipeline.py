@@ -85,8 +85,8 @@ def _answer_face(result: FaceResult, chips: _Chips, loaded, intent, methods, opt
     if not methods:
         return
     target = list(loaded.card.labels).index(answer.evidence)
-    maps = explain_chip(loaded, chip, target, methods,
-                        ig_steps=options["ig_steps"], ig_baseline=options["ig_baseline"])
+    maps = explain_chip(loaded, chip, target, methods, ig_steps=options["ig_steps"],
+                        ig_baseline=options["ig_baseline"], faithfulness=options["faithfulness"])
     shape = chips.image.shape
     result.heatmaps[loaded.name] = {m: to_photo(chip, hm, shape) for m, (hm, _) in maps.items()}
     result.heatmap_info[loaded.name] = {m: dataclasses.replace(info, target=answer.evidence)
@@ -107,6 +107,7 @@ def ask(
     progress: Callable[..., Any] | None = None,
     second_opinion: bool | str | Path | None = None,
     unsure_below: float = UNSURE_BELOW,
+    faithfulness: bool = True,
 ) -> Result:
     """Answer `question` about every face in `image` (or face `face_index`).
 
@@ -119,6 +120,8 @@ def ask(
     second_opinion: True (dandelin/vilt-b32-finetuned-vqa) or a model folder or
         hub id: also ask a general VQA model (vqa.vilt), shown beside ours.
     progress: called as progress(fraction, desc=...) (gr.Progress fits).
+    faithfulness: score each heatmap against a random map (False for a quicker
+        first answer; the maps are the same).
     Raises ValueError subclasses with readable messages: models.intake.ImageError,
     models.faces.NoFaceError, FaceIndexError, vqa.explain.ExplainMethodError.
     """
@@ -142,7 +145,8 @@ def ask(
     start = time.perf_counter()
     faces = _faces(pixels, whole_image, face_index)
     result.timings["detect_faces"] = time.perf_counter() - start
-    options = {"ig_steps": ig_steps, "ig_baseline": ig_baseline, "unsure_below": unsure_below}
+    options = {"ig_steps": ig_steps, "ig_baseline": ig_baseline, "unsure_below": unsure_below,
+               "faithfulness": faithfulness}
     steps = max(1, len(faces) * len(loaded_models))
     for i, (index, face) in enumerate(faces):
         face_result = FaceResult(index=index, face=face)

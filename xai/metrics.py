@@ -31,9 +31,7 @@ from scipy.stats import spearmanr
 
 from xai.base import ModelCall, check_images
 from xai.baselines import make_baseline
-
-FAITHFULNESS_STEPS = 10  # points per curve after the start: enough for a verdict, cheap enough for every answer
-FAITHFULNESS_FILL = "blur"
+from xai.defaults import FAITHFULNESS_FILL, FAITHFULNESS_STEPS
 
 
 def deletion_auc(model, images, heatmaps, targets, steps: int = 20, baseline="black",

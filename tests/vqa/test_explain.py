@@ -60,3 +60,12 @@ def test_one_spelling_for_each_method():
     with pytest.raises(ValueError, match="lime"):
         canonical_method("lime")
     assert parse_methods("integrated_gradients,guided_gradcam") == ("guided", "ig")
+
+
+def test_faithfulness_can_be_left_out_for_a_quick_first_answer(tiny_registry, astronaut):
+    quick = ask(astronaut, "gender?", explain=("gradcam",), registry=tiny_registry, faithfulness=False)
+    full = ask(astronaut, "gender?", explain=("gradcam",), registry=tiny_registry)
+    q, f = quick.faces[0], full.faces[0]
+    assert "faithfulness" not in q.heatmap_info["gender-a"]["gradcam"].to_dict()
+    assert f.heatmap_info["gender-a"]["gradcam"].faithfulness is not None
+    np.testing.assert_array_equal(q.heatmaps["gender-a"]["gradcam"], f.heatmaps["gender-a"]["gradcam"])
