@@ -12,8 +12,8 @@ IG_BATCH_SIZE = 16  # path points per model call
 IG_BASELINE = "blur"
 
 # Faithfulness (xai.metrics.faithfulness): points per deletion/insertion curve after
-# the start, and what removed pixels become. Five steps keep the verdict (it agreed
-# with ten steps on most pretrained-model maps, see the report) at half the rows:
-# 2 + 2 (steps - 1) (maps + 1) forward rows per face.
+# the start, and what removed pixels become. Five steps gave the same verdict as ten
+# on 73 of 75 maps (5 pretrained models x 5 astronaut variants x 3 methods) at less
+# than half the rows: 2 + 2 (steps - 1) (maps + 1) forward rows per face.
 FAITHFULNESS_STEPS = 5
 FAITHFULNESS_FILL = "blur"
