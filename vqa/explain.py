@@ -9,12 +9,16 @@ from __future__ import annotations
 
 import dataclasses
 import time
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from models.preprocessing import get_preprocess
 from xai.defaults import IG_BASELINE, IG_BATCH_SIZE, IG_MAX_STEPS, IG_STEPS, IG_TOLERANCE
 from xai.methods import METHOD_NAMES, METHOD_TITLES, canonical_method
+
+if TYPE_CHECKING:  # xai.metrics imports TensorFlow; the annotation alone need not
+    from xai.metrics import Faithfulness
 
 __all__ = ["METHOD_NAMES", "METHOD_TITLES", "canonical_method", "IG_BASELINE", "IG_BATCH_SIZE",
            "IG_MAX_STEPS", "IG_STEPS", "IG_TOLERANCE", "ExplainMethodError", "HeatmapInfo",
@@ -45,7 +49,7 @@ class HeatmapInfo:
     ig_evaluations: int | None = None
     baseline_score: float | None = None
     reused_from: str | None = None
-    faithfulness: object | None = None  # xai.metrics.Faithfulness
+    faithfulness: Faithfulness | None = None
     regions: dict[str, float] | None = None
     faithfulness_seconds: float = 0.0
 
