@@ -280,7 +280,8 @@ def faithfulness_rows(registry, variants=None) -> list[dict]:
 
 
 def print_faithfulness(rows: list[dict]) -> None:
-    print("Faithfulness (explained logit scaled 1 = photo, 0 = blurred; lower deletion, higher insertion is better):")
+    print("Faithfulness (explained logit, scaled to [0, 1] over the map's and the random map's curves; blurred fill; "
+          "lower deletion, higher insertion is better):")
     print(f"{'model':<14}{'photo':<11}{'method':<9}{'deletion':>9}{'random':>8}{'insertion':>10}{'random':>8}  better?")
     fmt = lambda v: "   n/a" if v is None else f"{v:6.2f}"  # noqa: E731
     for r in rows:
