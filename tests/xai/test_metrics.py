@@ -144,3 +144,15 @@ def test_faithfulness_to_dict_has_the_json_keys():
     assert {"deletion_auc", "insertion_auc", "random_deletion_auc", "random_insertion_auc",
             "better_than_random", "verdict"} <= set(d)
     assert d["better_than_random"] is True
+
+
+def test_all_curves_of_all_maps_are_one_model_call():
+    from tests.xai.test_adaptive_ig import _counted
+
+    model, x, relevance = _positive_linear(seed=2)
+    counted, counter = _counted(model)
+    maps = {"a": relevance[None], "b": -relevance[None], "c": relevance.T[None]}
+    faithfulness(counted, x, maps, [0], steps=5)
+    # Both ends once, then deletion and insertion's inner points for 3 maps and the random one.
+    assert int(counter.calls.numpy()) == 1
+    assert int(counter.rows.numpy()) == 2 + 2 * 4 * (3 + 1)
