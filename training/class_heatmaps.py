@@ -15,8 +15,11 @@ import numpy as np
 from models.preprocessing import get_preprocess
 from training.ground_truth import explainer_factory
 from xai.aggregate import mean_heatmap
+from xai.defaults import IG_STEPS
+from xai.methods import METHOD_NAMES
 
-MEAN_HEATMAP_METHODS = ("gradcam", "ig")  # the figure's rows; Guided Grad-CAM's fine detail blurs when averaged
+# The figure's rows; Guided Grad-CAM's fine detail blurs when averaged.
+MEAN_HEATMAP_METHODS = tuple(m for m in METHOD_NAMES if m in ("gradcam", "ig"))
 
 
 class ClassMaps(NamedTuple):
@@ -37,7 +40,7 @@ def correct_indices(y_true: np.ndarray, y_pred: np.ndarray, per_class: int, num_
     return out
 
 
-def class_heatmaps(keras_model, preprocessing: str, chips: np.ndarray, chosen: dict, ig_steps: int = 32):
+def class_heatmaps(keras_model, preprocessing: str, chips: np.ndarray, chosen: dict, ig_steps: int = IG_STEPS):
     """{method: {class id: ClassMaps}}: each chosen image's map of its (true) class,
     and the class's mean face; classes with no chosen faces are left out."""
     preprocess = get_preprocess(preprocessing)
@@ -61,7 +64,7 @@ def mean_per_class(maps: dict) -> dict:
             for method, per_class in maps.items()}
 
 
-def class_mean_heatmaps(keras_model, preprocessing: str, chips: np.ndarray, chosen: dict, ig_steps: int = 32):
+def class_mean_heatmaps(keras_model, preprocessing: str, chips: np.ndarray, chosen: dict, ig_steps: int = IG_STEPS):
     """{method: {class id: (mean heatmap (H, W), mean face uint8 (H, W, 3), n)}}; classes
     with no correct faces are left out."""
     return mean_per_class(class_heatmaps(keras_model, preprocessing, chips, chosen, ig_steps))

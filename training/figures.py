@@ -12,7 +12,7 @@ import numpy as np  # noqa: E402
 from sklearn.metrics import ConfusionMatrixDisplay  # noqa: E402
 
 from models.audit_summary import RANDOM_MODEL  # noqa: E402
-from training.ground_truth import METHOD_TITLES  # noqa: E402
+from xai.methods import METHOD_TITLES  # noqa: E402
 from xai.render import overlay  # noqa: E402
 
 

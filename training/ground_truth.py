@@ -16,17 +16,13 @@ from scipy.stats import ConstantInputWarning
 from models.audit_summary import LocalizationScore, RandomizationCheck
 from models.preprocessing import get_preprocess
 from xai import GradCAM, GuidedGradCAM, IntegratedGradients
+from xai.defaults import IG_BASELINE, IG_STEPS
 from xai.localization import mass_accuracy, pointing_game, random_floor
+from xai.methods import METHOD_NAMES
 from xai.metrics import randomization_rank_correlation
 
-try:
-    from xai.methods import METHOD_NAMES, METHOD_TITLES
-except ImportError:  # xai.methods (the one vocabulary) lands with the xai branch; its names are these
-    METHOD_NAMES = ("gradcam", "guided", "ig")
-    METHOD_TITLES = {"gradcam": "Grad-CAM", "guided": "Guided Grad-CAM", "ig": "Integrated Gradients"}
 
-
-def explainer_factory(method: str, preprocessing: str, ig_steps: int = 32):
+def explainer_factory(method: str, preprocessing: str, ig_steps: int = IG_STEPS):
     """A function model -> explainer of `method` (the shape randomization_rank_correlation takes)."""
     if method == "gradcam":
         return GradCAM
@@ -34,7 +30,7 @@ def explainer_factory(method: str, preprocessing: str, ig_steps: int = 32):
         return GuidedGradCAM
     if method == "ig":
         preprocess = get_preprocess(preprocessing)
-        return lambda model: IntegratedGradients(model, steps=ig_steps, baseline="black", preprocess=preprocess)
+        return lambda model: IntegratedGradients(model, steps=ig_steps, baseline=IG_BASELINE, preprocess=preprocess)
     raise ValueError(f"unknown method {method!r}; known: {METHOD_NAMES}")
 
 
@@ -59,7 +55,7 @@ def fit_masks(masks: np.ndarray, size: int, crop: float = 1.0) -> np.ndarray:
 
 
 def localization_scores(keras_model, preprocessing: str, chips: np.ndarray, masks: np.ndarray, chosen: dict,
-                        labels, methods=METHOD_NAMES, ig_steps: int = 32, seed: int = 0):
+                        labels, methods=METHOD_NAMES, ig_steps: int = IG_STEPS, seed: int = 0):
     """({method: {class: score}} of the model, {method: {class: score}} of the shuffled floor).
 
     Each chosen image's map explains its true class, whatever the model predicted:
@@ -90,7 +86,7 @@ def _mean_score(mass: np.ndarray, points: np.ndarray) -> LocalizationScore:
 
 
 def randomization_checks(keras_model, preprocessing: str, chips: np.ndarray, targets: np.ndarray,
-                         methods=METHOD_NAMES, ig_steps: int = 32, top_layers: int = 1,
+                         methods=METHOD_NAMES, ig_steps: int = IG_STEPS, top_layers: int = 1,
                          seed: int = 0) -> dict[str, RandomizationCheck]:
     """{method: RandomizationCheck} on these chips, explaining `targets`."""
     x = get_preprocess(preprocessing)(chips.astype(np.float32))

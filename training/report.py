@@ -6,7 +6,7 @@ import html
 from pathlib import Path
 
 from models.audit_summary import LANDMARK_SOURCES, RANDOM_MODEL, AuditSummary, Comparison, ModelEntry
-from training.ground_truth import METHOD_TITLES
+from xai.methods import METHOD_TITLES
 
 
 def _pct(value) -> str:

@@ -15,15 +15,17 @@ from typing import Any, NamedTuple
 from vqa import general, grammar
 from vqa.agreement import vqa_disagrees
 from vqa.answers import UNSURE_BELOW, answer_for
-from vqa.explain import explain_chip, parse_methods, to_photo
+from vqa.explain import IG_BASELINE, METHOD_TITLES, explain_chip, parse_methods, to_photo
 from vqa.result import FaceResult, Result
 from vqa.router import Intent, general_description, route
 
 # The trust checks ask() runs by default (checks=() switches them off):
 # "stability": every answer re-asked on variants of the crop (vqa.stability);
 # "regions": every heatmap's share per face region and, per face and model, the
-# occlusion check of those regions (vqa.occlusion); only when heatmaps are asked.
-CHECKS = ("stability", "regions")
+# occlusion check of those regions (vqa.occlusion); only when heatmaps are asked;
+# "faithfulness": every heatmap's deletion and insertion curves against a random
+# map's (xai.metrics.faithfulness); only when heatmaps are asked.
+CHECKS = ("stability", "regions", "faithfulness")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -31,8 +33,8 @@ class AskOptions:
     """How ask() answers and explains, passed down as one value."""
 
     methods: tuple[str, ...] = ("gradcam",)  # canonical names (vqa.explain.parse_methods)
-    ig_steps: int | None = 32
-    ig_baseline: Any = "black"
+    ig_steps: int | None = None  # None: adaptive IG to xai.defaults.IG_TOLERANCE
+    ig_baseline: Any = IG_BASELINE
     unsure_below: float = UNSURE_BELOW
     vqa_model: str | None = None  # hub id or folder of the general VQA model; None: off
     vqa_ig_steps: int = general.IG_STEPS  # captum's steps for the VQA model's heatmap
@@ -192,14 +194,16 @@ def _answer_face(result: FaceResult, chips: _Chips, loaded, intent, options: Ask
     if not options.methods:
         return
     target = list(loaded.card.labels).index(answer.evidence)
-    maps = explain_chip(loaded, chip, target, options.methods,
-                        ig_steps=options.ig_steps, ig_baseline=options.ig_baseline)
+    maps = explain_chip(loaded, chip, target, options.methods, ig_steps=options.ig_steps,
+                        ig_baseline=options.ig_baseline, faithfulness="faithfulness" in options.checks)
     shape = chips.image.shape
     if "regions" in options.checks:
         _check_regions(result, chips, chip, loaded, answer.evidence, {m: hm for m, (hm, _) in maps.items()})
     result.heatmaps[loaded.name] = {m: to_photo(chip, hm, shape) for m, (hm, _) in maps.items()}
-    result.heatmap_info[loaded.name] = {m: {**info, "target": answer.evidence} for m, (_, info) in maps.items()}
-    result.timings[loaded.name].update({m: info["seconds"] for m, (_, info) in maps.items()})
+    result.heatmap_info[loaded.name] = {m: dataclasses.replace(info, target=answer.evidence)
+                                        for m, (_, info) in maps.items()}
+    result.timings[loaded.name].update({m: info.seconds for m, (_, info) in maps.items()})
+    result.timings[loaded.name]["faithfulness"] = sum(info.faithfulness_seconds for _, info in maps.values())
 
 
 def _with_stability(result: FaceResult, chips: _Chips, chip, loaded, answer, intent, options: AskOptions):
@@ -228,18 +232,10 @@ def _check_regions(result: FaceResult, chips: _Chips, chip, loaded, target: str,
     occluded = time.perf_counter()
     result.occlusion[loaded.name] = occlusion
     result.regions[loaded.name] = {m: region_shares(hm, masks) for m, hm in heatmaps.items()}
-    result.region_checks[loaded.name] = {m: compare_regions(shares, occlusion, _method_title(m))
+    result.region_checks[loaded.name] = {m: compare_regions(shares, occlusion, METHOD_TITLES[m])
                                          for m, shares in result.regions[loaded.name].items()}
     # "occlusion": the chip's region masks and the batched check; "regions": the shares and their comparison.
     result.timings[loaded.name].update({"occlusion": occluded - start, "regions": time.perf_counter() - occluded})
-
-
-def _method_title(method: str) -> str:
-    try:  # xai.methods is the one home of the display titles (made by the xai branch)
-        from xai.methods import METHOD_TITLES
-    except ImportError:
-        return method
-    return METHOD_TITLES.get(method, method)
 
 
 def ask(
@@ -248,8 +244,8 @@ def ask(
     explain=("gradcam",),
     registry=None,
     face_index: int | None = None,
-    ig_steps: int = 32,
-    ig_baseline="black",
+    ig_steps: int | None = None,
+    ig_baseline=IG_BASELINE,
     whole_image: bool = False,
     progress: Callable[..., Any] | None = None,
     second_opinion: bool | str | Path | None = None,
@@ -261,6 +257,8 @@ def ask(
 
     image: anything models.intake.load_image takes (path, bytes, PIL, array).
     explain: methods among "gradcam", "guided", "ig" (a list or "gradcam,ig").
+    ig_steps: None or 0 for adaptive IG to 1% completeness, an int m for the
+        paper's fixed m-step Riemann sum.
     registry: a models.registry.Registry, a folder (or folders) of models, or
         None for the pretrained cache.
     second_opinion: True (dandelin/vilt-b32-finetuned-vqa) or a model folder or
@@ -268,11 +266,14 @@ def ask(
         and let it answer "general" questions (glasses, hair, ...) alone. With
         "ig" among the methods it is explained too, with vqa_ig_steps steps.
     progress: called as progress(fraction, desc=...) (gr.Progress fits).
-    checks: the trust checks among CHECKS ("stability", "regions"; a list or
-        "stability,regions"); () or "none" switches them off. Stability goes on
-        every answer (Answer.stability); regions on every heatmap
-        (FaceResult.regions) with the occlusion check per face and model
-        (FaceResult.occlusion), only when heatmaps are asked.
+    checks: the trust checks among CHECKS ("stability", "regions",
+        "faithfulness"; a list or "stability,regions"); () or "none" switches
+        them off. Stability goes on every answer (Answer.stability); regions on
+        every heatmap (FaceResult.regions) with the occlusion check per face and
+        model (FaceResult.occlusion); faithfulness on every heatmap against a
+        random map (HeatmapInfo.faithfulness); the last two only when heatmaps
+        are asked. Leaving "faithfulness" out gives a quicker first answer with
+        the same maps.
     Raises ValueError subclasses with readable messages: models.intake.ImageError,
     models.faces.NoFaceError, FaceIndexError, vqa.explain.ExplainMethodError,
     CheckError.

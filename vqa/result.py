@@ -18,8 +18,8 @@ class FaceResult:
     answers: list[Answer] = dataclasses.field(default_factory=list)
     # model name -> method -> (H, W) float32 in [0, 1] over the photo
     heatmaps: dict[str, dict[str, np.ndarray]] = dataclasses.field(default_factory=dict)
-    # model name -> method -> {"layer", "score", "ig_delta", "target"}
-    heatmap_info: dict[str, dict[str, dict]] = dataclasses.field(default_factory=dict)
+    # model name -> method -> vqa.explain.HeatmapInfo
+    heatmap_info: dict[str, dict[str, Any]] = dataclasses.field(default_factory=dict)
     chips: dict[str, Any] = dataclasses.field(default_factory=dict)  # model name -> Chip
     # model name -> stage ("align", "predict", "gradcam", ...) -> seconds
     timings: dict[str, dict[str, float]] = dataclasses.field(default_factory=dict)
@@ -83,10 +83,10 @@ class FaceResult:
         }
 
 
-def _heatmap_dict(heatmap: np.ndarray, info: dict, mode: str) -> dict[str, Any]:
+def _heatmap_dict(heatmap: np.ndarray, info, mode: str) -> dict[str, Any]:
     peak_y, peak_x = np.unravel_index(int(np.argmax(heatmap)), heatmap.shape)
     out = {"shape": [int(s) for s in heatmap.shape], "peak_xy": [int(peak_x), int(peak_y)],
-           "mean": float(heatmap.mean()), **info}
+           "mean": float(heatmap.mean()), **info.to_dict()}
     if mode == "full":
         out["values"] = np.round(heatmap.astype(np.float64), 4).tolist()
     return out

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 import tensorflow as tf
@@ -23,9 +24,14 @@ class Explanation:
     heatmap: (N, H, W) float32 in [0, 1] at input resolution.
     attributions: raw values, (N, h, w) for CAMs, (N, H, W, C) for IG / guided.
     targets: (N,) class ids explained.  scores: (N,) their pre-softmax logits.
-    delta: IG only, completeness error relative to |F(x) - F(x')|.
-    extra: by method. Guided Grad-CAM: "gradcam" (its Grad-CAM heatmap) and
-    "guided_backprop" (N, H, W, C). IG: "baseline_scores", "steps", "quadrature".
+    method: one of xai.methods.METHOD_NAMES.
+    IG only: delta (N,), the completeness error |sum(attr) - (F(x) - F(x'))|
+    relative to |F(x) - F(x')|; evaluations (N,) ints, the image rows the model
+    ran for each image (see IntegratedGradients); steps, the fixed rule's m
+    (None for adaptive IG); quadrature, the rule's name; baseline_scores (N,),
+    F(x').
+    extra: Guided Grad-CAM's internals: "gradcam" (its Grad-CAM heatmap) and
+    "guided_backprop" (N, H, W, C).
     """
 
     heatmap: np.ndarray
@@ -36,6 +42,10 @@ class Explanation:
     delta: np.ndarray | None = None
     layer: str | None = None
     extra: dict = field(default_factory=dict)
+    evaluations: np.ndarray | None = None
+    steps: int | None = None
+    quadrature: str | None = None
+    baseline_scores: np.ndarray | None = None
 
 
 def check_images(images, model) -> np.ndarray:
@@ -79,6 +89,18 @@ def check_targets(targets, n: int, num_classes: int) -> np.ndarray:
     return t.astype(np.int32)
 
 
+class CallOutput(NamedTuple):
+    """What one model call returns: logits (N, K), the resolved targets (N,),
+    their scores (N,), and the gradient asked for (None for a forward-only call)
+    with, for Grad-CAM, the captured activations."""
+
+    logits: np.ndarray
+    targets: np.ndarray
+    scores: np.ndarray
+    gradients: np.ndarray | None = None
+    activations: np.ndarray | None = None
+
+
 class ModelCall:
     """Runs the flat graph once: logits, explained scores and one gradient.
 
@@ -98,10 +120,10 @@ class ModelCall:
             capture=self.gradient_of == "activations", guided=self.guided,
         )
 
-    def __call__(self, x: np.ndarray, targets: np.ndarray) -> dict:
+    def __call__(self, x: np.ndarray, targets: np.ndarray) -> CallOutput:
         fn = _traced(self.graph(x.shape[1:]), self.gradient_of)
         out = fn(tf.constant(x), tf.constant(targets, dtype=tf.int32))
-        return {k: v.numpy() for k, v in out.items()}
+        return CallOutput(**{k: v.numpy() for k, v in out.items()})
 
 
 _TRACED_LOCK = threading.Lock()

@@ -28,12 +28,12 @@ class BaseCAM:
         graph = self._call.graph(x.shape[1:])
         t = check_targets(targets, len(x), graph.num_classes)
         out = self._call(x, t)
-        weights = self.channel_weights(out["activations"], out["gradients"])
-        cam = np.maximum(np.einsum("nhwk,nk->nhw", out["activations"], weights), 0.0).astype(np.float32)
+        weights = self.channel_weights(out.activations, out.gradients)
+        cam = np.maximum(np.einsum("nhwk,nk->nhw", out.activations, weights), 0.0).astype(np.float32)
         heatmap = upsample(cam, x.shape[1:3])
         exp = Explanation(
-            heatmap=scale_to_unit(heatmap), attributions=cam, targets=out["targets"],
-            scores=out["scores"], method=self.method, layer=graph.layer,
+            heatmap=scale_to_unit(heatmap), attributions=cam, targets=out.targets,
+            scores=out.scores, method=self.method, layer=graph.layer,
         )
         return self.refine(x, exp)
 
@@ -57,14 +57,14 @@ class GuidedGradCAM(GradCAM):
     """Guided backpropagation (gradients cross a ReLU only where input and
     gradient are both positive) times the upsampled Grad-CAM map."""
 
-    method = "guided_gradcam"
+    method = "guided"
 
     def __init__(self, model, layer: str | None = None):
         super().__init__(model, layer)
         self._guided = ModelCall(model, guided=True, gradient_of="input")
 
     def refine(self, x, exp):
-        guided = self._guided(x, exp.targets)["gradients"]
+        guided = self._guided(x, exp.targets).gradients
         cam = upsample(exp.attributions, x.shape[1:3])
         attributions = guided * cam[..., None]
         return Explanation(

@@ -1,21 +1,37 @@
-"""Is a heatmap faithful to the model? Deletion / insertion AUC and the
-model-randomisation sanity check.
+"""Is a heatmap faithful to the model? Deletion / insertion AUC, the same
+against a random map (`faithfulness`), and the model-randomisation sanity check.
 
 Deletion and insertion (Petsiuk et al., RISE, 2018): pixels are removed from
 the image (or inserted into a baseline) most important first, and the
 probability of the explained class is recorded at each step; the area under
 that curve is low for a faithful map under deletion and high under insertion.
 
+`faithfulness` is the form the app shows. The probability saturates (a model
+sure at 1.0 stays at 1.0 whatever is deleted), so it follows the explained
+logit instead, scaled to [0, 1] by the lowest and highest logit on the map's
+and the random map's curves (a blurred face may score about as high as the
+photo, so F(photo) - F(fill) is no safe unit). The
+fill is a blurred copy of the image, not black: black patches are far from any
+photo the model saw and would be "important" whatever they cover. And it sets
+each map against a random map on the same image, because an AUC alone has no
+scale: a map is faithful when it beats random on both curves.
+
 Randomisation (Adebayo et al., 2018): a map that hardly changes when the
 model's top layers are re-initialised does not explain the trained model.
 """
 from __future__ import annotations
 
+import math
+from dataclasses import asdict, dataclass
+
 import keras
 import numpy as np
+from scipy.ndimage import gaussian_filter
 from scipy.stats import spearmanr
 
+from xai.base import ModelCall, check_images
 from xai.baselines import make_baseline
+from xai.defaults import FAITHFULNESS_FILL, FAITHFULNESS_STEPS
 
 
 def deletion_auc(model, images, heatmaps, targets, steps: int = 20, baseline="black",
@@ -79,6 +95,127 @@ def _predict(model, batch, batch_size):
     if probs.ndim != 2:
         raise ValueError(f"the model must return (N, classes) probabilities; got shape {probs.shape}")
     return probs
+
+
+@dataclass(frozen=True)
+class Faithfulness:
+    """One heatmap's deletion and insertion AUC next to a random map's on the same image.
+
+    Curves follow the explained logit, scaled to [0, 1] by the lowest and
+    highest value on this map's and the random map's curves (nan when the score
+    does not move). Lower deletion and higher insertion AUC mean the map found
+    what the model uses.
+    """
+
+    deletion_auc: float
+    insertion_auc: float
+    random_deletion_auc: float
+    random_insertion_auc: float
+    steps: int = FAITHFULNESS_STEPS
+    fill: str = FAITHFULNESS_FILL
+
+    @property
+    def better_than_random(self) -> bool | None:
+        """True when the map beats the random map on both curves; None when the curves say nothing."""
+        if any(math.isnan(v) for v in (self.deletion_auc, self.insertion_auc)):
+            return None
+        return self.deletion_auc < self.random_deletion_auc and self.insertion_auc > self.random_insertion_auc
+
+    @property
+    def verdict(self) -> str:
+        """The comparison in words a person can read."""
+        if self.better_than_random is None:
+            return ("Cannot tell: the model's score hardly changes whatever part of the face is blurred, "
+                    "so removing parts of it says nothing about this map.")
+        deletion = self.deletion_auc < self.random_deletion_auc
+        insertion = self.insertion_auc > self.random_insertion_auc
+        numbers = (f"(deletion AUC {self.deletion_auc:.2f} vs {self.random_deletion_auc:.2f} for a random map, "
+                   f"insertion {self.insertion_auc:.2f} vs {self.random_insertion_auc:.2f})")
+        if deletion and insertion:
+            return ("Better than random: blurring the pixels this map marks lowers the model's score faster than "
+                    f"blurring a random map's, and restoring them brings it back faster {numbers}.")
+        if not deletion and not insertion:
+            return f"No better than a random map: do not read this map as what the model used {numbers}."
+        better = "removing" if deletion else "restoring"
+        return f"Only partly better than random: better when {better} its pixels, not the other way {numbers}."
+
+    def to_dict(self) -> dict:
+        out = {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in asdict(self).items()}
+        return {**out, "better_than_random": self.better_than_random, "verdict": self.verdict}
+
+
+def faithfulness(model, images, heatmaps, targets, steps: int = FAITHFULNESS_STEPS, fill=FAITHFULNESS_FILL,
+                 preprocess=None, seed: int = 0, batch_size: int = 128):
+    """Deletion and insertion AUC of each map and of a random map, in one batched forward pass.
+
+    model: a Keras classifier (its pre-softmax logit is scored). images (N, H, W, C)
+    as the model takes them. heatmaps: (N, H, W), or {name: (N, H, W)} for several
+    maps of the same images (they share the random map's curves). fill: what
+    removed pixels become, "blur" or any xai.baselines spec. Returns a list of N
+    Faithfulness, or {name: list} for a dict.
+    The random map is seeded smooth noise (blobs about a sixteenth of the image
+    across), so it is compared with maps of the same grain, not with scattered
+    single pixels that a blurred fill would barely change.
+    """
+    x = check_images(images, model)
+    named = heatmaps if isinstance(heatmaps, dict) else {"": heatmaps}
+    maps = {name: _check_inputs(x, m, targets)[1] for name, m in named.items()}
+    t = _check_inputs(x, next(iter(maps.values())), targets)[2].astype(np.int32)
+    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 2:
+        raise ValueError(f"steps must be an integer >= 2; got {steps!r}")
+    base = make_baseline(fill, x, preprocess)
+    noise = _random_maps(x.shape[:3], seed)
+    orders = [*maps.values(), noise]
+    rows, owners = [], []  # each image: its two ends, then each order's inner deletion and insertion rows
+    for i in range(len(x)):
+        rows += [x[i], base[i]]
+        for heat in orders:
+            inner = _top_pixel_masks(heat[i], steps)[1:-1, ..., None]
+            rows += list(np.where(inner, base[i], x[i])) + list(np.where(inner, x[i], base[i]))
+        owners += [i] * (2 + 2 * (steps - 1) * len(orders))
+    scores = _logit_scores(model, np.stack(rows), t[owners], batch_size)
+    per_image = 2 + 2 * (steps - 1) * len(orders)
+    out = {name: [] for name in maps}
+    fill_name = fill if isinstance(fill, str) else "array"
+    inner = 2 * (steps - 1)
+    for i in range(len(x)):
+        block = scores[i * per_image:(i + 1) * per_image]
+        ends, curves = block[:2], block[2:].reshape(len(orders), inner)
+        random_curves = curves[-1]
+        for name, mine in zip(maps, curves[:-1]):
+            aucs = _scaled_aucs(ends, mine, random_curves, steps)
+            out[name].append(Faithfulness(*aucs, steps=int(steps), fill=fill_name))
+    return out if isinstance(heatmaps, dict) else out[""]
+
+
+def _scaled_aucs(ends, mine, random_curves, steps):
+    """(deletion, insertion, random deletion, random insertion) AUCs, the logits
+    scaled to [0, 1] by the lowest and highest seen on this map's and the random
+    map's curves: one scale for both, so the comparison is fair, and no division
+    by a near-zero F(photo) - F(fill). nan when the score does not move."""
+    full, empty = ends
+    low, high = min(ends.min(), mine.min(), random_curves.min()), max(ends.max(), mine.max(), random_curves.max())
+    if high - low <= 1e-3:
+        return (np.nan,) * 4
+    aucs = []
+    for inner in (mine, random_curves):
+        deletion = np.concatenate([[full], inner[:steps - 1], [empty]])
+        insertion = np.concatenate([[empty], inner[steps - 1:], [full]])
+        aucs += [float(np.trapezoid((c - low) / (high - low), dx=1.0 / steps)) for c in (deletion, insertion)]
+    return aucs[0], aucs[1], aucs[2], aucs[3]
+
+
+def _random_maps(shape, seed):
+    n, h, w = shape
+    noise = np.random.default_rng(seed).standard_normal(shape)
+    return gaussian_filter(noise, sigma=(0, max(h, w) / 16, max(h, w) / 16), mode="wrap").astype(np.float32)
+
+
+def _logit_scores(model, batch, targets, batch_size):
+    """The pre-softmax score of each row's target, batch_size rows per call."""
+    call = ModelCall(model, gradient_of=None)
+    return np.concatenate([call(batch[s:s + batch_size], targets[s:s + batch_size]).scores
+                           for s in range(0, len(batch), batch_size)]).astype(np.float64)
 
 
 def randomization_rank_correlation(model, explainer, images, targets=None, top_layers: int = 1,

@@ -92,7 +92,8 @@ def test_each_race_model_answers_separately(tiny_registry, astronaut):
 def test_heatmaps_explain_the_answered_class_from_a_black_photo(tiny_registry, astronaut):
     import keras
 
-    result = ask(astronaut, "What race is she?", explain=("gradcam", "ig"), registry=tiny_registry)
+    result = ask(astronaut, "What race is she?", explain=("gradcam", "ig"), registry=tiny_registry,
+                 ig_baseline="black")
     face = result.faces[0]
     for answer in face.answers:
         info = face.heatmap_info[answer.model]

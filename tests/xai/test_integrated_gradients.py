@@ -23,7 +23,7 @@ def _linear_model(seed=0):
 def test_linear_model_attribution_is_exactly_difference_times_weight(method):
     model, w = _linear_model()
     x = np.random.default_rng(1).normal(size=(2, 4, 4, 2)).astype(np.float32)
-    exp = IntegratedGradients(model, steps=5, method=method, batch_size=3).explain(x, targets=[2, 0])
+    exp = IntegratedGradients(model, steps=5, method=method, batch_size=3, baseline="black").explain(x, targets=[2, 0])
     for i, c in enumerate([2, 0]):
         expected = x[i] * w[:, c].reshape(4, 4, 2)  # black baseline: x' = 0
         np.testing.assert_allclose(exp.attributions[i], expected, rtol=1e-5, atol=1e-6)
@@ -34,7 +34,7 @@ def test_preprocess_puts_named_baselines_in_pixel_space():
     model, w = _linear_model()
     x = np.random.default_rng(2).normal(size=(1, 4, 4, 2)).astype(np.float32)
     to_input = lambda pixels: pixels / 127.5 - 1.0  # noqa: E731 (MobileNet-style scaling)
-    black = IntegratedGradients(model, steps=3, preprocess=to_input).explain(x, targets=[1])
+    black = IntegratedGradients(model, steps=3, baseline="black", preprocess=to_input).explain(x, targets=[1])
     white = IntegratedGradients(model, steps=3, baseline="white", preprocess=to_input).explain(x, targets=[1])
     np.testing.assert_allclose(black.attributions[0], (x[0] + 1.0) * w[:, 1].reshape(4, 4, 2), rtol=1e-5, atol=1e-5)
     np.testing.assert_allclose(white.attributions[0], (x[0] - 1.0) * w[:, 1].reshape(4, 4, 2), rtol=1e-5, atol=1e-5)
@@ -49,7 +49,7 @@ def test_array_and_blur_baselines():
 
 
 def _ig_delta(model, x, method, steps):
-    return IntegratedGradients(model, steps=steps, method=method, batch_size=16).explain(x).delta
+    return IntegratedGradients(model, steps=steps, method=method, batch_size=16, baseline="black").explain(x).delta
 
 
 def test_completeness_below_one_percent_at_the_benchmarks_step_counts():

@@ -3,8 +3,8 @@ import keras
 import numpy as np
 import pytest
 
-from xai import GradCAM, IntegratedGradients
-from xai.metrics import deletion_auc, insertion_auc, randomization_rank_correlation, randomized_copy
+from xai import GradCAM, IntegratedGradients, metrics
+from xai.metrics import Faithfulness, deletion_auc, faithfulness, insertion_auc, randomized_copy
 
 
 def _one_pixel_model(batch):
@@ -52,16 +52,107 @@ def test_randomized_copy_reinitialises_only_the_top_layers(cnn):
 
 @pytest.mark.parametrize("explainer", [GradCAM, lambda m: IntegratedGradients(m, steps=8)])
 def test_reinitialising_the_model_changes_the_map(cnn, images, explainer):
-    rho = randomization_rank_correlation(cnn, explainer, images, top_layers=2, seed=0)
+    rho = metrics.randomization_rank_correlation(cnn, explainer, images, top_layers=2, seed=0)
     assert rho.shape == (4,)
     assert (rho < 0.9).all(), rho  # far from the same ranking
 
 
-def test_same_weights_give_rank_correlation_one(cnn, images):
-    """A 'randomisation' that changes nothing must give rho = 1 (the check's control)."""
+def _unchanged_copy(model, top_layers=1, seed=0):
+    """A 'randomisation' that changes nothing: the same weights in a clone."""
+    clone = keras.models.clone_model(model)
+    clone.set_weights(model.get_weights())
+    return clone
+
+
+def _assert_control_holds(cnn, images):
+    """With nothing re-initialised, the metric itself must give rho = 1 for every image."""
+    rho = metrics.randomization_rank_correlation(cnn, GradCAM, images)
+    assert rho.shape == (len(images),) and (rho > 0.999).all(), rho
+
+
+def test_same_weights_give_rank_correlation_one(cnn, images, monkeypatch):
+    """The check's control, through randomization_rank_correlation itself."""
+    monkeypatch.setattr(metrics, "randomized_copy", _unchanged_copy)
+    _assert_control_holds(cnn, images)
+
+
+def _off_by_one(model, explainer, images, targets=None, top_layers=1, seed=0):
+    """The real metric with a plausible bug: each map compared with the next image's."""
     from scipy.stats import spearmanr
-    a = GradCAM(cnn).explain(images).heatmap
-    clone = keras.models.clone_model(cnn)
-    clone.set_weights(cnn.get_weights())
-    b = GradCAM(clone).explain(images).heatmap
-    assert all(spearmanr(x.ravel(), y.ravel()).statistic > 0.999 for x, y in zip(a, b))
+    a = explainer(model).explain(images, targets).heatmap
+    b = np.roll(explainer(metrics.randomized_copy(model, top_layers, seed)).explain(images, targets).heatmap, 1, 0)
+    return np.asarray([spearmanr(p.ravel(), q.ravel()).statistic for p, q in zip(a, b)])
+
+
+@pytest.mark.parametrize("broken", [_off_by_one, lambda *a, **k: np.zeros(4, dtype=np.float32)],
+                         ids=["off-by-one", "constant"])
+def test_the_control_fails_when_the_metric_is_broken(cnn, images, monkeypatch, broken):
+    monkeypatch.setattr(metrics, "randomized_copy", _unchanged_copy)
+    monkeypatch.setattr(metrics, "randomization_rank_correlation", broken)
+    with pytest.raises(AssertionError):
+        _assert_control_holds(cnn, images)
+
+
+def _positive_linear(seed=0, size=8):
+    """Logit of class 0 = w . x + b with w >= 0: on an image x >= 0 each pixel's
+    true relevance (against a black fill) is w * x, never negative."""
+    rng = np.random.default_rng(seed)
+    model = keras.Sequential([keras.Input((size, size, 1)), keras.layers.Flatten(),
+                              keras.layers.Dense(2, activation="softmax", name="head")])
+    w = rng.exponential(size=(size * size, 1)) ** 2
+    model.get_layer("head").set_weights([np.concatenate([w, np.zeros_like(w)], 1), np.zeros(2)])
+    x = rng.uniform(0, 1, (1, size, size, 1)).astype(np.float32)
+    return model, x, np.abs(w.reshape(size, size) * x[0, ..., 0])
+
+
+def test_true_relevance_beats_random_and_its_reverse_does_worse():
+    model, x, relevance = _positive_linear()
+    maps = {"true": relevance[None], "reverse": -relevance[None]}
+    scored = faithfulness(model, x, maps, [0], fill="black")
+    true, reverse = scored["true"][0], scored["reverse"][0]
+    assert true.random_deletion_auc == reverse.random_deletion_auc  # one random map for both
+    assert true.deletion_auc < true.random_deletion_auc < reverse.deletion_auc
+    assert true.insertion_auc > true.random_insertion_auc > reverse.insertion_auc
+    assert true.better_than_random is True and true.verdict.startswith("Better than random")
+    assert reverse.better_than_random is False and reverse.verdict.startswith("No better")
+
+
+def test_logit_curves_match_the_linear_model_exactly():
+    """Deletion with a black fill on a linear logit: after deleting the top k
+    pixels the scaled score is 1 - (their share of w . x), known in closed form."""
+    model, x, relevance = _positive_linear(seed=1)
+    steps = 4
+    result = faithfulness(model, x, relevance[None], [0], steps=steps, fill="black")[0]
+    order = np.sort(relevance.ravel())[::-1]
+    counts = np.rint(np.linspace(0, order.size, steps + 1)).astype(int)
+    curve = 1 - np.array([order[:c].sum() for c in counts]) / order.sum()
+    assert result.deletion_auc == pytest.approx(np.trapezoid(curve, dx=1 / steps), abs=1e-5)
+    assert result.insertion_auc == pytest.approx(np.trapezoid(1 - curve, dx=1 / steps), abs=1e-5)
+
+
+def test_a_score_that_does_not_move_cannot_be_judged():
+    model, x, relevance = _positive_linear()
+    model.get_layer("head").set_weights([np.zeros((64, 2)), np.array([3.0, 0.0])])
+    result = faithfulness(model, x, relevance[None], [0])[0]
+    assert result.better_than_random is None and "Cannot tell" in result.verdict
+    assert result.to_dict()["deletion_auc"] is None
+
+
+def test_faithfulness_to_dict_has_the_json_keys():
+    f = Faithfulness(0.2, 0.7, 0.4, 0.5)
+    d = f.to_dict()
+    assert {"deletion_auc", "insertion_auc", "random_deletion_auc", "random_insertion_auc",
+            "better_than_random", "verdict"} <= set(d)
+    assert d["better_than_random"] is True
+
+
+def test_all_curves_of_all_maps_are_one_model_call():
+    from tests.xai.test_adaptive_ig import _counted
+
+    model, x, relevance = _positive_linear(seed=2)
+    counted, counter = _counted(model)
+    maps = {"a": relevance[None], "b": -relevance[None], "c": relevance.T[None]}
+    faithfulness(counted, x, maps, [0], steps=5)
+    # Both ends once, then deletion and insertion's inner points for 3 maps and the random one.
+    assert int(counter.calls.numpy()) == 1
+    assert int(counter.rows.numpy()) == 2 + 2 * 4 * (3 + 1)

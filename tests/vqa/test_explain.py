@@ -1,0 +1,72 @@
+"""Every heatmap's facts in the JSON: how exact IG is, how many evaluations it
+made, and whether the map beats a random one; the defaults come from xai."""
+import json
+
+import keras
+import numpy as np
+import pytest
+
+from vqa import ask
+from vqa.explain import IG_BASELINE, METHOD_NAMES, HeatmapInfo, parse_methods
+from xai.baselines import make_baseline
+from xai.methods import METHOD_TITLES, canonical_method
+
+FAITHFULNESS_KEYS = {"deletion_auc", "insertion_auc", "random_deletion_auc", "random_insertion_auc"}
+
+
+def _logit(loaded, x, target):
+    logits = keras.Model(loaded.keras_model.inputs[0], loaded.keras_model.get_layer("logits").output)
+    return float(np.asarray(logits(x))[0, target])
+
+
+def test_every_map_has_faithfulness_and_ig_its_exactness(tiny_registry, astronaut):
+    result = ask(astronaut, "What race is she?", explain=METHOD_NAMES, registry=tiny_registry)
+    data = json.loads(json.dumps(result.to_dict()))
+    face = result.faces[0]
+    for answer in face.answers:
+        maps = data["faces"][0]["heatmaps"][answer.model]
+        assert set(maps) == set(METHOD_NAMES)
+        for method, info in maps.items():
+            assert FAITHFULNESS_KEYS <= set(info["faithfulness"]), method
+            assert isinstance(info["faithfulness"]["verdict"], str)
+            assert info["target"] == answer.evidence
+        ig = maps["ig"]
+        # The default is adaptive: within 1%, or the budget spent and the delta said.
+        assert ig["ig_delta"] <= 0.01 or ig["ig_evaluations"] == 256
+        assert ig["ig_steps"] == ig["ig_evaluations"] >= 5  # adaptive: no separate forward passes
+        assert "ig_delta" not in maps["gradcam"] and maps["gradcam"]["reused_from"] == "guided"
+        # The default baseline is the blurred chip, in the model's input space.
+        loaded = tiny_registry.get(answer.model)
+        x = loaded.preprocess(face.chips[answer.model].pixels[None])
+        target = list(loaded.card.labels).index(answer.evidence)
+        assert IG_BASELINE == "blur"
+        assert ig["baseline_score"] == pytest.approx(_logit(loaded, make_baseline("blur", x), target), abs=1e-4)
+    assert face.timings["race-a"]["faithfulness"] > 0
+
+
+def test_a_fixed_step_count_is_still_the_papers_riemann_sum(tiny_registry, astronaut):
+    result = ask(astronaut, "gender?", explain=("ig",), registry=tiny_registry, ig_steps=16, ig_baseline="black")
+    info = result.faces[0].heatmap_info["gender-a"]["ig"]
+    assert isinstance(info, HeatmapInfo)
+    assert info.ig_steps == 16 and info.ig_evaluations == 18  # 16 gradients + F(x) and F(x')
+    assert info["ig_delta"] == info.ig_delta  # readers of the old dict keep working
+
+
+def test_one_spelling_for_each_method():
+    assert METHOD_NAMES == ("gradcam", "guided", "ig")
+    assert [METHOD_TITLES[m] for m in METHOD_NAMES] == ["Grad-CAM", "Guided Grad-CAM", "Integrated Gradients"]
+    for old, new in [("guided_gradcam", "guided"), ("integrated_gradients", "ig"), ("Grad-CAM", "gradcam")]:
+        assert canonical_method(old) == new
+    with pytest.raises(ValueError, match="lime"):
+        canonical_method("lime")
+    assert parse_methods("integrated_gradients,guided_gradcam") == ("guided", "ig")
+
+
+def test_faithfulness_can_be_left_out_for_a_quick_first_answer(tiny_registry, astronaut):
+    quick = ask(astronaut, "gender?", explain=("gradcam",), registry=tiny_registry,
+                checks=("stability", "regions"))
+    full = ask(astronaut, "gender?", explain=("gradcam",), registry=tiny_registry)
+    q, f = quick.faces[0], full.faces[0]
+    assert "faithfulness" not in q.heatmap_info["gender-a"]["gradcam"].to_dict()
+    assert f.heatmap_info["gender-a"]["gradcam"].faithfulness is not None
+    np.testing.assert_array_equal(q.heatmaps["gender-a"]["gradcam"], f.heatmaps["gender-a"]["gradcam"])
