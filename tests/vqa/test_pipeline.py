@@ -25,7 +25,7 @@ def _chip_probs(registry, name, image):
 
 def test_astronaut_gets_gender_and_age_answers_with_heatmaps_of_the_photo_shape(pretrained_registry, astronaut):
     result = ask(astronaut, "How old is this person, and is this a man or a woman?",
-                 explain=ALL, registry=pretrained_registry, ig_steps=32)
+                 explain=ALL, registry=pretrained_registry, ig_steps=32, ig_baseline="black")
     assert len(result.faces) == 1
     face = result.faces[0]
     by_attribute = {a.attribute: a for a in face.answers}
