@@ -4,7 +4,7 @@
 
 Cold start is timed from launching `python app.py` to (a) the page answering
 and (b) the first /ask answered, once the pretrained models are already in the
-cache (importing them is a one-off, timed separately by models.pretrained).
+cache (importing them is a one-off, done by the engine before timing starts).
 Then /ask is called `--asks` times per heatmap setting and p50 / p95 printed,
 with each setting's ratio to answering without heatmaps, all in this one run.
 Numbers depend on the machine and on whatever else runs on it.
@@ -80,9 +80,9 @@ def percentile(values: list[float], q: float) -> float:
 def run(asks: int, log: Path) -> dict:
     from gradio_client import Client
 
-    from models.pretrained import ensure_pretrained
+    from vqa import Engine
 
-    ensure_pretrained(progress=None)  # a one-off, not part of the cold start
+    Engine().load()  # imports the pretrained models: a one-off, not part of the cold start
     photo = _photo(log.parent)
     port = _free_port()
     url = f"http://127.0.0.1:{port}/"

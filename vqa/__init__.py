@@ -6,7 +6,7 @@ does not load TensorFlow.
 """
 from __future__ import annotations
 
-__all__ = ["ask", "route", "Result", "Intent"]
+__all__ = ["ask", "route", "Result", "Intent", "Engine"]
 
 
 def __getattr__(name):
@@ -14,6 +14,9 @@ def __getattr__(name):
         from vqa.pipeline import ask
 
         return ask
+    if name == "Engine":
+        from vqa.engine import Engine
+        return Engine
     if name == "Result":
         from vqa.result import Result
 

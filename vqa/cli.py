@@ -63,7 +63,14 @@ def _write(folder: Path, result) -> Path:
     return folder
 
 
+def _stderr(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
 def main(argv: list[str] | None = None) -> int:
+    from vqa.quiet import silence_tf
+
+    silence_tf()  # before anything imports TensorFlow
     args = build_parser().parse_args(argv)
     from vqa.explain import ExplainMethodError, parse_methods
 
@@ -72,16 +79,16 @@ def main(argv: list[str] | None = None) -> int:
     except ExplainMethodError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
-    from models.registry import load_registry
-    from vqa.pipeline import ask
+    from vqa.engine import Engine
 
-    registry = load_registry(args.models or None)
+    # The pretrained models are imported into the cache on the first question
+    # (once per cache); what that does is said on stderr, so --json stays clean.
+    engine = Engine(args.models, second_opinion=args.second_opinion, progress=_stderr)
     failed, folders = 0, set()
     for photo in args.photos:
         try:
-            result = ask(photo, args.question, explain=methods, registry=registry, face_index=args.face,
-                         ig_steps=args.ig_steps, whole_image=args.whole_image,
-                         second_opinion=args.second_opinion)
+            result = engine.ask(photo, args.question, explain=methods, face_index=args.face,
+                                ig_steps=args.ig_steps, whole_image=args.whole_image)
         except (ValueError, OSError) as err:  # every user-facing error is a ValueError subclass
             failed += 1
             if args.json:
