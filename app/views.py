@@ -214,6 +214,7 @@ def agreement_markdown(comparison) -> str:
                 f"with.** To add a second: {comparison.how_to_add()}.")
     if agreement.agree:
         said = " / ".join(agreement.groups)
-        return f"**All {agreement.answered} {attribute} models agree: {said}.**"
+        who = "Both" if agreement.answered == 2 else f"All {agreement.answered}"
+        return f"**{who} {attribute} models agree: {said}.**"
     parts = "; ".join(f"**{label}**: {', '.join(models)}" for label, models in agreement.groups.items())
     return f"**The {attribute} models disagree.** {parts}"
