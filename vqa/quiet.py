@@ -7,8 +7,12 @@ then this one should call it.)
 """
 from __future__ import annotations
 
+import atexit
 import logging
 import os
+import re
+import sys
+import threading
 import warnings
 
 QUIET_ENV = {
@@ -28,7 +32,7 @@ def silence_tf() -> None:
     for name in ("tensorflow", "absl", "h5py", "keras"):
         logging.getLogger(name).setLevel(logging.ERROR)
     warnings.filterwarnings("ignore", category=DeprecationWarning, module=r"(tensorflow|keras|tf_keras)\b")
-    _install_finder()
+    _filter_native_logs()
     try:  # absl prints "WARNING: All log messages before absl::InitializeLog()..." unless told its verbosity
         from absl import logging as absl_logging
     except ImportError:
@@ -37,60 +41,42 @@ def silence_tf() -> None:
     absl_logging.set_stderrthreshold("error")
 
 
-# TensorFlow 2.21 prints "Could not find cuda drivers..." from C++ while its
-# libraries load, before absl's logger is set up, whatever TF_CPP_MIN_LOG_LEVEL
-# says. The only way to keep it off is to point file descriptor 2 elsewhere
-# while those modules execute; Python exceptions still propagate as usual.
-_NOISY_PACKAGES = ("tensorflow", "keras")
+# TensorFlow 2.21 prints some C++ lines through absl before absl's logger is
+# set up ("Could not find cuda drivers", "failed call to cuInit"), at import
+# and at the first device use, whatever TF_CPP_MIN_LOG_LEVEL says. They are
+# written straight to file descriptor 2, so the only way to keep them off is
+# to read that descriptor: stderr goes through a pipe, and a thread forwards
+# every line except those in absl's native format. A user who sets
+# TF_CPP_MIN_LOG_LEVEL below 3 gets everything.
+NATIVE_LOG = re.compile(rb"^(?:[IWEF]\d{4} \d\d:\d\d:\d+\.\d+\s+\d+ [^\]]+\] |"
+                        rb"WARNING: All log messages before absl::InitializeLog\(\) is called)")
+_filter: _StderrFilter | None = None
 
 
-class _QuietLoader:
-    def __init__(self, loader):
-        self._loader = loader
+class _StderrFilter:
+    def __init__(self):
+        self.real = os.dup(2)
+        read_end, write_end = os.pipe()
+        os.dup2(write_end, 2)
+        os.close(write_end)
+        self.thread = threading.Thread(target=self._pump, args=(read_end,), name="stderr-filter", daemon=True)
+        self.thread.start()
+        atexit.register(self.close)
 
-    def __getattr__(self, name):
-        return getattr(self._loader, name)
+    def _pump(self, read_end: int) -> None:
+        with os.fdopen(read_end, "rb") as pipe:
+            for line in pipe:
+                if not NATIVE_LOG.match(line):
+                    os.write(self.real, line)
 
-    def create_module(self, spec):
-        return self._loader.create_module(spec)
-
-    def exec_module(self, module):
-        with _stderr_to_devnull():
-            self._loader.exec_module(module)
-
-
-class _QuietFinder:
-    """A meta-path finder that wraps the loader of TensorFlow's and Keras's top-level packages."""
-
-    def find_spec(self, name, path=None, target=None):
-        if name not in _NOISY_PACKAGES:
-            return None
-        import importlib.machinery
-
-        spec = importlib.machinery.PathFinder.find_spec(name, path)
-        if spec is not None and spec.loader is not None:
-            spec.loader = _QuietLoader(spec.loader)
-        return spec
-
-
-class _stderr_to_devnull:
-    def __enter__(self):
-        import sys
-
+    def close(self) -> None:
+        """Put the real stderr back; what is still in the pipe is forwarded first."""
         sys.stderr.flush()
-        self._saved = os.dup(2)
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, 2)
-        os.close(devnull)
-
-    def __exit__(self, *exc):
-        os.dup2(self._saved, 2)
-        os.close(self._saved)
-        return False
+        os.dup2(self.real, 2)  # closes the pipe's last write end: the pump reads to its end
+        self.thread.join(timeout=5)
 
 
-def _install_finder() -> None:
-    import sys
-
-    if not any(isinstance(finder, _QuietFinder) for finder in sys.meta_path):
-        sys.meta_path.insert(0, _QuietFinder())
+def _filter_native_logs() -> None:
+    global _filter
+    if _filter is None and os.environ.get("TF_CPP_MIN_LOG_LEVEL") == "3":
+        _filter = _StderrFilter()
