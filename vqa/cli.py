@@ -4,8 +4,9 @@ Asks one question about one or many photos. Text by default; --json prints one
 JSON object per photo (JSON lines) for scripts. --out writes each heatmap
 over the photo as a PNG, plus result.json, into DIR/<photo name>/.
 The pretrained models (dlib, GEAR) are imported into the cache on the first
-question, once; what that does is said on stderr. A photo that cannot be analysed is reported and the batch goes on; the exit
-status is 1 if any photo failed, 2 for bad arguments.
+question, once; what that does is said on stderr. A photo that cannot be
+analysed is reported in one line and the batch goes on; the exit status is 1
+if any photo failed, 2 for bad arguments.
 """
 from __future__ import annotations
 

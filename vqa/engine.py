@@ -23,8 +23,15 @@ from typing import Any, Callable, Iterable, Iterator
 import numpy as np
 
 from models.faces import NoFaceError
-from models.intake import (CorruptImageError, ImageError, ImageTooLargeError, ImageTooSmallError,
-                           NotAnImageError, UnsupportedImageError, load_image)
+from models.intake import (
+    CorruptImageError,
+    ImageError,
+    ImageTooLargeError,
+    ImageTooSmallError,
+    NotAnImageError,
+    UnsupportedImageError,
+    load_image,
+)
 from vqa._agreement import Agreement, agreement
 from vqa.explain import ExplainMethodError, parse_methods
 from vqa.pipeline import FaceIndexError

@@ -94,7 +94,8 @@ def build_race_model(folder: Path, name: str, biased: bool, seed: int) -> None:
     keras.utils.set_random_seed(seed)
     build_model(len(FAIRFACE_RACE), backbone="small_cnn", input_size=32, name=name).save(folder / f"{name}.keras")
     ModelCard(name=name, attribute="race", labels=FAIRFACE_RACE, input=InputContract(32, 0.25, "unit"),
-              training_data="nothing: random weights built by the app tests" + (", census-biased card" if biased else ""),
+              training_data="nothing: random weights built by the app tests"
+              + (", census-biased card" if biased else ""),
               synthetic=True, extra={"biased": biased}).save(folder / f"{name}.json")
 
 
