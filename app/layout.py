@@ -134,7 +134,7 @@ def _ask_tab(examples: list[str]) -> AskTab:
         model = gr.Dropdown(choices=[], label="Heatmaps of model", interactive=True)
         opacity = gr.Slider(0.0, 1.0, value=views.DEFAULT_OPACITY, step=0.05, label="Heatmap opacity")
         whole_photo = gr.Checkbox(False, label="Show the maps on the whole photo", elem_id="whole-photo")
-    with gr.Row():
+    with gr.Row(elem_id="ask-heatmaps"):
         heatmaps = {m: gr.Image(label=views.METHOD_TITLES[m], interactive=False, format="png",
                                 elem_id=f"heatmap-{m}") for m in views.METHODS}
     trust = gr.Markdown(elem_id="ask-trust")
