@@ -12,7 +12,7 @@ import functools
 import inspect
 import logging
 import traceback
-from typing import Callable
+from collections.abc import Callable
 
 import gradio as gr
 

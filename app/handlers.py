@@ -31,7 +31,7 @@ class AskHandlers:
     @user_errors
     def ask(self, photo, question, methods=METHODS, face_number=0, ig_steps=DEFAULT_IG_STEPS,
             ig_baseline="black", whole_image=False, opacity=views.DEFAULT_OPACITY,
-            request: gr.Request = None, progress=gr.Progress()):
+            request: gr.Request = None, progress=gr.Progress()):  # noqa: B008 - how Gradio injects progress
         """The /ask endpoint: JSON and the three heatmaps of the first answering
         model, first with the answer and Grad-CAM, then with everything.
 
@@ -129,7 +129,8 @@ class CompareHandlers:
         self.engine, self.tab = engine, tab
 
     @user_errors
-    def compare(self, photo, attribute, opacity=views.DEFAULT_OPACITY, progress=gr.Progress()):
+    def compare(self, photo, attribute, opacity=views.DEFAULT_OPACITY,
+                progress=gr.Progress()):  # noqa: B008 - how Gradio injects progress
         """Every model for `attribute` on the largest face, side by side."""
         if photo is None:
             raise NoPhotoError("Add a photo first: upload one, use the webcam, paste one, or pick an example.")

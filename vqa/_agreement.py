@@ -9,7 +9,7 @@ it lands.
 from __future__ import annotations
 
 import dataclasses
-from typing import Sequence
+from collections.abc import Sequence
 
 # A broader class that contains finer ones in another label space.
 BROADER = {"asian": {"east asian", "southeast asian"}}

@@ -45,7 +45,7 @@ def gear_gender_reference(astronaut, cache):
 
 
 def female_probability(labels, probs) -> float:
-    return float(sum(p for label, p in zip(labels, probs) if label.lower() in ("female", "woman")))
+    return float(sum(p for label, p in zip(labels, probs, strict=True) if label.lower() in ("female", "woman")))
 
 
 def test_every_gender_model_answers_yes(woman, facexai_cache, astronaut):
@@ -89,7 +89,7 @@ def test_gear_confidence_is_its_card_pipeline(woman, astronaut, facexai_cache):
     labels, probs = gear_gender_reference(astronaut, facexai_cache)
     ours = gender_answers(woman[0])["gear-gender"]
     assert ours["confidence"] == pytest.approx(female_probability(labels, probs), abs=1e-4)
-    assert ours["probabilities"] == pytest.approx(dict(zip(labels, probs.astype(float))), abs=1e-4)
+    assert ours["probabilities"] == pytest.approx(dict(zip(labels, probs.astype(float), strict=True)), abs=1e-4)
 
 
 def test_the_answer_and_grad_cam_stream_in_before_the_slower_maps(client, photo_files):

@@ -60,8 +60,8 @@ def test_face_region_never_exceeds_a_small_photo():
 def _answer(model, answer, confidence, labels=("Male", "Female"), probs=(0.2, 0.8)):
     card = ModelCard(name=model, attribute="gender", labels=labels, training_data=f"{model} data")
     return types.SimpleNamespace(model=model, answer=answer, confidence=confidence, card=card,
-                                 probabilities=dict(zip(labels, probs)), text=f"{answer} [{card.provenance}]",
-                                 notes=())
+                                 probabilities=dict(zip(labels, probs, strict=True)),
+                                 text=f"{answer} [{card.provenance}]", notes=())
 
 
 def comparison(answers, attribute="gender") -> Comparison:
