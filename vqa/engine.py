@@ -59,6 +59,15 @@ def _silent(message: str) -> None:
     pass
 
 
+def _stamp(path: Path) -> tuple | None:
+    """What tells a rewritten model (its .keras file or its card) from the one
+    listed: their mtimes and sizes."""
+    try:
+        return tuple((s.st_mtime_ns, s.st_size) for s in (Path(path).stat(), Path(path).with_suffix(".json").stat()))
+    except OSError:
+        return None
+
+
 @dataclasses.dataclass
 class Comparison:
     """Every model for one attribute on one face (the largest)."""
@@ -108,6 +117,7 @@ class Engine:
         self.second_opinion_problem: str | None = None  # why the general VQA model was switched off
         self.progress = progress or _silent
         self._registry = None
+        self._stamps: dict[Path, tuple | None] = {}  # model file -> _stamp() when it was listed
         self._lock = threading.Lock()
 
     @property
@@ -139,16 +149,25 @@ class Engine:
         return self
 
     def reload(self):
-        """Re-scan the folders, so that models built since start-up appear without a restart."""
-        registry = self._scan()
+        """Re-scan the folders, so that models built since start-up appear
+        without a restart. A model whose files have not changed keeps its
+        handle (and so its loaded network and compiled call)."""
         with self._lock:
+            old, old_stamps = self._registry, self._stamps
+            registry = self._scan()
+            if old is not None:
+                kept = {model.path: model for model in old
+                        if old_stamps.get(model.path) == self._stamps.get(model.path)}
+                registry.models = [kept.get(model.path, model) for model in registry.models]
             self._registry = registry
         return registry
 
     def _scan(self):
         from models.registry import load_registry
 
-        return load_registry(dirs=self.models_dirs or None, include_cache=self.include_cache)
+        registry = load_registry(dirs=self.models_dirs or None, include_cache=self.include_cache)
+        self._stamps = {model.path: _stamp(model.path) for model in registry}
+        return registry
 
     def _import_pretrained(self) -> None:
         from models.pretrained import ensure_pretrained

@@ -34,9 +34,14 @@ def test_reload_finds_a_model_built_after_start_up_and_reports_a_broken_one(fold
     build_tiny(folder, "age-b", "age", "unit", seed=7)  # as training would, while the engine runs
     (folder / "broken.keras").write_bytes(b"not a zip")
     assert [m.name for m in engine.registry.for_attribute("age")] == ["age-a"]  # until re-scanned
+    handle = engine.registry.get("race-a")
     engine.reload()
     assert sorted(m.name for m in engine.registry.for_attribute("age")) == ["age-a", "age-b"]
     assert any("broken.keras" in problem for problem in engine.problems)
+    assert engine.registry.get("race-a") is handle  # unchanged: not loaded again
+    build_tiny(folder, "race-a", "race", "unit", seed=8)  # retrained in place
+    engine.reload()
+    assert engine.registry.get("race-a") is not handle
 
 
 def test_warm_up_calls_every_model_once_and_says_so(folder):
