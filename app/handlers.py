@@ -146,6 +146,12 @@ class CompareHandlers:
         verdict = "\n\n".join([views.agreement_markdown(comparison), *views.problem_lines(result)])
         return {self.tab.verdict: verdict, self.tab.table: views.comparison_rows(face), self.tab.gallery: gallery}
 
+    @user_errors
+    def rescan(self):
+        """Models trained since start-up (python -m training.demo, training.train) join without a restart."""
+        self.engine.reload()
+        return {self.tab.verdict: views.models_markdown(self.engine.cards(), self.engine.problems)}
+
 
 def _session_key(request, new: bool = True) -> str | None:
     """The browser session's id (what the page's unload names); a fresh one

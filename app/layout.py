@@ -69,6 +69,7 @@ class CompareTab:
     attribute: gr.Radio
     opacity: gr.Slider
     button: gr.Button
+    rescan: gr.Button
     verdict: gr.Markdown
     table: gr.Dataframe
     gallery: gr.Gallery
@@ -178,19 +179,21 @@ def _compare_tab(examples: list[str], engine) -> CompareTab:
             attribute = gr.Radio(list(COMPARE_QUESTIONS), value=available[0], label="Attribute")
             opacity = gr.Slider(0.0, 1.0, value=views.DEFAULT_OPACITY, step=0.05, label="Heatmap opacity")
             button = gr.Button("Compare", variant="primary", elem_id="compare-button")
+            rescan = gr.Button("Look for new models", size="sm", elem_id="compare-rescan")
         with gr.Column(scale=2):
             verdict = gr.Markdown(label="verdict", elem_id="compare-verdict")
             table = gr.Dataframe(headers=["model", "trained on", "answer", "confidence", "top class"],
                                  label="answers", interactive=False, wrap=True)
             gallery = gr.Gallery(label="Where each model looked", columns=2, format="png")
-    return CompareTab(photo=photo, attribute=attribute, opacity=opacity, button=button, verdict=verdict,
-                      table=table, gallery=gallery)
+    return CompareTab(photo=photo, attribute=attribute, opacity=opacity, button=button, rescan=rescan,
+                      verdict=verdict, table=table, gallery=gallery)
 
 
 def _wire_compare(handlers: CompareHandlers) -> None:
     tab = handlers.tab
     tab.button.click(handlers.compare, [tab.photo, tab.attribute, tab.opacity], tab.outputs,
                      api_name="compare", concurrency_id="engine")
+    tab.rescan.click(handlers.rescan, None, [tab.verdict], api_visibility="private", concurrency_id="engine")
 
 
 def launch(demo: gr.Blocks, host: str = "127.0.0.1", port: int = 7860, share: bool = False,

@@ -202,6 +202,15 @@ def comparison_rows(face) -> list[list]:
     return rows
 
 
+def models_markdown(cards, problems) -> str:
+    """The models the engine has, per attribute, and the files it skipped."""
+    lines = []
+    for attribute in ("race", "gender", "age"):
+        names = [card.name for card in cards if card.attribute == attribute]
+        lines.append(f"**{attribute}**: {', '.join(names) if names else 'no model yet'}")
+    return "\n\n".join(["Models found:", *lines, *(f"**Problem:** {p}" for p in problems)])
+
+
 def agreement_markdown(comparison) -> str:
     """Whether the models agree, in one glance (a vqa.engine.Comparison). With
     one model there is nothing to compare: say so, and how to add another."""

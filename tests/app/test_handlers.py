@@ -105,3 +105,22 @@ def test_a_bug_during_an_ask_logs_one_line_without_the_photo_or_the_question(ask
     line = records[0].getMessage()
     assert "RuntimeError" in line and "handler ask" in line
     assert "neighbour" not in line and "array" not in line and "astronaut" not in line
+
+
+def test_looking_for_new_models_finds_one_trained_after_start_up(user_models, tmp_path, photo_files):
+    import shutil
+
+    from tests.app.conftest import build_race_model
+
+    folder = tmp_path / "models"
+    shutil.copytree(user_models, folder)
+    engine = Engine(folder, include_cache=False)
+    with gr.Blocks():
+        tab = layout._compare_tab([], engine)
+    handlers = CompareHandlers(engine, tab)
+    assert "gender**: no model yet" in handlers.rescan()[tab.verdict]
+    build_race_model(folder, "tiny-race-third", biased=False, seed=3)
+    text = handlers.rescan()[tab.verdict]
+    assert "tiny-race-third" in text and "tiny-race-fair" in text
+    out = handlers.compare(str(photo_files["astronaut"]), "race", 0.5, progress=None)
+    assert {row[0] for row in out[tab.table]} == {"tiny-race-fair", "tiny-race-biased", "tiny-race-third"}
