@@ -215,15 +215,15 @@ def agreement_markdown(comparison) -> str:
     """Whether the models agree, in one glance (a vqa.engine.Comparison). With
     one model there is nothing to compare: say so, and how to add another."""
     agreement, attribute = comparison.agreement, comparison.attribute
-    if not agreement.answered:
+    if not agreement.count:
         return f"No model answers **{attribute}** here."
-    if comparison.single_model:
-        model, = (m for models in agreement.groups.values() for m in models)
+    if agreement.count == 1:
+        (model, _), = agreement.answers
         return (f"**Only one {attribute} model is installed ({model}), so there is nothing to compare it "
                 f"with.** To add a second: {comparison.how_to_add()}.")
     if agreement.agree:
-        said = " / ".join(agreement.groups)
-        who = "Both" if agreement.answered == 2 else f"All {agreement.answered}"
+        said = " / ".join(agreement.said)
+        who = "Both" if agreement.count == 2 else f"All {agreement.count}"
         return f"**{who} {attribute} models agree: {said}.**"
     parts = "; ".join(f"**{label}**: {', '.join(models)}" for label, models in agreement.groups.items())
     return f"**The {attribute} models disagree.** {parts}"

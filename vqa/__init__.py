@@ -6,7 +6,7 @@ does not load TensorFlow.
 """
 from __future__ import annotations
 
-__all__ = ["ask", "route", "Result", "Intent", "Engine"]
+__all__ = ["ask", "route", "Result", "Intent"]
 
 
 def __getattr__(name):
@@ -14,9 +14,6 @@ def __getattr__(name):
         from vqa.pipeline import ask
 
         return ask
-    if name == "Engine":
-        from vqa.engine import Engine
-        return Engine
     if name == "Result":
         from vqa.result import Result
 
@@ -25,4 +22,7 @@ def __getattr__(name):
         from vqa import router
 
         return getattr(router, name)
+    if name == "Engine":  # the facade the app and the CLI hold (vqa/engine.py)
+        from vqa.engine import Engine
+        return Engine
     raise AttributeError(f"module 'vqa' has no attribute {name!r}")

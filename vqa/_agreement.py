@@ -18,26 +18,38 @@ SAME = {"man": "male", "woman": "female"}
 
 @dataclasses.dataclass(frozen=True)
 class Agreement:
-    """The answers of the models that answered (an answer with a confidence)."""
+    """The answers of the models that could answer, and whether they agree
+    (the same fields as vqa/agreement.py's, so that one replaces the other)."""
 
     attribute: str
-    agree: bool
-    groups: dict[str, tuple[str, ...]]  # answer -> the models that gave it, in answer order
+    answers: tuple[tuple[str, str], ...]  # (model, answer), in the order given
+    agree: bool  # every pair means the same (true for a single model, trivially)
+    unreadable: tuple[tuple[str, str], ...] = ()
 
     @property
-    def answered(self) -> int:
-        return sum(len(models) for models in self.groups.values())
+    def count(self) -> int:
+        return len(self.answers)
+
+    @property
+    def said(self) -> tuple[str, ...]:
+        """The distinct answers, as spelled, in order of first appearance."""
+        return tuple(dict.fromkeys(answer for _, answer in self.answers))
+
+    @property
+    def groups(self) -> dict[str, tuple[str, ...]]:
+        """answer as spelled -> the models that gave it."""
+        out: dict[str, list[str]] = {}
+        for model, answer in self.answers:
+            out.setdefault(answer, []).append(model)
+        return {answer: tuple(models) for answer, models in out.items()}
 
 
 def agreement(answers: Sequence, attribute: str) -> Agreement:
-    """answers: vqa Answer-like objects (.model, .answer, .confidence)."""
-    answered = [a for a in answers if a.confidence is not None]
-    groups: dict[str, tuple[str, ...]] = {}
-    for answer in answered:
-        groups[answer.answer] = groups.get(answer.answer, ()) + (answer.model,)
-    pairs = [(a, b) for i, a in enumerate(answered) for b in answered[i + 1:]]
-    agree = bool(answered) and all(compatible(a.answer, b.answer, attribute) for a, b in pairs)
-    return Agreement(attribute=attribute, agree=agree, groups=groups)
+    """answers: vqa Answer-like objects (.model, .answer, .confidence); those
+    without a confidence ("cannot answer") are left out."""
+    given = tuple((a.model, a.answer) for a in answers if a.confidence is not None and a.answer)
+    agree = all(compatible(a, b, attribute) for i, (_, a) in enumerate(given) for _, b in given[i + 1:])
+    return Agreement(attribute=attribute, answers=given, agree=agree)
 
 
 def compatible(a: str, b: str, attribute: str) -> bool:

@@ -86,7 +86,8 @@ class Comparison:
 
     @property
     def single_model(self) -> bool:
-        return len(self.face.answers) == 1
+        """Only one model answered: there is nothing to compare it with."""
+        return self.agreement.count == 1
 
     def how_to_add(self) -> str:
         """How a person gets a second model to compare with, for this attribute."""
