@@ -15,9 +15,7 @@ from app import views
 from app.cards_view import cards_markdown
 from app.errors import user_errors
 from app.faces_view import draw_faces, face_at
-from app.views import METHODS, AskView
-
-DEFAULT_IG_STEPS = 32  # 0 (adaptive IG to 1%) once the engine's adaptive IG is the default everywhere
+from app.views import DEFAULT_IG_STEPS, IG_BASELINE, METHODS, AskView
 
 
 class NoPhotoError(ValueError):
@@ -30,7 +28,7 @@ class AskHandlers:
 
     @user_errors
     def ask(self, photo, question, methods=METHODS, face_number=0, ig_steps=DEFAULT_IG_STEPS,
-            ig_baseline="black", whole_image=False, opacity=views.DEFAULT_OPACITY,
+            ig_baseline=IG_BASELINE, whole_image=False, opacity=views.DEFAULT_OPACITY,
             request: gr.Request = None, progress=gr.Progress()):  # noqa: B008 - how Gradio injects progress
         """The /ask endpoint: JSON and the three heatmaps of the first answering
         model, first with the answer and Grad-CAM, then with everything.

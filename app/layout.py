@@ -15,7 +15,7 @@ from app import content, views
 from app.audit_view import build_audit_tab
 from app.components import photo_input
 from app.examples import write_examples
-from app.handlers import DEFAULT_IG_STEPS, AskHandlers, CompareHandlers
+from app.handlers import AskHandlers, CompareHandlers
 from app.settings import CACHE_SWEEP, MAX_UPLOAD, QUEUE_SIZE
 from app.store import DEFAULT_RETENTION_S, SessionStore
 from vqa.engine import COMPARE_QUESTIONS
@@ -117,10 +117,12 @@ def _ask_tab(examples: list[str]) -> AskTab:
                                            value=list(views.METHODS), label="Heatmaps to compute")
                 face_number = gr.Number(value=0, minimum=0, precision=0, label="Face number",
                                         info="0: every face; 1: the largest only, 2: the next...")
-                ig_steps = gr.Slider(0, 128, value=DEFAULT_IG_STEPS, step=8, label="Integrated Gradients steps (m)",
+                ig_steps = gr.Slider(0, 128, value=views.DEFAULT_IG_STEPS, step=8,
+                                     label="Integrated Gradients steps (m)",
                                      info="0: adaptive, as many as it takes to be exact to 1%; "
                                           "m > 0: the fixed m-step sum (more: more exact, slower)")
-                ig_baseline = gr.Radio(["black", "white", "blur"], value="black", label="IG baseline x'")
+                ig_baseline = gr.Radio(["black", "white", "blur"], value=views.IG_BASELINE, label="IG baseline x'",
+                                       info="blur: a blurred copy of the face, which can credit dark pixels too")
                 whole_image = gr.Checkbox(False, label="No face found? Analyse the whole picture as one face")
         with gr.Column(scale=1):
             answer = gr.Markdown(elem_id="ask-answer")

@@ -7,18 +7,21 @@ apart from the event handlers so each can be tested on its own.
 from __future__ import annotations
 
 import dataclasses
+import math
 from typing import Any
 
-try:  # the one spelling, from xai/methods.py through vqa (issue 12.2)
-    from vqa.explain import METHOD_NAMES, METHOD_TITLES
-except ImportError:  # until that lands: the names vqa.explain defines today
+try:  # the one spelling and the IG defaults, from xai (methods.py, defaults.py) through vqa.explain
+    from vqa.explain import IG_BASELINE, IG_TOLERANCE, METHOD_NAMES, METHOD_TITLES
+
+    DEFAULT_IG_STEPS = 0  # adaptive IG, exact to IG_TOLERANCE
+except ImportError:  # a transition: the engine before adaptive IG; drop once merged
     from vqa.explain import METHODS as METHOD_NAMES
 
     METHOD_TITLES = {"gradcam": "Grad-CAM", "guided": "Guided Grad-CAM", "ig": "Integrated Gradients"}
+    IG_BASELINE, IG_TOLERANCE, DEFAULT_IG_STEPS = "black", 0.01, 32
 
 METHODS = METHOD_NAMES
 DEFAULT_OPACITY = 0.5
-EXACT_ENOUGH = 0.01  # the IG completeness error the engine aims for (xai.defaults.IG_TOLERANCE)
 ZOOM = 2.2  # heatmaps show the face and this much context around it
 
 
@@ -103,6 +106,10 @@ def ig_line(face) -> str | None:
     igs = {model: methods["ig"] for model, methods in _infos(face).items() if "ig" in methods}
     if not igs:
         return None
+    if all(ig.get("ig_evaluations") is not None for ig in igs.values()):
+        errors = ", ".join(f"{model} {ig['ig_delta']:.1%} ({ig['ig_evaluations']} model evaluations)"
+                           for model, ig in igs.items())
+        return f"*Integrated Gradients: completeness error {errors}.*"
     steps = sorted({ig.get("ig_steps") for ig in igs.values() if ig.get("ig_steps")})
     how = f"m={'/'.join(str(m) for m in steps)} steps" if steps else "adaptive steps"
     errors = ", ".join(f"{model} {ig['ig_delta']:.1%}" for model, ig in igs.items() if ig.get("ig_delta") is not None)
@@ -142,11 +149,11 @@ def _exactness(info: dict) -> str | None:
     evaluations = info.get("ig_evaluations")
     cost = (f"after {evaluations} evaluations of the model" if evaluations is not None
             else f"with {info['ig_steps']} steps" if info.get("ig_steps") else "")
-    if delta <= EXACT_ENOUGH:
+    if delta <= IG_TOLERANCE:
         return (f"its pixel contributions add up to the model's change in score to within {delta:.1%} "
                 f"{cost}: exact enough to read as a budget.").replace("  ", " ")
     return (f"its pixel contributions add up to the model's change in score only to within {delta:.1%} "
-            f"{cost} (the aim is {EXACT_ENOUGH:.0%}): read it as approximate.").replace("  ", " ")
+            f"{cost} (the aim is {IG_TOLERANCE:.0%}): read it as approximate.").replace("  ", " ")
 
 
 def _faithfulness(info: dict) -> str | None:
@@ -157,6 +164,9 @@ def _faithfulness(info: dict) -> str | None:
     needed = ("deletion_auc", "random_deletion_auc", "insertion_auc", "random_insertion_auc")
     if any(scores.get(key) is None for key in needed):
         return None
+    if any(math.isnan(float(scores[key])) for key in needed):
+        return ("Whether it beats a random map cannot be told: the model's score hardly changes whatever part "
+                "of the face is removed, so these tests say nothing about this map.")
     deletion = scores["deletion_auc"] < scores["random_deletion_auc"]
     insertion = scores["insertion_auc"] > scores["random_insertion_auc"]
     numbers = (f"(deletion area {scores['deletion_auc']:.2f} against {scores['random_deletion_auc']:.2f} for a "
