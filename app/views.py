@@ -143,17 +143,19 @@ def trust_markdown(face, model: str | None) -> str:
 
 
 def _exactness(info: dict) -> str | None:
+    """Integrated Gradients' completeness: its attributions should add up to
+    the change in the model's score from the baseline to the photo."""
     delta = info.get("ig_delta")
     if delta is None:
         return None
     evaluations = info.get("ig_evaluations")
-    cost = (f"after {evaluations} evaluations of the model" if evaluations is not None
-            else f"with {info['ig_steps']} steps" if info.get("ig_steps") else "")
+    cost = (f", after {evaluations} evaluations of the model" if evaluations is not None
+            else f", with {info['ig_steps']} steps" if info.get("ig_steps") else "")
     if delta <= IG_TOLERANCE:
-        return (f"its pixel contributions add up to the model's change in score to within {delta:.1%} "
-                f"{cost}: exact enough to read as a budget.").replace("  ", " ")
-    return (f"its pixel contributions add up to the model's change in score only to within {delta:.1%} "
-            f"{cost} (the aim is {IG_TOLERANCE:.0%}): read it as approximate.").replace("  ", " ")
+        return (f"Exact: its pixel contributions add up to the change in the model's score (from the baseline to "
+                f"this photo) to within {delta:.1%}{cost}.")
+    return (f"Approximate: its pixel contributions add up to the change in the model's score only to within "
+            f"{delta:.1%}{cost} (the aim is {IG_TOLERANCE:.0%}); read it as a rough picture.")
 
 
 def _faithfulness(info: dict) -> str | None:

@@ -363,9 +363,16 @@ def test_trust_panel_says_a_map_no_better_than_random_is_so():
 
 def test_trust_panel_reports_integrated_gradients_exactness_in_words():
     exact = views.trust_markdown(_trust_face(ig={"ig_delta": 0.004, "ig_evaluations": 37}), "a")
-    assert "within 0.4% after 37 evaluations of the model" in exact and "approximate" not in exact
+    assert "Exact: " in exact and "within 0.4%, after 37 evaluations of the model" in exact
     rough = views.trust_markdown(_trust_face(ig={"ig_delta": 0.79, "ig_steps": 32}), "a")
-    assert "only to within 79.0% with 32 steps" in rough and "approximate" in rough
+    assert "Approximate: " in rough and "only to within 79.0%, with 32 steps (the aim is 1%)" in rough
+
+
+def test_trust_panel_says_when_the_curves_cannot_tell():
+    flat = {"deletion_auc": float("nan"), "random_deletion_auc": float("nan"), "insertion_auc": float("nan"),
+            "random_insertion_auc": float("nan")}
+    text = views.trust_markdown(_trust_face(gradcam={"faithfulness": flat}), "a")
+    assert "cannot be told" in text and "random map" in text
 
 
 def test_trust_panel_tolerates_maps_without_measurements():
