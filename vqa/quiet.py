@@ -2,8 +2,9 @@
 
 They must be switched off before TensorFlow is first imported: its C++ logger
 reads TF_CPP_MIN_LOG_LEVEL once, at load. Importing this module imports
-nothing heavy. (The models room may grow the same helper as models/quiet.py;
-then this one should call it.)
+nothing heavy. The one helper is models/quiet.py's silence_tf() where the
+models room has it; the fallback below does the same until then (a
+transition: drop it once both are merged).
 """
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ QUIET_ENV = {
 }
 
 
-def silence_tf() -> None:
+def _silence_tf() -> None:
     """Set the environment and the Python loggers so that importing TensorFlow
     (and Keras) prints nothing. A value the user set already is kept."""
     for name, value in QUIET_ENV.items():
@@ -80,3 +81,9 @@ def _filter_native_logs() -> None:
     global _filter
     if _filter is None and os.environ.get("TF_CPP_MIN_LOG_LEVEL") == "3":
         _filter = _StderrFilter()
+
+
+try:
+    from models.quiet import silence_tf
+except ImportError:
+    silence_tf = _silence_tf
