@@ -42,15 +42,16 @@ class AskHandlers:
             photo, _question(question), explain=tuple(methods or ()), face_index=_face_index(face_number),
             ig_steps=int(ig_steps), ig_baseline=ig_baseline, whole_image=bool(whole_image), progress=progress,
         )
-        key = _session_key(request)
-        for stage, result in enumerate(stages):
+        key, kept = _session_key(request), None
+        for result in stages:
             view = AskView(result=result)
-            if stage == 0:
+            if kept is None:
                 self.store.put(key, view)  # the retention is counted from here
                 if result.intent.kind == "unsupported":
                     gr.Warning(result.intent.reason or "This question is outside what the models can answer.")
-            elif not self.store.replace(key, view):
-                break  # expired while the slow maps were made: nothing more is kept or shown
+            elif not self.store.replace(key, view, expected=kept):
+                break  # expired, or a newer question from this page replaced it: nothing more to show
+            kept = view
             yield {self.tab.result_json: result.to_dict(), self.tab.view: key,
                    **self._heatmaps(view, opacity, whole_photo=False)}
 

@@ -38,12 +38,13 @@ class SessionStore:
             self._changed.notify_all()
         self._report("kept")
 
-    def replace(self, key: str, value: Any) -> bool:
+    def replace(self, key: str, value: Any, expected: Any) -> bool:
         """A later stage of the same ask: the new value keeps the old expiry.
-        False (and nothing stored) if the entry has expired meanwhile."""
+        False (and nothing stored) if the entry has expired meanwhile, or is no
+        longer `expected` (a newer ask from the same page took its place)."""
         with self._changed:
             entry = self._live(key)
-            if entry is None:
+            if entry is None or entry[1] is not expected:
                 return False
             self._entries[key] = (entry[0], value)
             return True

@@ -69,6 +69,15 @@ def test_the_tab_is_drawn_from_the_store_and_clicks_do_not_extend_the_retention(
     assert ask_tab.rerender(key, "tiny-race-fair", 0.5, False) == {} and ask_tab.show_answer(key) == {}
 
 
+def test_a_newer_question_from_the_same_page_is_not_overwritten_by_an_older_ones_slow_maps(ask_tab, photo_files):
+    older = ask_tab.ask(str(photo_files["astronaut"]), RACE, ["gradcam", "ig"], request=session(), progress=None)
+    next(older)  # the older question's answer with Grad-CAM is shown...
+    *_, newer = ask_tab.ask(str(photo_files["astronaut"]), "Is this person White?", ["gradcam"], request=session(),
+                            progress=None)  # ...then the person asks again before its IG is done
+    assert list(older) == []  # the older one's slow maps are dropped, not stored or shown
+    assert ask_tab.store.get("ask:browser-1").result.question == "Is this person White?"
+
+
 def test_closing_the_page_forgets_its_result_only(ask_tab, photo_files):
     for name in ("browser-1", "browser-2"):
         list(ask_tab.ask(str(photo_files["astronaut"]), RACE, ["gradcam"], request=session(name), progress=None))

@@ -403,14 +403,16 @@ def test_the_retention_is_a_setting_with_a_sane_default(capsys):
 def test_the_store_expires_a_fixed_time_after_the_ask_whatever_is_read_or_replaced():
     now = [0.0]
     store = SessionStore(2, clock=lambda: now[0])
-    store.put("k", "first stage")
+    first, second = ["first stage"], ["second stage"]
+    store.put("k", first)
     now[0] = 1.5
-    assert store.replace("k", "second stage") and store.get("k") == "second stage"  # a later stage, same expiry
+    assert store.replace("k", second, expected=first) and store.get("k") is second  # a later stage, same expiry
+    assert not store.replace("k", ["stale"], expected=first)  # an older ask cannot overwrite a newer one
     now[0] = 1.99
-    assert store.get("k") == "second stage" and len(store) == 1
+    assert store.get("k") is second and len(store) == 1
     now[0] = 2.0
     assert store.get("k") is None and len(store) == 0
-    assert not store.replace("k", "too late") and store.sweep() == 1
+    assert not store.replace("k", ["too late"], expected=second) and store.sweep() == 1
     store.put("k", "a new ask")  # a new question counts from itself
     now[0] = 3.9
     assert store.get("k") == "a new ask"
