@@ -44,7 +44,8 @@ class AskHandlers:
         )
         key, kept = _session_key(request), None
         for result in stages:
-            view = AskView(result=result)
+            # A face or model picked while the slow maps were made stays picked.
+            view = AskView(result=result) if kept is None else AskView(result=result, face=kept.face, model=kept.model)
             if kept is None:
                 self.store.put(key, view)  # the retention is counted from here
                 if result.intent.kind == "unsupported":

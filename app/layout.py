@@ -153,16 +153,17 @@ def _ask_tab(examples: list[str]) -> AskTab:
 
 def _wire_ask(handlers: AskHandlers) -> None:
     tab = handlers.tab
-    gr.on([tab.ask_button.click, tab.question.submit], handlers.ask, tab.api_inputs, tab.api_outputs,
-          api_name="ask", concurrency_id="engine",
-          api_description="Answer a question about the face(s) in a photo: JSON and three heatmaps.")
+    redraw = dict(fn=handlers.rerender, inputs=[tab.view, tab.model, tab.opacity, tab.whole_photo],
+                  outputs=[tab.probabilities, tab.trust, *tab.heatmaps.values()], api_visibility="private",
+                  queue=False)
+    asked = gr.on([tab.ask_button.click, tab.question.submit], handlers.ask, tab.api_inputs, tab.api_outputs,
+                  api_name="ask", concurrency_id="engine",
+                  api_description="Answer a question about the face(s) in a photo: JSON and three heatmaps.")
+    asked.success(**redraw)  # the /ask maps are face crops; the page follows its "whole photo" box
     # Each stage of an answer (Grad-CAM first, the rest after) lands in the JSON;
     # the rest of the tab is redrawn from the stored Result each time.
     tab.result_json.change(handlers.show_answer, [tab.view, tab.whole_photo], tab.shown,
                            api_visibility="private", queue=False)
-    redraw = dict(fn=handlers.rerender, inputs=[tab.view, tab.model, tab.opacity, tab.whole_photo],
-                  outputs=[tab.probabilities, tab.trust, *tab.heatmaps.values()], api_visibility="private",
-                  queue=False)
     tab.model.input(**redraw)
     tab.opacity.release(**redraw)
     tab.whole_photo.input(**redraw)
