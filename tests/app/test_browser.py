@@ -79,6 +79,19 @@ def test_the_answer_comes_before_integrated_gradients_in_the_page(page, photo_fi
     assert not ig_shown_with_the_answer  # it streamed in after the answer
 
 
+def test_the_maps_show_the_face_and_the_whole_photo_is_one_click_away(page, photo_files):
+    page.reload()
+    page.wait_for_selector("#ask-button")
+    page.locator("#ask-photo input[type=file]").set_input_files(str(photo_files["astronaut"]))
+    page.locator("#ask-question textarea").fill("Is this a woman?")
+    page.locator("#ask-button").click()
+    width = "(document.querySelector('#heatmap-gradcam img') || {naturalWidth: 0}).naturalWidth"
+    page.wait_for_function(f"{width} > 0", timeout=ANSWER_TIMEOUT_MS)
+    assert page.evaluate(width) < 512  # the face and some context, not the 512 px photo
+    page.locator("#whole-photo input[type=checkbox]").check()
+    page.wait_for_function(f"{width} === 512", timeout=30_000)
+
+
 def test_an_example_photo_without_a_face_shows_the_reason_not_a_traceback(page):
     examples = page.locator("#ask-photo").locator("xpath=ancestor::div[contains(@class,'column')][1]")
     examples.locator("button").filter(has=page.locator("img")).nth(2).click()  # the landscape
