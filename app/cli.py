@@ -88,7 +88,11 @@ def main(argv: list[str] | None = None) -> int:
 
     demo = build_app(engine, retention_s=args.retention, share=share)
     print(f"A photo and what is made from it stay in memory {args.retention:g} s from the question.", flush=True)
-    launch(demo, host=args.host, port=args.port, share=share, concurrency=args.concurrency, block=False)
+    try:
+        launch(demo, host=args.host, port=args.port, share=share, concurrency=args.concurrency, block=False)
+    except OSError as err:  # the port is taken, the address is not this machine's
+        print(f"cannot serve on {args.host}:{args.port}: {' '.join(str(err).split())}", file=sys.stderr, flush=True)
+        _exit_now(1)
     # The page is up; TensorFlow and the models load while someone reads it.
     engine.warm_in_background()
     demo.block_thread()
@@ -106,13 +110,13 @@ def _log_in_one_line() -> None:
     app_log.propagate = False
 
 
-def _exit_now() -> None:
+def _exit_now(code: int = 0) -> None:
     # After the server has closed, run the clean-up (temp files) and leave:
     # TensorFlow's interpreter teardown takes seconds and frees nothing the OS
     # would not.
     sys.stdout.flush()
     atexit._run_exitfuncs()
-    os._exit(0)
+    os._exit(code)
 
 
 def _share_or_explain() -> bool:

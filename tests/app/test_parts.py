@@ -445,3 +445,24 @@ def test_app_help_prints_usage_and_nothing_else():
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 0 and done.stderr == ""
     assert done.stdout.startswith("usage: python app.py") and "--retention SECONDS" in done.stdout
+
+
+def test_a_port_in_use_is_one_readable_line_and_exit_status_1(tmp_path):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith(("TF_", "KERAS_"))},
+           "FACEXAI_CACHE": str(tmp_path / "cache")}
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = subprocess.run([sys.executable, "app.py", "--port", str(port), "--no-pretrained"],
+                              cwd=Path(__file__).resolve().parents[2], env=env, capture_output=True, text=True,
+                              timeout=300)
+    assert done.returncode == 1
+    lines = done.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"cannot serve on 127.0.0.1:{port}: "), done.stderr
+    assert "Traceback" not in done.stderr + done.stdout
