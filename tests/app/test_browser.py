@@ -93,10 +93,16 @@ def test_the_maps_show_the_face_and_the_whole_photo_is_one_click_away(page, phot
 
 
 def test_an_example_photo_without_a_face_shows_the_reason_not_a_traceback(page):
+    page.reload()
+    page.wait_for_selector("#ask-button")
     examples = page.locator("#ask-photo").locator("xpath=ancestor::div[contains(@class,'column')][1]")
     examples.locator("button").filter(has=page.locator("img")).nth(2).click()  # the landscape
+    # Examples reach the inputs after a round trip: asking earlier would ask without them.
+    page.wait_for_function("[...document.querySelectorAll('#ask-photo img')].some(i => i.src.includes('no_face'))",
+                           timeout=30_000)
     page.get_by_role("button", name="Is this a woman?").click()  # an example question
-    assert page.locator("#ask-question textarea").input_value() == "Is this a woman?"
+    page.wait_for_function("document.querySelector('#ask-question textarea').value === 'Is this a woman?'",
+                           timeout=30_000)
     page.locator("#ask-button").click()
     page.get_by_text("No face found in this 256x256 photo").wait_for(timeout=60_000)
     assert "Traceback" not in page.locator("body").inner_text()
