@@ -12,5 +12,5 @@ builders, cards and the model zoo.
     keras_file.py  reading a .keras file's config without TensorFlow
     pretrained.py  importing dlib's and GEAR's models into the cache
     cli.py         python -m models list|import (python -m models.pretrained = import)
-    quiet.py       silence_tf(): no TensorFlow start-up lines, for every CLI
+    quiet.py       silence_tf() (defined in xai/quiet.py): no TensorFlow start-up lines
 """

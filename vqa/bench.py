@@ -321,6 +321,9 @@ def measurements(ig_adaptive: bool, baselines: bool, faithfulness: bool = False)
 
 
 def main(argv: list[str] | None = None) -> int:
+    from xai.quiet import silence_tf
+
+    silence_tf()  # before this run imports TensorFlow
     parser = argparse.ArgumentParser(prog="python -m vqa.bench", description=__doc__.split("\n\n")[1])
     parser.add_argument("--repeats", type=int, default=3, help="timed runs per row (median; default 3)")
     parser.add_argument("--skip-resnet", action="store_true", help="only the small models")

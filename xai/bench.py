@@ -243,6 +243,9 @@ def _print_speed(rows):
 
 
 def main(argv=None):
+    from xai.quiet import silence_tf
+
+    silence_tf()  # before this run imports TensorFlow
     parser = argparse.ArgumentParser(prog="python -m xai.bench", description=__doc__.split("\n\n")[0])
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of tables")
     parser.add_argument("--repeats", type=int, default=5, help="timed runs per method after a warm-up (>= 5)")
