@@ -23,8 +23,8 @@ Everything here is scalar bookkeeping; the model calls are the caller's
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import numpy as np
 

@@ -148,6 +148,7 @@ def test_targets_change_the_map(cnn, images):
 
 def test_upsampling_matches_tensorflow_bilinear_resize():
     import tensorflow as tf
+
     from xai.gradcam import upsample
     maps = np.random.default_rng(6).uniform(size=(2, 7, 5)).astype(np.float32)
     expected = tf.image.resize(maps[..., None], (224, 160), method="bilinear").numpy()[..., 0]
