@@ -85,7 +85,8 @@ def check_targets(targets, n: int, num_classes: int) -> np.ndarray:
         raise ValueError(f"targets must be None, one class id or {n} class ids; got {targets!r}")
     bad = t[(t < 0) | (t >= num_classes)]
     if bad.size:
-        raise ValueError(f"target class {int(bad[0])} is out of range: the model has {num_classes} classes (0..{num_classes - 1})")
+        raise ValueError(f"target class {int(bad[0])} is out of range: "
+                         f"the model has {num_classes} classes (0..{num_classes - 1})")
     return t.astype(np.int32)
 
 

@@ -31,7 +31,8 @@ def make_baseline(spec, images: np.ndarray, preprocess=None, blur_sigma: float |
     try:
         return np.broadcast_to(base, images.shape).astype(np.float32)
     except ValueError:
-        raise ValueError(f"baseline of shape {base.shape} does not broadcast to the images' shape {images.shape}") from None
+        raise ValueError(f"baseline of shape {base.shape} does not broadcast "
+                         f"to the images' shape {images.shape}") from None
 
 
 def _constant(images, pixel_value, unit_value, preprocess):
@@ -39,5 +40,6 @@ def _constant(images, pixel_value, unit_value, preprocess):
         return np.full(images.shape, unit_value, dtype=np.float32)
     out = np.asarray(preprocess(np.full(images.shape, pixel_value, dtype=np.float32)), dtype=np.float32)
     if out.shape != images.shape:
-        raise ValueError(f"preprocess changed the shape {images.shape} to {out.shape}; it must map pixels to model input elementwise")
+        raise ValueError(f"preprocess changed the shape {images.shape} to {out.shape}; "
+                         "it must map pixels to model input elementwise")
     return out

@@ -76,7 +76,8 @@ def smooth_cnn(size: int = 32, classes: int = 7, seed: int = 0):
         keras.layers.Conv2D(16, 3, **conv), keras.layers.AveragePooling2D(2),
         keras.layers.Conv2D(32, 3, **conv), keras.layers.AveragePooling2D(2),
         keras.layers.Conv2D(32, 3, **conv), keras.layers.GlobalAveragePooling2D(),
-        keras.layers.Dense(classes, activation="softmax", kernel_initializer=keras.initializers.RandomNormal(stddev=2.0)),
+        keras.layers.Dense(classes, activation="softmax",
+                           kernel_initializer=keras.initializers.RandomNormal(stddev=2.0)),
     ])
 
 
@@ -181,7 +182,8 @@ def measure(model_name: str, method: str, repeats: int) -> dict:
     result = {"model": model_name, "method": method, "repeats": repeats}
     try:
         fn = forward if method == "forward" else _method_fn(method, model, x)
-        result["forward_ms"], result["ms"], result["forward_cpu_ms"], result["cpu_ms"] = _interleaved_medians(forward, fn, repeats)
+        result["forward_ms"], result["ms"], result["forward_cpu_ms"], result["cpu_ms"] = _interleaved_medians(
+            forward, fn, repeats)
         result["ratio_to_forward"] = result["ms"] / result["forward_ms"]
         result["cpu_ratio_to_forward"] = result["cpu_ms"] / result["forward_cpu_ms"]
     except Exception as err:  # a third-party method that breaks on Keras 3 is a result, not a crash
@@ -211,7 +213,8 @@ def quadrature_table(tolerance=0.01) -> list[dict]:
     for name, model in (("smooth_cnn 32px", smooth_cnn()), ("small_cnn 64px (ReLU)", small_cnn())):
         size = model.inputs[0].shape[1]
         images = np.random.default_rng(1).uniform(0, 1, (4, size, size, 3)).astype(np.float32)
-        rows += [{"model": name, "quadrature": q, "steps_for_delta_below_1pct": steps_to_converge(model, images, q, tolerance)}
+        rows += [{"model": name, "quadrature": q,
+                  "steps_for_delta_below_1pct": steps_to_converge(model, images, q, tolerance)}
                  for q in QUADRATURES]
         adaptive = IntegratedGradients(model, tolerance=tolerance, baseline="black").explain(images)
         reached = bool((adaptive.delta <= tolerance).all())
@@ -231,7 +234,8 @@ def _print_speed(rows):
               f"{r['forward_ms']:11.1f} {r['cpu_ms']:9.1f} {r['cpu_ratio_to_forward']:10.2f} {r['peak_rss_mb']:12.0f}")
     for model in {r["model"] for r in rows}:
         ours = next((r for r in rows if r["model"] == model and r["method"] == "gradcam" and "ms" in r), None)
-        theirs = next((r for r in rows if r["model"] == model and r["method"] == "tf_keras_vis_gradcam" and "ms" in r), None)
+        theirs = next((r for r in rows
+                       if r["model"] == model and r["method"] == "tf_keras_vis_gradcam" and "ms" in r), None)
         if ours and theirs:
             print(f"{model}: tf-keras-vis Gradcam / our Grad-CAM = {theirs['ms'] / ours['ms']:.1f}x "
                   f"(wall), {theirs['cpu_ms'] / ours['cpu_ms']:.1f}x (CPU time)")

@@ -52,7 +52,7 @@ def explained_graph(model, input_shape, layer=None, capture=False, guided=False)
 
 
 _LOCK = threading.RLock()
-_CACHE: "weakref.WeakKeyDictionary[keras.Model, dict]" = weakref.WeakKeyDictionary()
+_CACHE: weakref.WeakKeyDictionary[keras.Model, dict] = weakref.WeakKeyDictionary()
 
 
 def _build(model, input_shape, layer, capture, guided) -> ExplainedGraph:
@@ -144,7 +144,8 @@ class _Walker:
         for path, _, out in reversed(self.records):
             if layer in (path, path.rsplit("/", 1)[-1]):
                 if len(out.shape) != 4:
-                    raise ValueError(f"layer {layer!r} outputs shape {tuple(out.shape)}; Grad-CAM needs a 4-D (N, h, w, k) map")
+                    raise ValueError(f"layer {layer!r} outputs shape {tuple(out.shape)}; "
+                                     "Grad-CAM needs a 4-D (N, h, w, k) map")
                 return path, out
         names = [p for p, _, o in self.records if len(o.shape) == 4][-5:]
         raise ValueError(f"no layer named {layer!r} in the model; layers with 4-D outputs near the top: {names}")

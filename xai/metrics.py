@@ -79,7 +79,8 @@ def _check_inputs(images, heatmaps, targets):
     maps = np.asarray(heatmaps, dtype=np.float32)
     t = np.asarray(targets)
     if x.ndim != 4 or maps.shape != x.shape[:3]:
-        raise ValueError(f"need images (N, H, W, C) and heatmaps (N, H, W) of the same size; got {x.shape} and {maps.shape}")
+        raise ValueError("need images (N, H, W, C) and heatmaps (N, H, W) of the same size; "
+                         f"got {x.shape} and {maps.shape}")
     if t.shape != (len(x),) or not np.issubdtype(t.dtype, np.integer):
         raise ValueError(f"need one integer target per image; got {targets!r}")
     return x, maps, t
@@ -260,7 +261,8 @@ def _weighted_layers(model):
 def _reinitialize(layer, seed):
     for j, variable in enumerate(layer.weights):
         name = variable.name.split("/")[-1]
-        init = getattr(layer, f"{name}_initializer", None) or getattr(layer, name.replace("_kernel", "") + "_initializer", None)
+        init = (getattr(layer, f"{name}_initializer", None)
+                or getattr(layer, name.replace("_kernel", "") + "_initializer", None))
         if init is None:
             init = "glorot_uniform" if len(variable.shape) >= 2 else "zeros"
         init = keras.initializers.get(init)

@@ -193,7 +193,8 @@ def test_region_chart_draws_both_readings(tiny_registry, astronaut):
 
 
 @pytest.mark.parametrize("spec, expected", [
-    (("regions", "stability"), ("stability", "regions")), (CHECKS, CHECKS), ("stability", ("stability",)), ("Regions, ", ("regions",)),
+    (("regions", "stability"), ("stability", "regions")), (CHECKS, CHECKS), ("stability", ("stability",)),
+    ("Regions, ", ("regions",)),
     ((), ()), ("none", ()), (None, ()),
 ])
 def test_parse_checks(spec, expected):

@@ -85,7 +85,8 @@ def test_batch_of_four_equals_four_single_calls(cnn, images):
     singles = [ig.explain(images[i:i + 1]) for i in range(4)]
     assert batch.heatmap.shape == images.shape[:3]
     assert batch.attributions.shape == images.shape
-    np.testing.assert_allclose(batch.attributions, np.concatenate([s.attributions for s in singles]), rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(batch.attributions, np.concatenate([s.attributions for s in singles]),
+                               rtol=1e-4, atol=1e-6)
     np.testing.assert_allclose(batch.delta, np.concatenate([s.delta for s in singles]), rtol=1e-3, atol=1e-6)
 
 

@@ -16,8 +16,10 @@ def _one_pixel_model(batch):
 @pytest.mark.parametrize("steps", [4, 10])
 def test_deletion_and_insertion_auc_match_the_analytic_curve(steps):
     images = np.ones((2, 5, 5, 3), dtype=np.float32)
-    right = np.zeros((5, 5)); right[0, 0] = 1.0  # points at the pixel that matters
-    wrong = np.ones((5, 5)); wrong[0, 0] = 0.0  # ranks it last
+    right = np.zeros((5, 5))
+    right[0, 0] = 1.0  # points at the pixel that matters
+    wrong = np.ones((5, 5))
+    wrong[0, 0] = 0.0  # ranks it last
     maps = np.stack([right, wrong])
     # Deletion with the right map: p = [1, 0, 0, ...] -> area 1/(2 steps); the wrong
     # map keeps p = 1 until the last step -> 1 - 1/(2 steps). Insertion mirrors it.
