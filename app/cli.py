@@ -1,5 +1,5 @@
-"""`python app.py`: parse options, import the pretrained models, load the
-registry, build the Blocks and serve them.
+"""`python app.py`: parse options, load the engine (importing the pretrained
+models on first use), build the Blocks and serve them.
 
 Defaults follow GRADIO_SERVER_NAME / GRADIO_SERVER_PORT so that the same file
 runs unchanged as a Hugging Face Space (which sets them).
@@ -8,10 +8,14 @@ from __future__ import annotations
 
 import argparse
 import atexit
+import logging
 import os
 import socket
 import sys
 from pathlib import Path
+
+from app.content import SHARE_RELAY
+from app.store import DEFAULT_RETENTION_S
 
 SHARE_SERVER = ("api.gradio.app", 443)
 DEFAULT_CONCURRENCY = 2  # one /ask uses a core; more would only queue inside TensorFlow
@@ -27,7 +31,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--port", type=int, default=int(os.environ.get("GRADIO_SERVER_PORT", "7860")),
                         help="port to listen on (default: %(default)s)")
     parser.add_argument("--share", action="store_true",
-                        help="also ask Gradio for a temporary public link (needs internet)")
+                        help="also ask Gradio for a temporary public link (needs internet). "
+                             + SHARE_RELAY.removeprefix("With `--share`, ").replace("`", ""))
     parser.add_argument("--models", type=Path, default=None, metavar="DIR",
                         help="folder of your own trained models (<name>.keras + <name>.json), "
                              "shown beside the bundled pretrained ones")
@@ -36,6 +41,9 @@ def build_parser() -> argparse.ArgumentParser:
                              "folder) for a second opinion; off by default")
     parser.add_argument("--concurrency", type=int, default=DEFAULT_CONCURRENCY, metavar="N",
                         help="questions answered at the same time; the rest wait in a queue (default: %(default)s)")
+    parser.add_argument("--retention", type=float, default=DEFAULT_RETENTION_S, metavar="SECONDS",
+                        help="how long a photo and what is made from it stay in memory, counted from the "
+                             "question (default: %(default)g; the page states it)")
     parser.add_argument("--no-pretrained", action="store_true",
                         help="do not import the bundled pretrained models (dlib, GEAR) at start-up")
     return parser
@@ -61,33 +69,54 @@ def main(argv: list[str] | None = None) -> int:
     if args.models is not None and not args.models.is_dir():
         print(f"--models {args.models}: no such folder", file=sys.stderr)
         return 2
+    if not args.retention > 0:
+        print("--retention must be a positive number of seconds", file=sys.stderr)
+        return 2
     temp_dir = configure_environment()
+    _log_in_one_line()
 
     print(f"Uploads and the images made from them stay in {temp_dir}, deleted when the app stops.", flush=True)
-    from app.startup import load_backend, warm_in_background
+    from vqa import Engine
 
-    backend = load_backend(models_dir=args.models, vqa_model=args.vqa_model,
-                           import_pretrained=not args.no_pretrained, progress=print, warm=False)
+    engine = Engine(args.models, import_pretrained=not args.no_pretrained, second_opinion=args.vqa_model,
+                    progress=lambda message: print(message, flush=True)).load()
     share = args.share and _share_or_explain()
+    if share:
+        print(SHARE_RELAY.replace("`", ""), flush=True)
 
     from app.layout import build_app, launch
 
-    demo = build_app(backend)
-    launch(demo, host=args.host, port=args.port, share=share, concurrency=args.concurrency, block=False)
+    demo = build_app(engine, retention_s=args.retention, share=share)
+    print(f"A photo and what is made from it stay in memory {args.retention:g} s from the question.", flush=True)
+    try:
+        launch(demo, host=args.host, port=args.port, share=share, concurrency=args.concurrency, block=False)
+    except OSError as err:  # the port is taken, the address is not this machine's
+        print(f"cannot serve on {args.host}:{args.port}: {' '.join(str(err).split())}", file=sys.stderr, flush=True)
+        _exit_now(1)
     # The page is up; TensorFlow and the models load while someone reads it.
-    warm_in_background(backend, progress=lambda message: print(message, flush=True))
+    engine.warm_in_background()
     demo.block_thread()
     _exit_now()
     return 0
 
 
-def _exit_now() -> None:
+def _log_in_one_line() -> None:
+    # The app's own records (errors, the session store's counts): one line each.
+    handler = logging.StreamHandler(sys.stdout)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s: %(message)s"))
+    app_log = logging.getLogger("facexai")
+    app_log.addHandler(handler)
+    app_log.setLevel(logging.INFO)
+    app_log.propagate = False
+
+
+def _exit_now(code: int = 0) -> None:
     # After the server has closed, run the clean-up (temp files) and leave:
     # TensorFlow's interpreter teardown takes seconds and frees nothing the OS
     # would not.
     sys.stdout.flush()
     atexit._run_exitfuncs()
-    os._exit(0)
+    os._exit(code)
 
 
 def _share_or_explain() -> bool:

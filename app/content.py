@@ -16,11 +16,38 @@ model looked** with three heatmaps. Every answer names the data its model was
 trained on. These models guess from pixels; they do not know who anyone is.
 """
 
-PRIVACY = """\
-Your photo is analysed in memory for this request only. Temporary files Gradio
-needs to show it are deleted within minutes and when the app stops; nothing is
-logged or flagged, and Gradio's analytics are off.
-"""
+SHARE_RELAY = ("With `--share`, Gradio's share relay (a server run by Gradio, reached over the internet) "
+               "forwards everything between your browser and this app: the photos you upload, your questions, "
+               "the answers and the heatmap images.")
+
+
+def privacy(retention_s: float, cache_sweep: tuple[int, int], share: bool = False) -> str:
+    """What happens to a photo, said exactly as the app is configured."""
+    every, older_than = cache_sweep
+    text = (
+        "### Privacy\n\n"
+        f"Your photo and everything made from it (the faces found, the answers, the heatmaps) are kept in "
+        f"this server's memory for **{_duration(retention_s)} from the moment you ask**, so that you can "
+        "switch faces, models and opacity without asking again; then they are deleted. Clicking does not "
+        "extend that time, and closing the page deletes them at once. Gradio also writes the upload and the "
+        "images it sends to your browser as files in the app's private temporary folder; those are deleted "
+        f"once they are {_duration(older_than)} old (checked every {_duration(every)}) and when the app stops. "
+        "Nothing is flagged or sent anywhere else, and Gradio's analytics are off. When something goes wrong, "
+        "the app's log gets one line naming the kind of error and where in the code it happened: never your "
+        "photo or your question."
+    )
+    if share:
+        text += "\n\n**This app runs with a public share link.** " + SHARE_RELAY
+    return text
+
+
+def _duration(seconds: float) -> str:
+    seconds = float(seconds)
+    if seconds >= 60 and seconds % 60 == 0:
+        minutes = int(seconds // 60)
+        return f"{minutes} minute{'s' if minutes != 1 else ''}"
+    return f"{seconds:g} second{'s' if seconds != 1 else ''}"
+
 
 EXAMPLE_QUESTIONS = (
     "Is this a woman?",
@@ -60,19 +87,46 @@ INTEGRATED_GRADIENTS = r"""
 ### Integrated Gradients: how much each pixel contributed
 
 Integrated Gradients (IG) compares the photo $x$ with a *baseline* $x'$ that
-carries no information (a black or white image). It fades the photo in from
-the baseline in $m$ small steps, measures at each step how sensitive the score
-$F$ is to every pixel, and adds those sensitivities up along the way:
+carries no information. It fades the photo in from the baseline, measures at
+points along the way how sensitive the score $F$ is to every pixel, and adds
+those sensitivities up:
 
-$$\mathrm{IG}_i(x) \approx (x_i - x'_i)\,\frac{1}{m}\sum_{k=1}^{m}
-\frac{\partial F\big(x' + \tfrac{k}{m}(x - x')\big)}{\partial x_i}$$
+$$\mathrm{IG}_i(x) = (x_i - x'_i)\int_0^1
+\frac{\partial F\big(x' + \alpha(x - x')\big)}{\partial x_i}\,d\alpha$$
 
 Unlike Grad-CAM it looks through the *whole* network down to single pixels.
-Its attributions add up (almost) to the change in score from baseline to photo,
-$\sum_i \mathrm{IG}_i(x) \approx F(x) - F(x')$; the app reports how far from
-exact that sum is as *delta*. More steps (the slider under *Method settings*)
-make delta smaller and the map slower to compute. The baseline matters: a
-black baseline cannot credit pixels that are already black.
+Its attributions should add up to the change in score from baseline to photo,
+$\sum_i \mathrm{IG}_i(x) = F(x) - F(x')$; how far the computed sum is from that
+is its *completeness error* delta. With *Integrated Gradients steps* at 0 the
+app places the points adaptively: it adds points where the path is hardest
+until delta is at most 1% (or a budget of model evaluations runs out, which it
+then says). A number $m > 0$ uses the fixed sum over $m$ evenly spaced points,
+which on these networks can miss by far more than 1%.
+
+**The baseline matters.** A pixel is credited in proportion to how much it
+differs from the baseline ($x_i - x'_i$). Against a *black* baseline, pixels that
+are already dark (darker skin, shadows, dark hair) differ little and get almost
+no credit, however much the model relies on them. A *blurred* copy of the face
+keeps its colours and removes only the detail, so every pixel can be credited
+for the detail it adds; what it cannot show is the effect of colour alone.
+"""
+
+TRUST = r"""
+### Can you trust a map?
+
+A heatmap is a claim about the model, so each one comes with two checks,
+shown under the maps:
+
+- **Exactness** (Integrated Gradients): the completeness error delta above, and
+  how many evaluations of the model it took.
+- **Faithfulness against a random map**: remove the pixels the map marks
+  first, a few steps at a time (they are blurred, so the picture stays a
+  picture), and follow the score of the answer: if the map found what the
+  model uses, the score falls faster than when a random map's pixels are
+  removed (a lower area under the *deletion* curve). Restoring them first
+  should bring it back faster (a higher area under the *insertion* curve).
+  A map no better than random is said to be so. Where the score hardly moves
+  whatever is removed, the test cannot tell, and says that too.
 """
 
 BIAS = """\
@@ -115,7 +169,7 @@ LIMITS = """\
 - Do not use these models to make decisions about people.
 """
 
-HOW_IT_WORKS = "\n".join((GRADCAM, INTEGRATED_GRADIENTS, BIAS, LIMITS))
+HOW_IT_WORKS = "\n".join((GRADCAM, INTEGRATED_GRADIENTS, TRUST, BIAS, LIMITS))
 
 KATEX_DELIMITERS = [
     {"left": "$$", "right": "$$", "display": True},

@@ -1,42 +1,66 @@
 """Every failure a person can cause becomes a gr.Error with a readable message.
 
-The engine and models.intake raise ValueError subclasses whose messages are
-written for people (no face found, not an image, too large). Anything else is
-a bug: it is logged here with its traceback for the operator, and the person
-sees one calm sentence, never the traceback.
+The engine raises ValueError subclasses whose messages are written for people
+(no face found, not an image, too large). Anything else is a bug: it is logged
+in one line for the operator, naming the exception's type and where it was
+raised, but not its message or the handler's arguments, which can hold the
+question or image data; the person sees one calm sentence, never the traceback.
 """
 from __future__ import annotations
 
 import functools
+import inspect
 import logging
-from typing import Callable
+import traceback
+from collections.abc import Callable
 
 import gradio as gr
 
 log = logging.getLogger("facexai.app")
 
-UNEXPECTED = "Something went wrong while analysing this photo. The error was logged; please try another photo."
+UNEXPECTED = ("Something went wrong while analysing this photo. What kind of error and where it happened "
+              "were logged (not your photo or question); please try another photo.")
 
 
 def user_errors(fn: Callable) -> Callable:
-    """Wrap an event handler so that no exception reaches Gradio unexplained."""
+    """Wrap an event handler (a function or a generator) so that no exception
+    reaches Gradio unexplained."""
+    if inspect.isgeneratorfunction(fn):
+        @functools.wraps(fn)
+        def streaming(*args, **kwargs):
+            try:
+                yield from fn(*args, **kwargs)
+            except Exception as err:  # noqa: BLE001 - every exception becomes a sentence
+                raise _readable(err, fn.__name__) from None
+
+        return streaming
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
         try:
             return fn(*args, **kwargs)
-        except gr.Error:
-            raise
-        except ValueError as err:  # the engine's and intake's documented, readable errors
-            raise gr.Error(_sentence(str(err) or type(err).__name__), title=_title(err),
-                           print_exception=False) from None
-        except MemoryError:
-            raise gr.Error("This photo needs more memory than the app has; try a smaller one.") from None
-        except Exception:
-            log.exception("unexpected error in %s", fn.__name__)
-            raise gr.Error(UNEXPECTED) from None
+        except Exception as err:  # noqa: BLE001
+            raise _readable(err, fn.__name__) from None
 
     return wrapper
+
+
+def _readable(err: Exception, handler: str) -> gr.Error:
+    if isinstance(err, gr.Error):
+        return err
+    if isinstance(err, ValueError):  # the engine's documented, readable errors
+        return gr.Error(_sentence(str(err) or type(err).__name__), title=_title(err), print_exception=False)
+    if isinstance(err, MemoryError):
+        return gr.Error("This photo needs more memory than the app has; try a smaller one.", print_exception=False)
+    log.error("unexpected %s in handler %s, raised at %s", type(err).__name__, handler, where(err))
+    return gr.Error(UNEXPECTED, print_exception=False)
+
+
+def where(err: BaseException) -> str:
+    """The innermost frames of the traceback as file:line:function, newest last."""
+    frames = traceback.extract_tb(err.__traceback__)[-3:]
+    return " <- ".join(f"{frame.filename.rsplit('/', 1)[-1]}:{frame.lineno}:{frame.name}"
+                       for frame in reversed(frames)) or "unknown"
 
 
 def _title(err: Exception) -> str:

@@ -35,7 +35,8 @@ def no_face(size: int = 256) -> np.ndarray:
     image = Image.new("RGB", (size, size), (135, 190, 235))
     draw = ImageDraw.Draw(image)
     draw.ellipse((size * 0.65, size * 0.1, size * 0.85, size * 0.3), fill=(250, 215, 80))
-    draw.polygon([(0, size), (0, size * 0.6), (size * 0.4, size * 0.45), (size, size * 0.7), (size, size)], fill=(70, 140, 70))
+    hills = [(0, size), (0, size * 0.6), (size * 0.4, size * 0.45), (size, size * 0.7), (size, size)]
+    draw.polygon(hills, fill=(70, 140, 70))
     return np.asarray(image)
 
 

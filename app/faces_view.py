@@ -1,7 +1,7 @@
 """The face picker: numbered boxes on the photo, and which box a click hit."""
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 from PIL import Image, ImageDraw

@@ -1,9 +1,13 @@
-"""Event handlers: decode the photo, call the engine, hand views to widgets.
+"""Event handlers: call the engine, keep the Result server-side, hand views to widgets.
 
-Each public method is bound to one event in app/layout.py and wrapped by
-app.errors.user_errors, so a person sees a sentence, never a traceback.
+Each handler returns (or yields) a {component: value} map over its tab's
+dataclass (app/layout.py); a component left out keeps its value. Every public
+method is wrapped by app.errors.user_errors, so a person sees a sentence,
+never a traceback. The photo is decoded by the engine, not here.
 """
 from __future__ import annotations
+
+import uuid
 
 import gradio as gr
 
@@ -11,128 +15,151 @@ from app import views
 from app.cards_view import cards_markdown
 from app.errors import user_errors
 from app.faces_view import draw_faces, face_at
-from app.settings import MAX_PIXELS
-from app.views import METHODS, AskView
-
-COMPARE_QUESTIONS = {
-    "race": "What is this person's race?",
-    "gender": "What is this person's gender?",
-    "age": "How old is this person?",
-}
+from app.views import DEFAULT_IG_STEPS, IG_BASELINE, METHODS, AskView
 
 
 class NoPhotoError(ValueError):
     """The person asked before giving a photo."""
 
 
-class Handlers:
-    def __init__(self, backend):
-        self.backend = backend
-
-    # -- Ask tab ---------------------------------------------------------------
+class AskHandlers:
+    def __init__(self, engine, store, tab):
+        self.engine, self.store, self.tab = engine, store, tab
 
     @user_errors
-    def ask(self, photo, question, methods=METHODS, face_number=0, ig_steps=32, ig_baseline="black",
-            whole_image=False, opacity=views.DEFAULT_OPACITY, progress=gr.Progress()):
-        """The /ask endpoint: JSON, three heatmaps of the first answering model, state.
+    def ask(self, photo, question, methods=METHODS, face_number=0, ig_steps=DEFAULT_IG_STEPS,
+            ig_baseline=IG_BASELINE, whole_image=False, opacity=views.DEFAULT_OPACITY,
+            request: gr.Request = None, progress=gr.Progress()):  # noqa: B008 - how Gradio injects progress
+        """The /ask endpoint: JSON and the three heatmaps of the first answering
+        model, first with the answer and Grad-CAM, then with everything.
 
         face_number 0 answers for every face found (so the picker can switch
         faces without asking again); k answers for the k-th largest only.
         """
-        image = _load(photo)
-        question = _question(question)
-        result = self.backend.ask(
-            image, question, explain=tuple(methods or ()), face_index=_face_index(face_number),
-            ig_steps=int(ig_steps), ig_baseline=ig_baseline, whole_image=bool(whole_image),
-            progress=progress,
+        if photo is None:
+            raise NoPhotoError("Add a photo first: upload one, use the webcam, paste one, or pick an example.")
+        stages = self.engine.ask_stages(
+            photo, _question(question), explain=tuple(methods or ()), face_index=_face_index(face_number),
+            ig_steps=int(ig_steps), ig_baseline=ig_baseline, whole_image=bool(whole_image), progress=progress,
         )
-        view = AskView(result=result)
-        if result.intent.kind == "unsupported":
-            gr.Warning(result.intent.reason or "This question is outside what the models can answer.")
-        heatmaps = self._heatmaps(view, opacity)
-        return [result.to_dict(), *heatmaps, view]
+        key, kept = _session_key(request), None
+        for result in stages:
+            # A face or model picked while the slow maps were made stays picked.
+            view = AskView(result=result) if kept is None else AskView(result=result, face=kept.face, model=kept.model)
+            if kept is None:
+                self.store.put(key, view)  # the retention is counted from here
+                if result.intent.kind == "unsupported":
+                    gr.Warning(result.intent.reason or "This question is outside what the models can answer.")
+            elif not self.store.replace(key, view, expected=kept):
+                break  # expired, or a newer question from this page replaced it: nothing more to show
+            kept = view
+            yield {self.tab.result_json: result.to_dict(), self.tab.view: key,
+                   **self._heatmaps(view, opacity, whole_photo=False)}
 
     @user_errors
-    def show_answer(self, view: AskView | None):
+    def show_answer(self, key: str | None, whole_photo: bool = False):
         """Everything the Ask tab shows besides the /ask outputs."""
+        view = self.store.get(key)
         if view is None:
-            return [gr.skip()] * 6
-        result = view.result
+            return {}
+        tab, result = self.tab, view.result
         if not result.faces:
-            return ["" if result.intent.kind != "unsupported" else views.answer_markdown(result, 0),
-                    None, None, gr.update(choices=[], value=None), "", self._second_opinion(result)]
+            answer = views.answer_markdown(result, 0) if result.intent.kind == "unsupported" else ""
+            return {tab.answer: answer, tab.probabilities: None, tab.faces: None, tab.cards: "", tab.trust: "",
+                    tab.model: gr.update(choices=[], value=None), tab.second_opinion: self._second_opinion(result)}
         face = views.chosen_face(view)
         model = views.shown_model(view)
-        faces_image = draw_faces(result.image, views.boxes(result), view.face)
-        return [
-            views.answer_markdown(result, view.face),
-            views.label_value(face, model),
-            faces_image,
-            gr.update(choices=views.model_names(face), value=model),
-            cards_markdown([answer.card for answer in face.answers]),
-            self._second_opinion(result),
-        ]
+        return {
+            tab.answer: views.answer_markdown(result, view.face),
+            tab.probabilities: views.label_value(face, model),
+            tab.faces: draw_faces(result.image, views.boxes(result), view.face),
+            tab.model: gr.update(choices=views.model_names(face), value=model),
+            tab.cards: cards_markdown([answer.card for answer in face.answers]),
+            tab.second_opinion: self._second_opinion(result),
+            tab.trust: views.trust_markdown(face, model),
+        }
 
     @user_errors
-    def rerender(self, view: AskView | None, model: str | None, opacity: float):
-        """New opacity or model: redraw from the stored Result, no recomputation."""
+    def rerender(self, key: str | None, model: str | None, opacity: float, whole_photo: bool = False):
+        """New model, opacity or framing: redraw from the stored Result, no recomputation."""
+        view = self.store.get(key)
         if view is None or not view.result.faces:
-            return [gr.skip()] * 4 + [view]
-        view.model = model
-        face = views.chosen_face(view)
-        return [views.label_value(face, views.shown_model(view)), *self._heatmaps(view, opacity), view]
+            return {}
+        view.model = model  # the entry's expiry stays where the ask put it
+        face, shown = views.chosen_face(view), views.shown_model(view)
+        return {self.tab.probabilities: views.label_value(face, shown),
+                self.tab.trust: views.trust_markdown(face, shown),
+                **self._heatmaps(view, opacity, whole_photo)}
 
     @user_errors
-    def pick_face(self, view: AskView | None, opacity: float, evt: gr.SelectData):
+    def pick_face(self, key: str | None, opacity: float, whole_photo: bool, evt: gr.SelectData):
         """A click on the boxed photo shows the face under it: every face was
         already answered, so this only redraws."""
+        view = self.store.get(key)
         if view is None or evt is None or evt.index is None:
-            return [gr.skip()] * 10
+            return {}
         hit = face_at(views.boxes(view.result), *evt.index[:2])
         if hit is None:
-            return [gr.skip()] * 10
+            return {}
         view.face = hit
-        return [*self.show_answer(view), *self._heatmaps(view, opacity), view]
+        return {**self.show_answer(key, whole_photo), **self._heatmaps(view, opacity, whole_photo)}
+
+    def forget(self, request: gr.Request = None) -> None:
+        """The page was closed: drop its Result now rather than at its expiry."""
+        self.store.pop(_session_key(request, new=False))
 
     def _second_opinion(self, result) -> str:
         if result.second_opinion:
             return f"**Second opinion** from a general-purpose VQA model: {result.second_opinion.text}"
-        if self.backend.second_opinion_problem:
-            return f"*No second opinion: {self.backend.second_opinion_problem}*"
+        if self.engine.second_opinion_problem:
+            return f"*No second opinion: {self.engine.second_opinion_problem}*"
         return ""
 
-    def _heatmaps(self, view: AskView, opacity: float) -> list:
+    def _heatmaps(self, view: AskView, opacity: float, whole_photo: bool) -> dict:
         if not view.result.faces:
-            return [None] * len(METHODS)
-        return views.heatmap_images(view.result, view.face, views.shown_model(view), float(opacity))
+            images = dict.fromkeys(METHODS)
+        else:
+            images = views.heatmap_images(view.result, view.face, views.shown_model(view), float(opacity),
+                                          whole_photo=bool(whole_photo))
+        return {self.tab.heatmaps[method]: image for method, image in images.items()}
 
-    # -- Compare tab -----------------------------------------------------------
+
+class CompareHandlers:
+    def __init__(self, engine, tab):
+        self.engine, self.tab = engine, tab
 
     @user_errors
-    def compare(self, photo, attribute, opacity=views.DEFAULT_OPACITY, progress=gr.Progress()):
+    def compare(self, photo, attribute, opacity=views.DEFAULT_OPACITY,
+                progress=gr.Progress()):  # noqa: B008 - how Gradio injects progress
         """Every model for `attribute` on the largest face, side by side."""
-        if attribute not in COMPARE_QUESTIONS:
-            raise ValueError(f"choose one of {', '.join(COMPARE_QUESTIONS)}")
-        result = self.backend.ask(_load(photo), COMPARE_QUESTIONS[attribute], explain=("gradcam", "ig"),
-                                  face_index=0, progress=progress)
-        face = result.faces[0]
+        if photo is None:
+            raise NoPhotoError("Add a photo first: upload one, use the webcam, paste one, or pick an example.")
+        comparison = self.engine.compare(photo, attribute, progress=progress)
+        result, face = comparison.result, comparison.face
         region = views.face_region(face.box, result.image.shape)
         gallery = []
-        for model in views.model_names(face):
+        for model in comparison.models:
             for method in ("gradcam", "ig"):
                 if method in face.heatmaps.get(model, {}):
                     caption = f"{model} · {views.METHOD_TITLES[method]}"
                     gallery.append((result.render(0, model, method, float(opacity)).crop(region), caption))
-        verdict = "\n\n".join([views.agreement_markdown(face, attribute), *views.problem_lines(result)])
-        return verdict, views.comparison_rows(face), gallery
+        verdict = "\n\n".join([views.agreement_markdown(comparison), *views.problem_lines(result)])
+        return {self.tab.verdict: verdict, self.tab.table: views.comparison_rows(face), self.tab.gallery: gallery}
+
+    @user_errors
+    def rescan(self):
+        """Models trained since start-up (python -m training.demo, training.train) join without a restart."""
+        self.engine.reload()
+        return {self.tab.verdict: views.models_markdown(self.engine.cards(), self.engine.problems)}
 
 
-def _load(photo):
-    from models.intake import load_image
-
-    if photo is None:
-        raise NoPhotoError("Add a photo first: upload one, use the webcam, paste one, or pick an example.")
-    return load_image(photo, max_pixels=MAX_PIXELS)
+def _session_key(request, new: bool = True) -> str | None:
+    """The browser session's id (what the page's unload names); a fresh one
+    for a call without a session."""
+    session = getattr(request, "session_hash", None) if request is not None else None
+    if session:
+        return f"ask:{session}"
+    return f"ask:{uuid.uuid4().hex}" if new else None
 
 
 def _question(question) -> str:

@@ -1,10 +1,12 @@
 """The page, top to bottom: Ask, Compare, Audit, How it works; and launching it.
 
-Layout and event wiring only: what happens on an event lives in
-app/handlers.py, the words in app/content.py.
+Layout and event wiring only: each tab's components are one dataclass, built
+here; what happens on an event lives in app/handlers.py (which returns
+{component: value} maps over those dataclasses), the words in app/content.py.
 """
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import gradio as gr
@@ -13,32 +15,94 @@ from app import content, views
 from app.audit_view import build_audit_tab
 from app.components import photo_input
 from app.examples import write_examples
-from app.handlers import COMPARE_QUESTIONS, Handlers
+from app.handlers import AskHandlers, CompareHandlers
 from app.settings import CACHE_SWEEP, MAX_UPLOAD, QUEUE_SIZE
+from app.store import DEFAULT_RETENTION_S, SessionStore
+from vqa.engine import COMPARE_QUESTIONS
 from vqa.text import MAX_QUESTION_CHARS
 
-STATE_TTL_S = 900  # a session's Result (which holds the photo) is dropped after this
+
+@dataclasses.dataclass
+class AskTab:
+    photo: gr.Image
+    question: gr.Textbox
+    methods: gr.CheckboxGroup
+    face_number: gr.Number
+    ig_steps: gr.Slider
+    ig_baseline: gr.Radio
+    whole_image: gr.Checkbox
+    ask_button: gr.Button
+    answer: gr.Markdown
+    probabilities: gr.Label
+    faces: gr.Image
+    second_opinion: gr.Markdown
+    cards: gr.Markdown
+    trust: gr.Markdown
+    model: gr.Dropdown
+    opacity: gr.Slider
+    whole_photo: gr.Checkbox
+    heatmaps: dict[str, gr.Image]  # method -> its image, in views.METHODS order
+    result_json: gr.JSON
+    view: gr.State  # the key of this session's entry in the SessionStore, nothing else
+
+    @property
+    def api_inputs(self) -> list:
+        """What /ask takes, in its order (the API's names and positions stay)."""
+        return [self.photo, self.question, self.methods, self.face_number, self.ig_steps, self.ig_baseline,
+                self.whole_image, self.opacity]
+
+    @property
+    def api_outputs(self) -> list:
+        """What /ask returns (JSON, three heatmaps); the key is not part of the API."""
+        return [self.result_json, *self.heatmaps.values(), self.view]
+
+    @property
+    def shown(self) -> list:
+        """Everything besides the API outputs that an answer redraws."""
+        return [self.answer, self.probabilities, self.faces, self.model, self.cards, self.second_opinion,
+                self.trust]
 
 
-def build_app(backend, examples_dir: str | Path | None = None) -> gr.Blocks:
-    handlers = Handlers(backend)
+@dataclasses.dataclass
+class CompareTab:
+    photo: gr.Image
+    attribute: gr.Radio
+    opacity: gr.Slider
+    button: gr.Button
+    rescan: gr.Button
+    verdict: gr.Markdown
+    table: gr.Dataframe
+    gallery: gr.Gallery
+
+    @property
+    def outputs(self) -> list:
+        return [self.verdict, self.table, self.gallery]
+
+
+def build_app(engine, examples_dir: str | Path | None = None, retention_s: float = DEFAULT_RETENTION_S,
+              share: bool = False) -> gr.Blocks:
+    store = SessionStore(retention_s)
+    store.start_sweeper()
     examples = [str(p) for p in write_examples(examples_dir)]
     with gr.Blocks(title="Face XAI", analytics_enabled=False, delete_cache=CACHE_SWEEP) as demo:
         gr.Markdown(content.INTRO)
         with gr.Tabs():
             with gr.Tab("Ask", id="ask"):
-                _ask_tab(handlers, examples)
+                ask = AskHandlers(engine, store, _ask_tab(examples))
+                _wire_ask(ask)
             with gr.Tab("Compare", id="compare"):
-                _compare_tab(handlers, examples, backend)
+                _wire_compare(CompareHandlers(engine, _compare_tab(examples, engine)))
             with gr.Tab("Audit", id="audit"):
-                build_audit_tab(backend)
+                build_audit_tab(engine)
             with gr.Tab("How it works", id="how"):
                 gr.Markdown(content.HOW_IT_WORKS, latex_delimiters=content.KATEX_DELIMITERS)
-        gr.Markdown(content.PRIVACY)
+        gr.Markdown(content.privacy(retention_s, CACHE_SWEEP, share=share), elem_id="privacy")
+        demo.unload(ask.forget)
+    demo.session_store = store  # for the tests in-process; not served
     return demo
 
 
-def _ask_tab(handlers: Handlers, examples: list[str]) -> None:
+def _ask_tab(examples: list[str]) -> AskTab:
     with gr.Row():
         with gr.Column(scale=1):
             photo = photo_input(label="Photo", elem_id="ask-photo")
@@ -53,9 +117,12 @@ def _ask_tab(handlers: Handlers, examples: list[str]) -> None:
                                            value=list(views.METHODS), label="Heatmaps to compute")
                 face_number = gr.Number(value=0, minimum=0, precision=0, label="Face number",
                                         info="0: every face; 1: the largest only, 2: the next...")
-                ig_steps = gr.Slider(8, 128, value=32, step=8, label="Integrated Gradients steps (m)",
-                                     info="more steps: a more exact map, slower")
-                ig_baseline = gr.Radio(["black", "white", "blur"], value="black", label="IG baseline x'")
+                ig_steps = gr.Slider(0, 128, value=views.DEFAULT_IG_STEPS, step=8,
+                                     label="Integrated Gradients steps (m)",
+                                     info="0: adaptive, as many as it takes to be exact to 1%; "
+                                          "m > 0: the fixed m-step sum (more: more exact, slower)")
+                ig_baseline = gr.Radio(["black", "white", "blur"], value=views.IG_BASELINE, label="IG baseline x'",
+                                       info="blur: a blurred copy of the face, which can credit dark pixels too")
                 whole_image = gr.Checkbox(False, label="No face found? Analyse the whole picture as one face")
         with gr.Column(scale=1):
             answer = gr.Markdown(elem_id="ask-answer")
@@ -69,45 +136,67 @@ def _ask_tab(handlers: Handlers, examples: list[str]) -> None:
     with gr.Row():
         model = gr.Dropdown(choices=[], label="Heatmaps of model", interactive=True)
         opacity = gr.Slider(0.0, 1.0, value=views.DEFAULT_OPACITY, step=0.05, label="Heatmap opacity")
-    with gr.Row():
-        heatmaps = [gr.Image(label=views.METHOD_TITLES[m], interactive=False, format="png",
-                             elem_id=f"heatmap-{m}") for m in views.METHODS]
+        whole_photo = gr.Checkbox(False, label="Show the maps on the whole photo", elem_id="whole-photo")
+    with gr.Row(elem_id="ask-heatmaps"):
+        heatmaps = {m: gr.Image(label=views.METHOD_TITLES[m], interactive=False, format="png",
+                                elem_id=f"heatmap-{m}") for m in views.METHODS}
+    trust = gr.Markdown(elem_id="ask-trust")
     with gr.Accordion("The answer as JSON (what the /ask API returns)", open=False):
         result_json = gr.JSON(label="result")
-    view = gr.State(None, time_to_live=STATE_TTL_S)
-
-    ask_inputs = [photo, question, methods, face_number, ig_steps, ig_baseline, whole_image, opacity]
-    ask_outputs = [result_json, *heatmaps, view]
-    shown = [answer, probabilities, faces, model, cards, second_opinion]
-    gr.on([ask_button.click, question.submit], handlers.ask, ask_inputs, ask_outputs, api_name="ask",
-          api_description="Answer a question about the face(s) in a photo: JSON and three heatmaps.",
-          concurrency_id="engine").success(handlers.show_answer, view, shown, api_visibility="private", queue=False)
-    redraw = dict(fn=handlers.rerender, inputs=[view, model, opacity], outputs=[probabilities, *heatmaps, view],
-                  api_visibility="private", queue=False)
-    model.input(**redraw)
-    opacity.release(**redraw)
-    faces.select(handlers.pick_face, [view, opacity], [*shown, *heatmaps, view],
-                 api_visibility="private", queue=False)
+    view = gr.State(None)
+    return AskTab(photo=photo, question=question, methods=methods, face_number=face_number, ig_steps=ig_steps,
+                  ig_baseline=ig_baseline, whole_image=whole_image, ask_button=ask_button, answer=answer,
+                  probabilities=probabilities, faces=faces, second_opinion=second_opinion, cards=cards,
+                  trust=trust, model=model, opacity=opacity, whole_photo=whole_photo, heatmaps=heatmaps,
+                  result_json=result_json, view=view)
 
 
-def _compare_tab(handlers: Handlers, examples: list[str], backend) -> None:
+def _wire_ask(handlers: AskHandlers) -> None:
+    tab = handlers.tab
+    redraw = dict(fn=handlers.rerender, inputs=[tab.view, tab.model, tab.opacity, tab.whole_photo],
+                  outputs=[tab.probabilities, tab.trust, *tab.heatmaps.values()], api_visibility="private",
+                  queue=False)
+    asked = gr.on([tab.ask_button.click, tab.question.submit], handlers.ask, tab.api_inputs, tab.api_outputs,
+                  api_name="ask", concurrency_id="engine",
+                  api_description="Answer a question about the face(s) in a photo: JSON and three heatmaps.")
+    asked.success(**redraw)  # the /ask maps are face crops; the page follows its "whole photo" box
+    # Each stage of an answer (Grad-CAM first, the rest after) lands in the JSON;
+    # the rest of the tab is redrawn from the stored Result each time.
+    tab.result_json.change(handlers.show_answer, [tab.view, tab.whole_photo], tab.shown,
+                           api_visibility="private", queue=False)
+    tab.model.input(**redraw)
+    tab.opacity.release(**redraw)
+    tab.whole_photo.input(**redraw)
+    tab.faces.select(handlers.pick_face, [tab.view, tab.opacity, tab.whole_photo],
+                     [*tab.shown, *tab.heatmaps.values()], api_visibility="private", queue=False)
+
+
+def _compare_tab(examples: list[str], engine) -> CompareTab:
     gr.Markdown("Every model that answers one attribute, on the same face. Where they disagree, "
                 "look at what each was trained on and where each looked.")
     with gr.Row():
         with gr.Column(scale=1):
             photo = photo_input(label="Photo", elem_id="compare-photo")
             gr.Examples(examples, inputs=photo, label="Example photos", cache_examples=False)
-            available = [a for a in COMPARE_QUESTIONS if a in backend.attributes()] or list(COMPARE_QUESTIONS)
+            available = [a for a in COMPARE_QUESTIONS if a in engine.attributes()] or list(COMPARE_QUESTIONS)
             attribute = gr.Radio(list(COMPARE_QUESTIONS), value=available[0], label="Attribute")
             opacity = gr.Slider(0.0, 1.0, value=views.DEFAULT_OPACITY, step=0.05, label="Heatmap opacity")
             button = gr.Button("Compare", variant="primary", elem_id="compare-button")
+            rescan = gr.Button("Look for new models", size="sm", elem_id="compare-rescan")
         with gr.Column(scale=2):
             verdict = gr.Markdown(label="verdict", elem_id="compare-verdict")
             table = gr.Dataframe(headers=["model", "trained on", "answer", "confidence", "top class"],
                                  label="answers", interactive=False, wrap=True)
             gallery = gr.Gallery(label="Where each model looked", columns=2, format="png")
-    button.click(handlers.compare, [photo, attribute, opacity], [verdict, table, gallery],
-                 api_name="compare", concurrency_id="engine")
+    return CompareTab(photo=photo, attribute=attribute, opacity=opacity, button=button, rescan=rescan,
+                      verdict=verdict, table=table, gallery=gallery)
+
+
+def _wire_compare(handlers: CompareHandlers) -> None:
+    tab = handlers.tab
+    tab.button.click(handlers.compare, [tab.photo, tab.attribute, tab.opacity], tab.outputs,
+                     api_name="compare", concurrency_id="engine")
+    tab.rescan.click(handlers.rescan, None, [tab.verdict], api_visibility="private", concurrency_id="engine")
 
 
 def launch(demo: gr.Blocks, host: str = "127.0.0.1", port: int = 7860, share: bool = False,

@@ -15,16 +15,16 @@ import signal
 import tempfile
 
 MAX_UPLOAD = "10mb"  # gr.Blocks.launch(max_file_size=...): larger uploads are refused by the server
-MAX_PIXELS = 40_000_000  # models.intake refuses bigger images (decompression bombs)
 CACHE_SWEEP = (60, 300)  # gr.Blocks(delete_cache=(every s, older than s))
 QUEUE_SIZE = 64  # requests waiting beyond this are told the app is busy
 
 
 def configure_environment() -> str:
     """Turn analytics off and give Gradio a private temp dir; returns its path."""
+    from vqa.quiet import silence_tf
+
     os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
-    os.environ.setdefault("KERAS_BACKEND", "tensorflow")
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    silence_tf()
     temp_dir = tempfile.mkdtemp(prefix="facexai-gradio-")
     os.environ["GRADIO_TEMP_DIR"] = temp_dir
     atexit.register(shutil.rmtree, temp_dir, ignore_errors=True)

@@ -7,10 +7,20 @@ apart from the event handlers so each can be tested on its own.
 from __future__ import annotations
 
 import dataclasses
+import math
 from typing import Any
 
-METHODS = ("gradcam", "guided", "ig")
-METHOD_TITLES = {"gradcam": "Grad-CAM", "guided": "Guided Grad-CAM", "ig": "Integrated Gradients"}
+try:  # the one spelling and the IG defaults, from xai (methods.py, defaults.py) through vqa.explain
+    from vqa.explain import IG_BASELINE, IG_TOLERANCE, METHOD_NAMES, METHOD_TITLES
+
+    DEFAULT_IG_STEPS = 0  # adaptive IG, exact to IG_TOLERANCE
+except ImportError:  # a transition: the engine before adaptive IG; drop once merged
+    from vqa.explain import METHODS as METHOD_NAMES
+
+    METHOD_TITLES = {"gradcam": "Grad-CAM", "guided": "Guided Grad-CAM", "ig": "Integrated Gradients"}
+    IG_BASELINE, IG_TOLERANCE, DEFAULT_IG_STEPS = "black", 0.01, 32
+
+METHODS = METHOD_NAMES
 DEFAULT_OPACITY = 0.5
 ZOOM = 2.2  # heatmaps show the face and this much context around it
 
@@ -61,7 +71,7 @@ def answer_markdown(result, face_index: int) -> str:
 
 def problem_lines(result) -> list[str]:
     """What the engine could not do (a missing model, a model that failed), in its words."""
-    return [f"⚠️ {problem}" for problem in dict.fromkeys(result.problems)]
+    return [f"**Problem:** {problem}" for problem in dict.fromkeys(result.problems)]
 
 
 def label_value(face, model: str | None) -> dict[str, float] | None:
@@ -72,26 +82,107 @@ def label_value(face, model: str | None) -> dict[str, float] | None:
     return None
 
 
-def heatmap_images(result, face_index: int, model: str | None, opacity: float) -> list:
-    """[Grad-CAM, Guided Grad-CAM, IG] overlays of `model` (None where not
-    computed), cut to the face: in a whole photo a face is often a few dozen
-    pixels wide and the heatmap's detail would be lost."""
+def heatmap_images(result, face_index: int, model: str | None, opacity: float,
+                   whole_photo: bool = False) -> dict[str, Any]:
+    """{method: overlay of `model` (None where not computed)} for every
+    method, cut to the face unless `whole_photo`: in a whole photo a face is
+    often a few dozen pixels wide and the heatmap's detail would be lost."""
     face = result.faces[face_index]
     made = face.heatmaps.get(model, {}) if model else {}
     region = face_region(face.box, result.image.shape)
-    return [result.render(face_index, model, method, opacity).crop(region) if method in made else None
-            for method in METHODS]
+    images = {}
+    for method in METHODS:
+        if method not in made:
+            images[method] = None
+            continue
+        image = result.render(face_index, model, method, opacity)
+        images[method] = image if whole_photo else image.crop(region)
+    return images
 
 
 def ig_line(face) -> str | None:
     """How exact each model's Integrated Gradients sum was: its completeness
-    error delta, which more steps make smaller."""
-    igs = {model: methods["ig"] for model, methods in face.heatmap_info.items() if "ig" in methods}
+    error delta, and the steps or model evaluations it took."""
+    igs = {model: methods["ig"] for model, methods in _infos(face).items() if "ig" in methods}
     if not igs:
         return None
-    steps = "/".join(str(m) for m in sorted({ig["ig_steps"] for ig in igs.values()}))
-    errors = ", ".join(f"{model} {ig['ig_delta']:.1%}" for model, ig in igs.items())
-    return f"*Integrated Gradients, m={steps} steps: completeness error {errors} (more steps make it smaller).*"
+    if all(ig.get("ig_evaluations") is not None for ig in igs.values()):
+        errors = ", ".join(f"{model} {ig['ig_delta']:.1%} ({ig['ig_evaluations']} model evaluations)"
+                           for model, ig in igs.items())
+        return f"*Integrated Gradients: completeness error {errors}.*"
+    steps = sorted({ig.get("ig_steps") for ig in igs.values() if ig.get("ig_steps")})
+    how = f"m={'/'.join(str(m) for m in steps)} steps" if steps else "adaptive steps"
+    errors = ", ".join(f"{model} {ig['ig_delta']:.1%}" for model, ig in igs.items() if ig.get("ig_delta") is not None)
+    return f"*Integrated Gradients, {how}: completeness error {errors} (more steps make it smaller).*"
+
+
+def _infos(face) -> dict[str, dict[str, dict]]:
+    """model -> method -> the heatmap's facts as plain dicts (a HeatmapInfo's to_dict() or a dict)."""
+    return {model: {method: info.to_dict() if hasattr(info, "to_dict") else dict(info)
+                    for method, info in methods.items()}
+            for model, methods in face.heatmap_info.items()}
+
+
+def trust_markdown(face, model: str | None) -> str:
+    """"Can you trust this map?": for each heatmap of `model`, how exact it is
+    (Integrated Gradients' completeness) and whether it beats a random map at
+    finding the pixels the model uses (deletion and insertion curves)."""
+    infos = _infos(face).get(model, {}) if model else {}
+    if not infos:
+        return ""
+    lines = [f"#### Can you trust these maps? ({model})"]
+    for method in METHODS:
+        if method not in infos:
+            continue
+        info = infos[method]
+        said = [line for line in (_exactness(info), _faithfulness(info)) if line]
+        if not said:
+            said = ["not measured for this map."]
+        lines.append(f"**{METHOD_TITLES[method]}**: " + " ".join(said))
+    return "\n\n".join(lines)
+
+
+def _exactness(info: dict) -> str | None:
+    """Integrated Gradients' completeness: its attributions should add up to
+    the change in the model's score from the baseline to the photo."""
+    delta = info.get("ig_delta")
+    if delta is None:
+        return None
+    evaluations = info.get("ig_evaluations")
+    cost = (f", after {evaluations} evaluations of the model" if evaluations is not None
+            else f", with {info['ig_steps']} steps" if info.get("ig_steps") else "")
+    if delta <= IG_TOLERANCE:
+        return (f"Exact: its pixel contributions add up to the change in the model's score (from the baseline to "
+                f"this photo) to within {delta:.1%}{cost}.")
+    return (f"Approximate: its pixel contributions add up to the change in the model's score only to within "
+            f"{delta:.1%}{cost} (the aim is {IG_TOLERANCE:.0%}); read it as a rough picture.")
+
+
+def _faithfulness(info: dict) -> str | None:
+    """Deletion: remove the top pixels first; a faithful map makes the score
+    fall faster than a random order (lower area). Insertion: add them first;
+    the score should rise faster (higher area)."""
+    scores = info.get("faithfulness") or {}
+    needed = ("deletion_auc", "random_deletion_auc", "insertion_auc", "random_insertion_auc")
+    if any(scores.get(key) is None for key in needed):
+        return None
+    if any(math.isnan(float(scores[key])) for key in needed):
+        return ("Whether it beats a random map cannot be told: the model's score hardly changes whatever part "
+                "of the face is removed, so these tests say nothing about this map.")
+    deletion = scores["deletion_auc"] < scores["random_deletion_auc"]
+    insertion = scores["insertion_auc"] > scores["random_insertion_auc"]
+    numbers = (f"(deletion area {scores['deletion_auc']:.2f} against {scores['random_deletion_auc']:.2f} for a "
+               f"random map, lower is better; insertion {scores['insertion_auc']:.2f} against "
+               f"{scores['random_insertion_auc']:.2f}, higher is better)")
+    if deletion and insertion:
+        verdict = ("removing the pixels it marks first changes the answer faster than removing random pixels, "
+                   "and adding them back first restores it faster: it points at pixels the model uses")
+    elif deletion or insertion:
+        verdict = ("it beats a random map on one test only ("
+                   + ("deletion" if deletion else "insertion") + "): it is only partly faithful to the model")
+    else:
+        verdict = "it is no better than a random map at finding the pixels the model uses: do not read much into it"
+    return f"{verdict[:1].upper()}{verdict[1:]} {numbers}."
 
 
 def face_region(box, image_shape, zoom: float = ZOOM) -> tuple[int, int, int, int]:
@@ -123,46 +214,28 @@ def comparison_rows(face) -> list[list]:
     return rows
 
 
-def agreement_markdown(face, attribute: str) -> str:
-    """Whether the models agree, in one glance. Label spaces differ (UTKFace's
-    "Asian", GEAR's age bins), so answers are compared by meaning: the same
-    class, a class inside a broader one, or overlapping age ranges."""
-    answers = [a for a in face.answers if a.confidence is not None]
-    if not answers:
+def models_markdown(cards, problems) -> str:
+    """The models the engine has, per attribute, and the files it skipped."""
+    lines = []
+    for attribute in ("race", "gender", "age"):
+        names = [card.name for card in cards if card.attribute == attribute]
+        lines.append(f"**{attribute}**: {', '.join(names) if names else 'no model yet'}")
+    return "\n\n".join(["Models found:", *lines, *(f"**Problem:** {p}" for p in problems)])
+
+
+def agreement_markdown(comparison) -> str:
+    """Whether the models agree, in one glance (a vqa.engine.Comparison). With
+    one model there is nothing to compare: say so, and how to add another."""
+    agreement, attribute = comparison.agreement, comparison.attribute
+    if not agreement.count:
         return f"No model answers **{attribute}** here."
-    pairs = [(a, b) for i, a in enumerate(answers) for b in answers[i + 1:]]
-    if all(_compatible(a.answer, b.answer, attribute) for a, b in pairs):
-        said = " / ".join(dict.fromkeys(a.answer for a in answers))
-        return f"✅ **All {len(answers)} {attribute} models agree: {said}.**"
-    groups: dict[str, list[str]] = {}
-    for answer in answers:
-        groups.setdefault(answer.answer, []).append(answer.model)
-    parts = "; ".join(f"**{label}**: {', '.join(models)}" for label, models in groups.items())
-    return f"⚠️ **The {attribute} models disagree.** {parts}"
-
-
-# A broader class that contains finer ones in another label space.
-BROADER = {"asian": {"east asian", "southeast asian"}}
-SAME = {"man": "male", "woman": "female"}
-
-
-def _compatible(a: str, b: str, attribute: str) -> bool:
-    if attribute == "age":
-        return _ages_overlap(a, b)
-    a, b = _canonical(a), _canonical(b)
-    return a == b or b in BROADER.get(a, ()) or a in BROADER.get(b, ())
-
-
-def _ages_overlap(a: str, b: str) -> bool:
-    from models.labels import age_label_bounds
-
-    try:
-        (low_a, high_a), (low_b, high_b) = age_label_bounds(a), age_label_bounds(b)
-    except ValueError:
-        return a == b
-    return low_a <= (high_b if high_b is not None else 10**6) and low_b <= (high_a if high_a is not None else 10**6)
-
-
-def _canonical(label: str) -> str:
-    text = label.strip().lower().replace("_", " ")
-    return SAME.get(text, text)
+    if agreement.count == 1:
+        (model, _), = agreement.answers
+        return (f"**Only one {attribute} model is installed ({model}), so there is nothing to compare it "
+                f"with.** To add a second: {comparison.how_to_add()}.")
+    if agreement.agree:
+        said = " / ".join(agreement.said)
+        who = "Both" if agreement.count == 2 else f"All {agreement.count}"
+        return f"**{who} {attribute} models agree: {said}.**"
+    parts = "; ".join(f"**{label}**: {', '.join(models)}" for label, models in agreement.groups.items())
+    return f"**The {attribute} models disagree.** {parts}"

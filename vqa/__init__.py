@@ -22,4 +22,7 @@ def __getattr__(name):
         from vqa import router
 
         return getattr(router, name)
+    if name == "Engine":  # the facade the app and the CLI hold (vqa/engine.py)
+        from vqa.engine import Engine
+        return Engine
     raise AttributeError(f"module 'vqa' has no attribute {name!r}")

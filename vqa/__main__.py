@@ -1,5 +1,9 @@
 import sys
 
-from vqa.cli import main
+from vqa.quiet import silence_tf
+
+silence_tf()  # before vqa.cli's imports can reach TensorFlow
+
+from vqa.cli import main  # noqa: E402
 
 sys.exit(main())

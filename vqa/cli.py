@@ -3,8 +3,10 @@
 Asks one question about one or many photos. Text by default; --json prints one
 JSON object per photo (JSON lines) for scripts. --out writes each heatmap
 over the photo as a PNG, plus result.json, into DIR/<photo name>/.
-A photo that cannot be analysed is reported and the batch goes on; the exit
-status is 1 if any photo failed, 2 for bad arguments.
+The pretrained models (dlib, GEAR) are imported into the cache on the first
+question, once; what that does is said on stderr. A photo that cannot be
+analysed is reported in one line and the batch goes on; the exit status is 1
+if any photo failed, 2 for bad arguments.
 """
 from __future__ import annotations
 
@@ -24,7 +26,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--out", type=Path, help="write heatmap overlays (PNG) and result.json here")
     parser.add_argument("--json", action="store_true", help="print one JSON object per photo")
     parser.add_argument("--models", type=Path, action="append", default=[],
-                        help="a folder of .keras models with cards (repeatable); the pretrained cache is always read")
+                        help="a folder of .keras models with cards (repeatable); the pretrained cache is always "
+                             "read, and filled on first use")
+    parser.add_argument("--no-pretrained", action="store_true",
+                        help="do not import the pretrained models (dlib, GEAR) into the cache on first use")
     parser.add_argument("--whole-image", action="store_true", help="analyse each photo as one face")
     parser.add_argument("--face", type=int, default=None, help="only this face (0 = largest)")
     parser.add_argument("--ig-steps", type=int, default=32, help="Integrated Gradients steps (default 32)")
@@ -63,7 +68,12 @@ def _write(folder: Path, result) -> Path:
     return folder
 
 
+def _stderr(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
 def main(argv: list[str] | None = None) -> int:
+    """The CLI; `python -m vqa` (vqa/__main__.py) silences TensorFlow before calling it."""
     args = build_parser().parse_args(argv)
     from vqa.explain import ExplainMethodError, parse_methods
 
@@ -72,22 +82,26 @@ def main(argv: list[str] | None = None) -> int:
     except ExplainMethodError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
-    from models.registry import load_registry
-    from vqa.pipeline import ask
+    from vqa.engine import Engine
 
-    registry = load_registry(args.models or None)
+    # The pretrained models are imported into the cache on the first question
+    # (once per cache); what that does is said on stderr, so --json stays clean.
+    engine = Engine(args.models, import_pretrained=not args.no_pretrained, second_opinion=args.second_opinion,
+                    progress=_stderr)
     failed, folders = 0, set()
     for photo in args.photos:
         try:
-            result = ask(photo, args.question, explain=methods, registry=registry, face_index=args.face,
-                         ig_steps=args.ig_steps, whole_image=args.whole_image,
-                         second_opinion=args.second_opinion)
-        except (ValueError, OSError) as err:  # every user-facing error is a ValueError subclass
+            result = engine.ask(photo, args.question, explain=methods, face_index=args.face,
+                                ig_steps=args.ig_steps, whole_image=args.whole_image)
+        except Exception as err:  # noqa: BLE001 - one readable line per photo, the batch goes on
             failed += 1
+            message = " ".join(str(err).split())  # one line, whatever the exception held
+            if not isinstance(err, (ValueError, OSError)):  # not one of the documented, readable errors
+                message = f"internal error ({type(err).__name__}): {message}"
             if args.json:
-                print(json.dumps({"photo": str(photo), "error": str(err)}))
+                print(json.dumps({"photo": str(photo), "error": message}))
             else:
-                print(f"{photo}: error: {err}", file=sys.stderr)
+                print(f"{photo}: error: {message}", file=sys.stderr)
             continue
         if args.json:
             print(json.dumps({"photo": str(photo), **result.to_dict()}))

@@ -62,7 +62,9 @@ class LiveApp:
 
 def start_app(cache: Path, log: Path, *args: str) -> LiveApp:
     port = free_port()
-    env = {**os.environ, "FACEXAI_CACHE": str(cache), "PYTHONUNBUFFERED": "1"}
+    # As from a user's shell: without the test session's TensorFlow settings.
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith(("TF_", "KERAS_"))},
+           "FACEXAI_CACHE": str(cache), "PYTHONUNBUFFERED": "1"}
     env.pop("GRADIO_SERVER_NAME", None)
     with open(log, "w") as out:
         process = subprocess.Popen([sys.executable, "app.py", "--port", str(port), *args],
@@ -94,7 +96,8 @@ def build_race_model(folder: Path, name: str, biased: bool, seed: int) -> None:
     keras.utils.set_random_seed(seed)
     build_model(len(FAIRFACE_RACE), backbone="small_cnn", input_size=32, name=name).save(folder / f"{name}.keras")
     ModelCard(name=name, attribute="race", labels=FAIRFACE_RACE, input=InputContract(32, 0.25, "unit"),
-              training_data="nothing: random weights built by the app tests" + (", census-biased card" if biased else ""),
+              training_data="nothing: random weights built by the app tests"
+              + (", census-biased card" if biased else ""),
               synthetic=True, extra={"biased": biased}).save(folder / f"{name}.json")
 
 

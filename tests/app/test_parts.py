@@ -11,15 +11,17 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from app import cli, views
+from app import cli, content, views
 from app.audit_view import HOW_TO, read_report, report_dirs
 from app.cards_view import card_markdown
 from app.errors import UNEXPECTED, user_errors
 from app.examples import example_photos, no_face, two_faces
 from app.faces_view import CHOSEN, OTHER, draw_faces, face_at
+from app.store import SessionStore
 from models.cards import ModelCard
 from tests.app.conftest import audit_summary
-
+from vqa._agreement import agreement
+from vqa.engine import Comparison
 
 # -- face picker --------------------------------------------------------------
 
@@ -58,15 +60,20 @@ def test_face_region_never_exceeds_a_small_photo():
 def _answer(model, answer, confidence, labels=("Male", "Female"), probs=(0.2, 0.8)):
     card = ModelCard(name=model, attribute="gender", labels=labels, training_data=f"{model} data")
     return types.SimpleNamespace(model=model, answer=answer, confidence=confidence, card=card,
-                                 probabilities=dict(zip(labels, probs)), text=f"{answer} [{card.provenance}]",
-                                 notes=())
+                                 probabilities=dict(zip(labels, probs, strict=True)),
+                                 text=f"{answer} [{card.provenance}]", notes=())
+
+
+def comparison(answers, attribute="gender") -> Comparison:
+    result = types.SimpleNamespace(faces=[types.SimpleNamespace(answers=list(answers))])
+    return Comparison(attribute=attribute, result=result, agreement=agreement(answers, attribute))
 
 
 def test_agreement_sees_man_and_male_as_the_same_answer_and_flags_a_real_split():
-    agree = types.SimpleNamespace(answers=[_answer("a", "Female", 0.8), _answer("b", "woman", 0.9)])
-    assert "agree: Female / woman" in views.agreement_markdown(agree, "gender")
-    split = types.SimpleNamespace(answers=[_answer("a", "Female", 0.8), _answer("b", "Male", 0.7)])
-    text = views.agreement_markdown(split, "gender")
+    agree = comparison([_answer("a", "Female", 0.8), _answer("b", "woman", 0.9)])
+    assert "agree: Female / woman" in views.agreement_markdown(agree)
+    split = comparison([_answer("a", "Female", 0.8), _answer("b", "Male", 0.7)])
+    text = views.agreement_markdown(split)
     assert "disagree" in text and "**Female**: a" in text and "**Male**: b" in text
 
 
@@ -83,8 +90,35 @@ def _face(*answers):
     ("race", ("East Asian", "Southeast Asian"), False),
 ])
 def test_agreement_compares_answers_across_label_spaces_by_meaning(attribute, answers, agree):
-    text = views.agreement_markdown(_face(*answers), attribute)
+    text = views.agreement_markdown(comparison(_face(*answers).answers, attribute))
     assert ("agree:" in text) is agree and ("disagree" in text) is not agree
+
+
+def test_one_model_is_not_an_agreement_and_the_verdict_says_how_to_add_another():
+    text = views.agreement_markdown(comparison([_answer("gear-race", "White", 0.9)], "race"))
+    assert "agree" not in text
+    assert "Only one race model" in text and "gear-race" in text
+    assert "python -m training.demo" in text and "python -m training.train" in text
+
+
+def _drawable_by_dejavu(text: str) -> set[str]:
+    """Characters DejaVu Sans (where the page's font stack falls back on this
+    machine; IBM Plex Sans covers less) has no glyph for."""
+    from fontTools.ttLib import TTFont
+    from matplotlib import font_manager
+
+    cmap = TTFont(font_manager.findfont("DejaVu Sans")).getBestCmap()
+    return {c for c in text if ord(c) not in cmap and c not in "\n"}
+
+
+def test_every_verdict_and_problem_line_uses_glyphs_the_page_can_draw():
+    texts = [views.agreement_markdown(comparison([_answer("a", "Female", 0.8), _answer("b", "woman", 0.9)])),
+             views.agreement_markdown(comparison([_answer("a", "Female", 0.8), _answer("b", "Male", 0.7)])),
+             views.agreement_markdown(comparison([_answer("a", "Female", 0.8)])),
+             *views.problem_lines(types.SimpleNamespace(problems=["No model answers race yet."]))]
+    for text in texts:
+        assert not _drawable_by_dejavu(text), text
+    assert _drawable_by_dejavu("\u2705") == {"\u2705"}  # the check mark shown before: the test can fail
 
 
 def test_answer_markdown_names_each_model_and_says_what_could_not_be_done():
@@ -157,16 +191,35 @@ def test_readable_errors_become_gr_error_with_their_message():
     assert caught.value.title == "No face"
 
 
-def test_a_bug_is_logged_and_the_person_sees_no_traceback(caplog):
+def test_a_bug_is_logged_in_one_line_without_its_message_and_the_person_sees_no_traceback(caplog):
     @user_errors
-    def handler():
-        raise KeyError("internal detail")
+    def handler(photo, question):
+        raise KeyError(f"internal detail about {question!r} and {photo[:4]!r}")
 
     with pytest.raises(gr.Error) as caught:
-        handler()
-    assert caught.value.message == UNEXPECTED
-    assert "internal detail" not in caught.value.message
-    assert "internal detail" in caplog.text  # the operator still gets it
+        handler(b"\x89PNG\r\n secret pixels", "Is she my neighbour?")
+    assert caught.value.message == UNEXPECTED and "internal detail" not in caught.value.message
+    records = [r for r in caplog.records if r.name == "facexai.app"]
+    assert len(records) == 1
+    line = records[0].getMessage()
+    assert "\n" not in line and records[0].exc_info is None  # one line, no traceback
+    assert "KeyError" in line and "handler" in line and "test_parts.py:" in line  # what and where, for the operator
+    assert "neighbour" not in line and "PNG" not in line and "secret" not in line
+
+
+def test_a_streaming_handler_turns_a_readable_error_into_gr_error():
+    class NoFaceError(ValueError):
+        pass
+
+    @user_errors
+    def stream():
+        yield 1
+        raise NoFaceError("no face found")
+
+    updates = stream()
+    assert next(updates) == 1
+    with pytest.raises(gr.Error, match="No face found"):
+        next(updates)
 
 
 # -- examples -----------------------------------------------------------------
@@ -229,9 +282,12 @@ def test_audit_offers_only_folders_the_app_was_pointed_at(tmp_path, monkeypatch)
     monkeypatch.chdir(tmp_path)  # no out/audit or audit here
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
-    (elsewhere / "report.md").write_text("secret")
+    (elsewhere / "summary.json").write_text(json.dumps(audit_summary()))  # a real report, in the wrong place
+    assert read_report(elsewhere)[0] != HOW_TO.format(where=elsewhere)  # it would be read if offered
     assert report_dirs(None) == []
     assert report_dirs(tmp_path / "models") == []
+    (tmp_path / "models").mkdir()
+    assert report_dirs(tmp_path / "models") == []  # a sibling of the models folder is not offered either
 
 
 # -- command line -------------------------------------------------------------
@@ -271,17 +327,142 @@ def test_bad_arguments_are_refused_before_anything_loads(tmp_path, capsys):
 # -- second opinion -----------------------------------------------------------
 
 def test_a_second_opinion_that_cannot_load_is_switched_off_once_with_the_reason(tmp_path, monkeypatch):
-    from app.startup import Backend, check_second_opinion
-    from models.registry import Registry
-
-    from vqa import vilt
+    from vqa import Engine, vilt
 
     def unavailable(model):
         raise vilt.ViltUnavailable(f"no ViLT model folder at {model}")
 
     monkeypatch.setattr(vilt, "load", unavailable)  # as vilt says when weights are missing
-    backend = Backend(registry=Registry(models=[]), second_opinion=str(tmp_path / "no-vilt-here"))
     messages = []
-    check_second_opinion(backend, messages.append)
-    assert backend.second_opinion is None  # no retry (and no delay) on every question
-    assert backend.second_opinion_problem and "Second opinion off" in messages[0]
+    engine = Engine(include_cache=False, second_opinion=str(tmp_path / "no-vilt-here"), progress=messages.append)
+    engine.check_second_opinion()
+    assert engine.second_opinion is None  # no retry (and no delay) on every question
+    assert engine.second_opinion_problem and "Second opinion off" in messages[0]
+
+
+# -- can you trust this map? ----------------------------------------------------
+
+def _trust_face(**infos):
+    return types.SimpleNamespace(answers=[_answer("a", "Female", 0.8)], heatmap_info={"a": infos})
+
+
+def test_trust_panel_says_a_map_that_beats_random_points_at_what_the_model_uses():
+    faithful = {"deletion_auc": 0.2, "random_deletion_auc": 0.5, "insertion_auc": 0.7, "random_insertion_auc": 0.4}
+    text = views.trust_markdown(_trust_face(gradcam={"layer": "conv", "faithfulness": faithful}), "a")
+    assert "Can you trust these maps?" in text and "**Grad-CAM**" in text
+    assert "points at pixels the model uses" in text and "0.20 against 0.50" in text
+
+
+def test_trust_panel_says_a_map_no_better_than_random_is_so():
+    unfaithful = {"deletion_auc": 0.6, "random_deletion_auc": 0.5, "insertion_auc": 0.3, "random_insertion_auc": 0.4}
+    text = views.trust_markdown(_trust_face(gradcam={"faithfulness": unfaithful}), "a")
+    assert "no better than a random map" in text
+    half = {**unfaithful, "deletion_auc": 0.1}
+    assert "one test only (deletion)" in views.trust_markdown(_trust_face(gradcam={"faithfulness": half}), "a")
+
+
+def test_trust_panel_reports_integrated_gradients_exactness_in_words():
+    exact = views.trust_markdown(_trust_face(ig={"ig_delta": 0.004, "ig_evaluations": 37}), "a")
+    assert "Exact: " in exact and "within 0.4%, after 37 evaluations of the model" in exact
+    rough = views.trust_markdown(_trust_face(ig={"ig_delta": 0.79, "ig_steps": 32}), "a")
+    assert "Approximate: " in rough and "only to within 79.0%, with 32 steps (the aim is 1%)" in rough
+
+
+def test_trust_panel_says_when_the_curves_cannot_tell():
+    flat = {"deletion_auc": float("nan"), "random_deletion_auc": float("nan"), "insertion_auc": float("nan"),
+            "random_insertion_auc": float("nan")}
+    text = views.trust_markdown(_trust_face(gradcam={"faithfulness": flat}), "a")
+    assert "cannot be told" in text and "random map" in text
+
+
+def test_trust_panel_tolerates_maps_without_measurements():
+    text = views.trust_markdown(_trust_face(gradcam={"layer": "conv"}), "a")
+    assert "**Grad-CAM**: not measured for this map." in text
+    assert views.trust_markdown(_trust_face(), "a") == ""
+    assert views.trust_markdown(_trust_face(gradcam={}), None) == ""
+
+
+# -- privacy --------------------------------------------------------------------
+
+def test_the_privacy_text_states_the_retention_and_the_share_relay_exactly():
+    text = content.privacy(900, (60, 300))
+    assert "**15 minutes from the moment you ask**" in text and "5 minutes old" in text
+    assert "never your photo or your question" in text and "share relay" not in text
+    assert "**2 seconds from the moment you ask**" in content.privacy(2, (60, 300))
+    assert "share relay" in content.privacy(2, (60, 300), share=True)
+    assert "share relay" in cli.build_parser().format_help()
+
+
+def test_the_retention_is_a_setting_with_a_sane_default(capsys):
+    assert cli.build_parser().parse_args([]).retention == 900
+    assert cli.build_parser().parse_args(["--retention", "2"]).retention == 2
+    assert cli.main(["--retention", "0"]) == 2
+    assert "--retention" in capsys.readouterr().err
+
+
+def test_the_store_expires_a_fixed_time_after_the_ask_whatever_is_read_or_replaced():
+    now = [0.0]
+    store = SessionStore(2, clock=lambda: now[0])
+    first, second = ["first stage"], ["second stage"]
+    store.put("k", first)
+    now[0] = 1.5
+    assert store.replace("k", second, expected=first) and store.get("k") is second  # a later stage, same expiry
+    assert not store.replace("k", ["stale"], expected=first)  # an older ask cannot overwrite a newer one
+    now[0] = 1.99
+    assert store.get("k") is second and len(store) == 1
+    now[0] = 2.0
+    assert store.get("k") is None and len(store) == 0
+    assert not store.replace("k", ["too late"], expected=second) and store.sweep() == 1
+    store.put("k", "a new ask")  # a new question counts from itself
+    now[0] = 3.9
+    assert store.get("k") == "a new ask"
+    store.pop("k")
+    assert store.get("k") is None
+
+
+def test_the_sweeper_drops_an_entry_at_its_expiry_and_logs_only_counts(caplog):
+    import logging
+    import time
+
+    caplog.set_level(logging.INFO, logger="facexai.app.store")
+    store = SessionStore(0.3)
+    store.start_sweeper()
+    store.put("ask:secret-session", object())
+    time.sleep(0.8)
+    messages = [r.getMessage() for r in caplog.records if r.name == "facexai.app.store"]
+    assert messages == ["session store: kept, 1 held", "session store: dropped 1 (expired), 0 held"]
+    assert "secret-session" not in caplog.text
+
+
+def test_app_help_prints_usage_and_nothing_else():
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TF_", "KERAS_"))}
+    done = subprocess.run([sys.executable, "app.py", "--help"], cwd=Path(__file__).resolve().parents[2], env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and done.stderr == ""
+    assert done.stdout.startswith("usage: python app.py") and "--retention SECONDS" in done.stdout
+
+
+def test_a_port_in_use_is_one_readable_line_and_exit_status_1(tmp_path):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith(("TF_", "KERAS_"))},
+           "FACEXAI_CACHE": str(tmp_path / "cache")}
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = subprocess.run([sys.executable, "app.py", "--port", str(port), "--no-pretrained"],
+                              cwd=Path(__file__).resolve().parents[2], env=env, capture_output=True, text=True,
+                              timeout=300)
+    assert done.returncode == 1
+    lines = done.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"cannot serve on 127.0.0.1:{port}: "), done.stderr
+    assert "Traceback" not in done.stderr + done.stdout

@@ -1,12 +1,22 @@
-"""python -m vqa: text, JSON lines, overlays written to --out, batches with failures."""
+"""python -m vqa: text, JSON lines, overlays written to --out, batches with failures;
+as a subprocess: usage only for --help, no TensorFlow start-up noise, the
+pretrained models imported on the first question, errors in one line."""
 import json
+import os
+import re
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from PIL import Image
 
 from vqa.cli import main
+
+REPO = Path(__file__).resolve().parents[2]
+# What TensorFlow, absl, CUDA and oneDNN print at start-up when not silenced.
+NOISE = re.compile(r"(?m)^.*([IWEF]\d{4} \d\d:\d\d:\d\d|All log messages before absl|oneDNN custom operations|"
+                   r"cuda drivers|cuInit|cpu_feature_guard|This TensorFlow binary|Unable to register cu).*$")
 
 
 @pytest.fixture
@@ -17,10 +27,17 @@ def photo(tmp_path, astronaut, monkeypatch):
     return path
 
 
+def run_vqa(*args, env=None, timeout=900) -> subprocess.CompletedProcess:
+    """As from a user's shell: without the test session's TensorFlow settings."""
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("TF_", "KERAS_"))}
+    return subprocess.run([sys.executable, "-m", "vqa", *map(str, args)], cwd=REPO, capture_output=True,
+                          text=True, timeout=timeout, env={**base, **(env or {})})
+
+
 def test_json_lines_and_overlays(photo, tiny_dir, tmp_path, capsys):
     out = tmp_path / "out"
     code = main([str(photo), "How old is she?", "--models", str(tiny_dir), "--explain", "gradcam,ig",
-                 "--out", str(out), "--json"])
+                 "--out", str(out), "--json", "--no-pretrained"])
     assert code == 0
     record = json.loads(capsys.readouterr().out.strip())
     assert record["photo"] == str(photo) and record["intent"]["attributes"] == ["age"]
@@ -34,7 +51,8 @@ def test_json_lines_and_overlays(photo, tiny_dir, tmp_path, capsys):
 def test_a_batch_goes_on_past_a_bad_photo(photo, tiny_dir, tmp_path, capsys):
     broken = tmp_path / "broken.jpg"
     broken.write_bytes(b"\xff\xd8 not really a jpeg")
-    code = main([str(broken), str(photo), "Is she a woman?", "--models", str(tiny_dir), "--explain", "none"])
+    code = main([str(broken), str(photo), "Is she a woman?", "--models", str(tiny_dir), "--explain", "none",
+                 "--no-pretrained"])
     captured = capsys.readouterr()
     assert code == 1
     assert "broken.jpg: error:" in captured.err
@@ -42,7 +60,7 @@ def test_a_batch_goes_on_past_a_bad_photo(photo, tiny_dir, tmp_path, capsys):
 
 
 def test_unsupported_question_prints_the_reason(photo, tiny_dir, capsys):
-    assert main([str(photo), "What is her religion?", "--models", str(tiny_dir)]) == 0
+    assert main([str(photo), "What is her religion?", "--models", str(tiny_dir), "--no-pretrained"]) == 0
     assert "will not guess" in capsys.readouterr().out
 
 
@@ -51,6 +69,42 @@ def test_unknown_method_is_a_usage_error(photo, capsys):
     assert "lime" in capsys.readouterr().err
 
 
-def test_help_runs_as_a_module():
-    done = subprocess.run([sys.executable, "-m", "vqa", "--help"], capture_output=True, text=True, timeout=60)
+def test_help_runs_as_a_module_and_prints_usage_only():
+    done = run_vqa("--help", timeout=60)
     assert done.returncode == 0 and "QUESTION" in done.stdout and "--explain" in done.stdout
+    assert done.stdout.startswith("usage: python -m vqa")
+    assert done.stderr == ""
+
+
+def test_an_error_is_one_readable_line_on_stderr(tmp_path, tiny_dir):
+    notes = tmp_path / "notes.png"
+    notes.write_text("These are my notes, not a photo.\n")
+    done = run_vqa(notes, "Is this a woman?", "--models", tiny_dir, "--no-pretrained",
+                   env={"FACEXAI_CACHE": str(tmp_path / "cache")}, timeout=300)
+    assert done.returncode == 1 and done.stdout == ""
+    lines = done.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"{notes}: error: ") and "not an image" in lines[0]
+
+
+def test_on_an_empty_cache_both_gender_models_answer_and_stderr_is_quiet(tmp_path, astronaut, pretrained_import):
+    """A first run on a fresh machine: the models folder of the cache is empty,
+    so the engine imports dlib's and GEAR's models before answering. Only the
+    145 MB npm tarball is reused from the test session's downloads (as a
+    machine's npm cache would), so the test does not fetch it again."""
+    _, downloads, _, _ = pretrained_import
+    cache = tmp_path / "new-cache"
+    cache.mkdir()
+    (cache / "downloads").symlink_to(downloads, target_is_directory=True)
+    path = tmp_path / "astronaut.png"
+    Image.fromarray(astronaut).save(path)
+    done = run_vqa(path, "Is this a woman?", "--json", env={"FACEXAI_CACHE": str(cache)})
+    assert done.returncode == 0, done.stderr
+    record = json.loads(done.stdout)
+    answers = {a["model"]: a for a in record["faces"][0]["answers"]}
+    assert {"dlib-gender", "gear-gender"} <= set(answers), answers.keys()
+    assert all(answers[m]["answer"] == "yes" for m in ("dlib-gender", "gear-gender"))
+    assert answers["dlib-gender"]["confidence"] == pytest.approx(0.87, abs=0.01)
+    assert sorted(p.name for p in (cache / "models").glob("*gender.keras")) == ["dlib-gender.keras",
+                                                                                "gear-gender.keras"]
+    assert not NOISE.search(done.stderr), NOISE.search(done.stderr).group(0)
+    assert "pretrained models ready" in done.stderr  # what it did is said, on stderr

@@ -1,0 +1,135 @@
+"""The Ask and Compare handlers in-process, over a real Engine on two tiny race
+models: {component: value} maps, the answer with Grad-CAM first, the Result
+kept server-side under a key for a fixed time from the ask."""
+from __future__ import annotations
+
+import types
+
+import gradio as gr
+import pytest
+
+from app import layout
+from app.handlers import AskHandlers, CompareHandlers
+from app.store import SessionStore
+from vqa import Engine
+
+RACE = "What is this person's race?"
+
+
+@pytest.fixture(scope="module")
+def engine(user_models):
+    return Engine(user_models, include_cache=False)
+
+
+@pytest.fixture
+def clock():
+    return [0.0]
+
+
+@pytest.fixture
+def ask_tab(engine, clock, tmp_path):
+    with gr.Blocks():
+        tab = layout._ask_tab([])
+    return AskHandlers(engine, SessionStore(2, clock=lambda: clock[0]), tab)
+
+
+def session(name="browser-1"):
+    return types.SimpleNamespace(session_hash=name)
+
+
+def test_the_answer_and_grad_cam_come_first_then_the_slower_maps(ask_tab, photo_files):
+    tab = ask_tab.tab
+    updates = list(ask_tab.ask(str(photo_files["astronaut"]), RACE, ["gradcam", "guided", "ig"],
+                               request=session(), progress=None))
+    assert len(updates) == 2
+    first, last = updates
+    assert set(first) == set(last) == {tab.result_json, tab.view, *tab.heatmaps.values()}  # components, not lists
+    answers = first[tab.result_json]["faces"][0]["answers"]
+    assert {a["model"] for a in answers} == {"tiny-race-fair", "tiny-race-biased"}
+    assert first[tab.heatmaps["gradcam"]] is not None
+    assert first[tab.heatmaps["guided"]] is None and first[tab.heatmaps["ig"]] is None  # not done yet
+    assert all(last[image] is not None for image in tab.heatmaps.values())
+    model = answers[0]["model"]
+    assert set(last[tab.result_json]["faces"][0]["heatmaps"][model]) == {"gradcam", "guided", "ig"}
+    assert first[tab.view] == last[tab.view] == "ask:browser-1"  # the page holds a key, not the Result
+
+
+def test_the_tab_is_drawn_from_the_store_and_clicks_do_not_extend_the_retention(ask_tab, photo_files, clock):
+    tab = ask_tab.tab
+    *_, last = ask_tab.ask(str(photo_files["astronaut"]), RACE, ["gradcam"], request=session(), progress=None)
+    key = last[tab.view]
+    shown = ask_tab.show_answer(key)
+    assert "tiny-race-fair" in shown[tab.answer] and shown[tab.faces] is not None
+    clock[0] = 1.5  # a click within the bound redraws from the stored Result
+    redrawn = ask_tab.rerender(key, "tiny-race-biased", 0.5, True)
+    assert redrawn[tab.heatmaps["gradcam"]].size == (512, 512)  # the whole photo, one click away
+    assert ask_tab.rerender(key, "tiny-race-biased", 0.5, False)[tab.heatmaps["gradcam"]].size[0] < 512
+    clock[0] = 2.0  # two seconds after the ask, however recent the last click
+    assert ask_tab.store.get(key) is None and len(ask_tab.store) == 0
+    assert ask_tab.rerender(key, "tiny-race-fair", 0.5, False) == {} and ask_tab.show_answer(key) == {}
+
+
+def test_a_newer_question_from_the_same_page_is_not_overwritten_by_an_older_ones_slow_maps(ask_tab, photo_files):
+    older = ask_tab.ask(str(photo_files["astronaut"]), RACE, ["gradcam", "ig"], request=session(), progress=None)
+    next(older)  # the older question's answer with Grad-CAM is shown...
+    *_, newer = ask_tab.ask(str(photo_files["astronaut"]), "Is this person White?", ["gradcam"], request=session(),
+                            progress=None)  # ...then the person asks again before its IG is done
+    assert list(older) == []  # the older one's slow maps are dropped, not stored or shown
+    assert ask_tab.store.get("ask:browser-1").result.question == "Is this person White?"
+
+
+def test_closing_the_page_forgets_its_result_only(ask_tab, photo_files):
+    for name in ("browser-1", "browser-2"):
+        list(ask_tab.ask(str(photo_files["astronaut"]), RACE, ["gradcam"], request=session(name), progress=None))
+    assert len(ask_tab.store) == 2
+    ask_tab.forget(session("browser-1"))
+    assert ask_tab.store.get("ask:browser-1") is None and ask_tab.store.get("ask:browser-2") is not None
+
+
+def test_no_photo_is_a_readable_error(ask_tab):
+    with pytest.raises(gr.Error, match="Add a photo first"):
+        list(ask_tab.ask(None, RACE, ["gradcam"], request=session(), progress=None))
+
+
+def test_compare_returns_a_map_of_its_tab(engine, photo_files):
+    with gr.Blocks():
+        tab = layout._compare_tab([], engine)
+    out = CompareHandlers(engine, tab).compare(str(photo_files["astronaut"]), "race", 0.5, progress=None)
+    assert set(out) == {tab.verdict, tab.table, tab.gallery}
+    assert {row[0] for row in out[tab.table]} == {"tiny-race-fair", "tiny-race-biased"}
+    assert "race models" in out[tab.verdict] and len(out[tab.gallery]) == 4
+
+
+def test_a_bug_during_an_ask_logs_one_line_without_the_photo_or_the_question(ask_tab, photo_files, caplog,
+                                                                            monkeypatch):
+    def broken(image, question, **options):
+        raise RuntimeError(f"cannot handle {image!r} for {question!r}")  # a bug whose message holds both
+
+    monkeypatch.setattr(ask_tab.engine, "ask", broken)
+    with pytest.raises(gr.Error, match="Something went wrong"):
+        list(ask_tab.ask(str(photo_files["astronaut"]), "Is she my neighbour?", ["gradcam"], request=session(),
+                         progress=None))
+    records = [r for r in caplog.records if r.name == "facexai.app"]
+    assert len(records) == 1 and "\n" not in records[0].getMessage() and records[0].exc_info is None
+    line = records[0].getMessage()
+    assert "RuntimeError" in line and "handler ask" in line
+    assert "neighbour" not in line and "array" not in line and "astronaut" not in line
+
+
+def test_looking_for_new_models_finds_one_trained_after_start_up(user_models, tmp_path, photo_files):
+    import shutil
+
+    from tests.app.conftest import build_race_model
+
+    folder = tmp_path / "models"
+    shutil.copytree(user_models, folder)
+    engine = Engine(folder, include_cache=False)
+    with gr.Blocks():
+        tab = layout._compare_tab([], engine)
+    handlers = CompareHandlers(engine, tab)
+    assert "gender**: no model yet" in handlers.rescan()[tab.verdict]
+    build_race_model(folder, "tiny-race-third", biased=False, seed=3)
+    text = handlers.rescan()[tab.verdict]
+    assert "tiny-race-third" in text and "tiny-race-fair" in text
+    out = handlers.compare(str(photo_files["astronaut"]), "race", 0.5, progress=None)
+    assert {row[0] for row in out[tab.table]} == {"tiny-race-fair", "tiny-race-biased", "tiny-race-third"}

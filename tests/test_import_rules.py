@@ -1,0 +1,61 @@
+"""The house rules (docs/architecture.md) as import-linter contracts (.importlinter):
+the real tree keeps every one, and a deliberately wrong import breaks one."""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+PACKAGES = ("app", "vqa", "models", "xai", "training")
+CONTRACTS = {
+    "xai imports no project package",
+    "models imports neither vqa nor app",
+    "vqa imports neither app nor training",
+    "gradio only in app.py and app/",
+    "app imports only vqa of the project",
+}
+
+
+def lint_imports(root: Path) -> subprocess.CompletedProcess:
+    lint = shutil.which("lint-imports") or str(Path(sys.executable).with_name("lint-imports"))
+    env = {**os.environ, "PYTHONPATH": str(root), "COLUMNS": "200"}
+    return subprocess.run([lint, str(root / ".importlinter"), "--no-cache", "--no-logo"], cwd=root, env=env,
+                          capture_output=True, text=True, timeout=300)
+
+
+def copy_of_the_tree(folder: Path) -> Path:
+    """The packages' Python files and the contracts, without caches or data."""
+    for package in PACKAGES:
+        shutil.copytree(REPO / package, folder / package,
+                        ignore=lambda _, names: [n for n in names if n == "__pycache__"
+                                                 or (not n.endswith(".py") and "." in n)])
+    shutil.copy(REPO / ".importlinter", folder / ".importlinter")
+    return folder
+
+
+def test_the_tree_keeps_every_contract():
+    done = lint_imports(REPO)
+    assert done.returncode == 0, done.stdout + done.stderr
+    for contract in CONTRACTS:
+        assert contract in done.stdout
+    assert "5 kept, 0 broken" in done.stdout
+
+
+@pytest.mark.parametrize("module, wrong, broken", [
+    ("models/_wrong.py", "from vqa import router\n", "models imports neither vqa nor app"),
+    ("xai/_wrong.py", "def f():\n    from models import labels\n", "xai imports no project package"),
+    ("vqa/_wrong.py", "import gradio\n", "gradio only in app.py and app/"),
+    ("app/_wrong.py", "from models.faces import detect_faces\n", "app imports only vqa of the project"),
+])
+def test_a_wrong_import_breaks_its_contract(tmp_path, module, wrong, broken):
+    root = copy_of_the_tree(tmp_path)
+    (root / module).write_text(wrong)
+    done = lint_imports(root)
+    assert done.returncode != 0
+    assert "4 kept, 1 broken" in done.stdout, done.stdout
+    assert f"{broken}" in done.stdout and module.replace("/", ".").removesuffix(".py") in done.stdout
