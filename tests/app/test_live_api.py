@@ -106,6 +106,9 @@ def test_the_answer_and_grad_cam_stream_in_before_the_slower_maps(client, photo_
     assert guided is None and ig is None  # the slow maps were not done when the answer came
     for maps in first["faces"][0]["heatmaps"].values():
         assert set(maps) == {"gradcam"}
+        assert "faithfulness" not in maps["gradcam"] and "regions" not in maps["gradcam"]  # the checks come after
+    assert all(a["stability"] is None for a in first["faces"][0]["answers"])
+    assert all(a["stability"] is not None for a in final[0]["faces"][0]["answers"])
     assert all(final[1:])
     for maps in final[0]["faces"][0]["heatmaps"].values():
         assert set(maps) == {"gradcam", "guided", "ig"}
