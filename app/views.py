@@ -91,8 +91,8 @@ def general_markdown(result) -> str:
         lines.append(f"**{family}** ({opinion.model}): **{opinion.answer}** ({_percent(opinion.confidence)} "
                      "confident)")
         lines.append("*This is a general visual question answering model's guess: no face model here answers "
-                     f"this question. It was trained on {opinion.training_data or 'data it does not state'}, "
-                     "not to judge faces.*")
+                     "this question, and this model was not trained to judge faces. Its training data: "
+                     f"{opinion.training_data or 'not stated'}.*")
         if len(opinion.top) > 1:
             lines.append("Its next guesses: " + ", ".join(f"{a} ({_percent(p)})" for a, p in opinion.top[1:]) + ".")
         if line := vqa_map_line(opinion):
@@ -128,9 +128,10 @@ def vqa_map_line(opinion) -> str | None:
     if getattr(opinion, "heatmap", None) is None or opinion.ig_delta is None:
         return None
     how = f"captum's Integrated Gradients, {opinion.ig_steps} steps" if opinion.ig_steps else "Integrated Gradients"
-    exact = "exact to" if opinion.ig_delta <= IG_TOLERANCE else "only approximate:"
+    exact = ("exact" if opinion.ig_delta <= IG_TOLERANCE else
+             f"only approximate (the aim is {IG_TOLERANCE:.0%}; read it as a rough picture)")
     return (f"*Where it looked (the fourth map, over the whole photo): {how}, of {opinion.explains or 'its answer'};"
-            f" {exact} completeness error {opinion.ig_delta:.1%}.*")
+            f" completeness error {opinion.ig_delta:.1%}, {exact}.*")
 
 
 def vqa_heatmap_image(result, opacity: float):

@@ -37,9 +37,11 @@ def test_a_general_answer_is_labelled_a_general_models_guess_with_its_data_and_c
     text = views.answer_markdown(result_of("general", opinion(alone=True, heatmap=heatmap, ig_delta=0.004,
                                                               ig_steps=32, explains="the logit")), 0)
     assert "**ViLT** (tiny-vilt): **yes** (83% confident)" in text
-    assert "general visual question answering model's guess" in text and "trained on VQAv2" in text
+    assert "general visual question answering model's guess" in text and "Its training data: VQAv2." in text
     assert "Its next guesses: no (10%)." in text
-    assert "exact to completeness error 0.4%" in text and "32 steps" in text
+    assert "completeness error 0.4%, exact." in text and "32 steps" in text
+    rough = views.vqa_map_line(opinion(heatmap=heatmap, ig_delta=0.2, ig_steps=32))
+    assert "completeness error 20.0%, only approximate (the aim is 1%" in rough
 
 
 def test_a_general_question_with_the_vqa_model_off_shows_the_engines_line_naming_the_flag():

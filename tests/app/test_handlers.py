@@ -169,7 +169,7 @@ def test_a_general_question_is_answered_by_the_vqa_model_with_its_map_in_the_ui_
     shown = handlers.show_answer(last[tab.view], False, "gradcam", 0.5)
     text = shown[tab.answer]
     assert f"**{reference.answer}** ({100 * reference.confidence:.0f}% confident)" in text
-    assert "general visual question answering model's guess" in text and "not to judge faces" in text
+    assert "general visual question answering model's guess" in text and "not trained to judge faces" in text
     assert f"completeness error {opinion['heatmap']['ig_delta']:.1%}" in text
     vqa_map = shown[tab.vqa_heatmap]
     assert vqa_map["visible"] is True and vqa_map["value"].size == (512, 512)  # over the whole photo
