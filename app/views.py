@@ -210,7 +210,7 @@ def trust_markdown(face, model: str | None) -> str:
     infos = _infos(face).get(model, {}) if model else {}
     if not infos and not stability:
         return ""
-    lines = []
+    lines = [PENDING] if checks_pending(face) else []
     if stability:
         lines += [f"#### Can you trust this answer? ({model})", stability]
     if infos:
@@ -226,6 +226,18 @@ def trust_markdown(face, model: str | None) -> str:
             said = ["not measured for this map."]
         lines.append(f"**{METHOD_TITLES[method]}**: " + " ".join(said))
     return "\n\n".join(lines)
+
+
+PENDING = ("*Still measuring: the answer's stability, each map's faithfulness and its face regions come with the "
+           "slower maps.*")
+
+
+def checks_pending(face) -> bool:
+    """A face answered without any trust check yet: the app's quick first
+    stage (vqa.Engine.ask_stages); the app always asks for the checks after."""
+    answers = list(getattr(face, "answers", ()))
+    return bool(answers) and all(getattr(a, "stability", None) is None for a in answers) and not any(
+        info.get("faithfulness") for methods in _infos(face).values() for info in methods.values())
 
 
 def stability_markdown(answer) -> str | None:

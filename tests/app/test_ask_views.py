@@ -81,6 +81,14 @@ def test_an_unstable_answer_is_flagged_and_its_variants_are_listed():
     assert "| padding 0.15 | White | 80% | 80% |" in trust and "| flip | Black (differs) | 70% | 30% |" in trust
     assert "*Not tried: other detector: it found no face there.*" in trust
     assert "Can you trust these maps?" not in trust  # no maps were made
+    assert views.PENDING not in trust  # measured
+
+
+def test_a_face_answered_without_any_check_yet_says_they_are_still_being_measured():
+    face = types.SimpleNamespace(answers=[answer()], heatmap_info={"a": {"gradcam": {"layer": "conv"}}})
+    assert views.trust_markdown(face, "a").startswith(views.PENDING)
+    face.heatmap_info["a"]["gradcam"]["faithfulness"] = {"deletion_auc": 0.2}
+    assert views.PENDING not in views.trust_markdown(face, "a")
 
 
 def test_a_stable_answer_has_one_line_and_no_table():

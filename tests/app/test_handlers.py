@@ -8,7 +8,7 @@ import types
 import gradio as gr
 import pytest
 
-from app import layout
+from app import layout, views
 from app.handlers import AskHandlers, CompareHandlers
 from app.store import SessionStore
 from vqa import Engine
@@ -201,15 +201,20 @@ def test_the_trust_panel_streams_in_with_stability_and_the_region_chart(ask_tab,
     from matplotlib.figure import Figure
 
     tab = ask_tab.tab
-    first, last = ask_tab.ask(str(photo_files["astronaut"]), RACE, ["gradcam", "ig"], request=session(),
-                              progress=None)
+    stages = ask_tab.ask(str(photo_files["astronaut"]), RACE, ["gradcam", "ig"], request=session(), progress=None)
+    first = next(stages)
     assert all(a["stability"] is None for a in first[tab.result_json]["faces"][0]["answers"])  # no checks: quick
+    quick = ask_tab.show_answer(first[tab.view], False, "gradcam")
+    assert quick[tab.trust].startswith(views.PENDING) and quick[tab.region_plot] is None
+    assert "comes with the slower maps" in quick[tab.region_note]
+    last, = stages
     answers = last[tab.result_json]["faces"][0]["answers"]
     assert all(a["stability"] is not None for a in answers)
     shown = ask_tab.show_answer(last[tab.view], False, "ig")
     model = answers[0]["model"]
     stability = ask_tab.store.get(last[tab.view]).result.faces[0].answers[0].stability
     assert f"**Stability**: {stability.text}" in shown[tab.trust] and f"({model})" in shown[tab.trust]
+    assert views.PENDING not in shown[tab.trust]
     if not stability.stable:  # then every variant is listed with what it said
         assert all(f"| {v.name} | {v.answer}" in shown[tab.trust] for v in stability.variants)
     assert isinstance(shown[tab.region_plot], Figure)
