@@ -57,16 +57,21 @@ class AskHandlers:
                    **self._heatmaps(view, opacity, whole_photo=False)}
 
     @user_errors
-    def show_answer(self, key: str | None, whole_photo: bool = False):
-        """Everything the Ask tab shows besides the /ask outputs."""
+    def show_answer(self, key: str | None, whole_photo: bool = False, region_method: str = METHODS[0],
+                    opacity: float = views.DEFAULT_OPACITY):
+        """Everything the Ask tab shows besides the /ask outputs: the answer,
+        the second opinion and its map, the trust panel and the region chart."""
         view = self.store.get(key)
         if view is None:
             return {}
         tab, result = self.tab, view.result
+        common = {tab.second_opinion: views.second_opinion_markdown(result, self.engine.second_opinion_problem),
+                  **self._vqa_heatmap(view, opacity)}
         if not result.faces:
-            answer = views.answer_markdown(result, 0) if result.intent.kind == "unsupported" else ""
+            answer = views.answer_markdown(result, 0) if result.intent.kind in ("unsupported", "general") else ""
             return {tab.answer: answer, tab.probabilities: None, tab.faces: None, tab.cards: "", tab.trust: "",
-                    tab.model: gr.update(choices=[], value=None), tab.second_opinion: self._second_opinion(result)}
+                    tab.model: gr.update(choices=[], value=None), tab.region_plot: None, tab.region_note: "",
+                    **common}
         face = views.chosen_face(view)
         model = views.shown_model(view)
         return {
@@ -75,24 +80,30 @@ class AskHandlers:
             tab.faces: draw_faces(result.image, views.boxes(result), view.face),
             tab.model: gr.update(choices=views.model_names(face), value=model),
             tab.cards: cards_markdown([answer.card for answer in face.answers]),
-            tab.second_opinion: self._second_opinion(result),
             tab.trust: views.trust_markdown(face, model),
+            **self._regions(view, region_method),
+            **common,
         }
 
     @user_errors
-    def rerender(self, key: str | None, model: str | None, opacity: float, whole_photo: bool = False):
-        """New model, opacity or framing: redraw from the stored Result, no recomputation."""
+    def rerender(self, key: str | None, model: str | None, opacity: float, whole_photo: bool = False,
+                 region_method: str = METHODS[0]):
+        """New model, opacity, framing or region map: redraw from the stored Result, no recomputation."""
         view = self.store.get(key)
-        if view is None or not view.result.faces:
+        if view is None:
             return {}
+        if not view.result.faces:
+            return self._vqa_heatmap(view, opacity)
         view.model = model  # the entry's expiry stays where the ask put it
         face, shown = views.chosen_face(view), views.shown_model(view)
         return {self.tab.probabilities: views.label_value(face, shown),
                 self.tab.trust: views.trust_markdown(face, shown),
-                **self._heatmaps(view, opacity, whole_photo)}
+                **self._heatmaps(view, opacity, whole_photo), **self._vqa_heatmap(view, opacity),
+                **self._regions(view, region_method)}
 
     @user_errors
-    def pick_face(self, key: str | None, opacity: float, whole_photo: bool, evt: gr.SelectData):
+    def pick_face(self, key: str | None, opacity: float, whole_photo: bool, region_method: str = METHODS[0],
+                  evt: gr.SelectData = None):
         """A click on the boxed photo shows the face under it: every face was
         already answered, so this only redraws."""
         view = self.store.get(key)
@@ -102,18 +113,20 @@ class AskHandlers:
         if hit is None:
             return {}
         view.face = hit
-        return {**self.show_answer(key, whole_photo), **self._heatmaps(view, opacity, whole_photo)}
+        return {**self.show_answer(key, whole_photo, region_method, opacity),
+                **self._heatmaps(view, opacity, whole_photo)}
 
     def forget(self, request: gr.Request = None) -> None:
         """The page was closed: drop its Result now rather than at its expiry."""
         self.store.pop(_session_key(request, new=False))
 
-    def _second_opinion(self, result) -> str:
-        if result.second_opinion:
-            return f"**Second opinion** from a general-purpose VQA model: {result.second_opinion.text}"
-        if self.engine.second_opinion_problem:
-            return f"*No second opinion: {self.engine.second_opinion_problem}*"
-        return ""
+    def _vqa_heatmap(self, view: AskView, opacity: float) -> dict:
+        image = views.vqa_heatmap_image(view.result, opacity)
+        return {self.tab.vqa_heatmap: gr.update(value=image, visible=image is not None)}
+
+    def _regions(self, view: AskView, method: str) -> dict:
+        figure, note = views.region_figure(view.result, view.face, views.shown_model(view), method or METHODS[0])
+        return {self.tab.region_plot: figure, self.tab.region_note: note}
 
     def _heatmaps(self, view: AskView, opacity: float, whole_photo: bool) -> dict:
         if not view.result.faces:

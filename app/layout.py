@@ -42,6 +42,10 @@ class AskTab:
     opacity: gr.Slider
     whole_photo: gr.Checkbox
     heatmaps: dict[str, gr.Image]  # method -> its image, in views.METHODS order
+    vqa_heatmap: gr.Image  # the general VQA model's IG map over the photo; not an /ask output
+    region_method: gr.Radio  # whose map the region chart shows
+    region_plot: gr.Plot
+    region_note: gr.Markdown
     result_json: gr.JSON
     view: gr.State  # the key of this session's entry in the SessionStore, nothing else
 
@@ -60,7 +64,13 @@ class AskTab:
     def shown(self) -> list:
         """Everything besides the API outputs that an answer redraws."""
         return [self.answer, self.probabilities, self.faces, self.model, self.cards, self.second_opinion,
-                self.trust]
+                self.trust, self.vqa_heatmap, self.region_plot, self.region_note]
+
+    @property
+    def redrawn(self) -> list:
+        """What a new model, opacity or framing redraws."""
+        return [self.probabilities, self.trust, *self.heatmaps.values(), self.vqa_heatmap, self.region_plot,
+                self.region_note]
 
 
 @dataclasses.dataclass
@@ -140,7 +150,15 @@ def _ask_tab(examples: list[str]) -> AskTab:
     with gr.Row(elem_id="ask-heatmaps"):
         heatmaps = {m: gr.Image(label=views.METHOD_TITLES[m], interactive=False, format="png",
                                 elem_id=f"heatmap-{m}") for m in views.METHODS}
+        # Shown only when the general VQA model made a map (--vqa-model, with IG asked for).
+        vqa_heatmap = gr.Image(label="General VQA model: Integrated Gradients over the photo", interactive=False,
+                               format="png", elem_id="heatmap-vqa", visible=False)
     trust = gr.Markdown(elem_id="ask-trust")
+    with gr.Accordion("Where on the face: the map's weight per region, checked by greying each out", open=True):
+        region_method = gr.Radio([(views.METHOD_TITLES[m], m) for m in views.METHODS], value=views.METHODS[0],
+                                 label="Region chart of the map")
+        region_plot = gr.Plot(label="Face regions", elem_id="ask-regions")
+        region_note = gr.Markdown(elem_id="ask-regions-note")
     with gr.Accordion("The answer as JSON (what the /ask API returns)", open=False):
         result_json = gr.JSON(label="result")
     view = gr.State(None)
@@ -148,26 +166,28 @@ def _ask_tab(examples: list[str]) -> AskTab:
                   ig_baseline=ig_baseline, whole_image=whole_image, ask_button=ask_button, answer=answer,
                   probabilities=probabilities, faces=faces, second_opinion=second_opinion, cards=cards,
                   trust=trust, model=model, opacity=opacity, whole_photo=whole_photo, heatmaps=heatmaps,
-                  result_json=result_json, view=view)
+                  vqa_heatmap=vqa_heatmap, region_method=region_method, region_plot=region_plot,
+                  region_note=region_note, result_json=result_json, view=view)
 
 
 def _wire_ask(handlers: AskHandlers) -> None:
     tab = handlers.tab
-    redraw = dict(fn=handlers.rerender, inputs=[tab.view, tab.model, tab.opacity, tab.whole_photo],
-                  outputs=[tab.probabilities, tab.trust, *tab.heatmaps.values()], api_visibility="private",
-                  queue=False)
+    redraw = dict(fn=handlers.rerender, inputs=[tab.view, tab.model, tab.opacity, tab.whole_photo,
+                                                tab.region_method],
+                  outputs=tab.redrawn, api_visibility="private", queue=False)
     asked = gr.on([tab.ask_button.click, tab.question.submit], handlers.ask, tab.api_inputs, tab.api_outputs,
                   api_name="ask", concurrency_id="engine",
                   api_description="Answer a question about the face(s) in a photo: JSON and three heatmaps.")
     asked.success(**redraw)  # the /ask maps are face crops; the page follows its "whole photo" box
     # Each stage of an answer (Grad-CAM first, the rest after) lands in the JSON;
     # the rest of the tab is redrawn from the stored Result each time.
-    tab.result_json.change(handlers.show_answer, [tab.view, tab.whole_photo], tab.shown,
-                           api_visibility="private", queue=False)
+    tab.result_json.change(handlers.show_answer, [tab.view, tab.whole_photo, tab.region_method, tab.opacity],
+                           tab.shown, api_visibility="private", queue=False)
     tab.model.input(**redraw)
     tab.opacity.release(**redraw)
     tab.whole_photo.input(**redraw)
-    tab.faces.select(handlers.pick_face, [tab.view, tab.opacity, tab.whole_photo],
+    tab.region_method.input(**redraw)
+    tab.faces.select(handlers.pick_face, [tab.view, tab.opacity, tab.whole_photo, tab.region_method],
                      [*tab.shown, *tab.heatmaps.values()], api_visibility="private", queue=False)
 
 

@@ -50,12 +50,15 @@ def shown_model(view: AskView) -> str | None:
 
 
 def answer_markdown(result, face_index: int) -> str:
-    """One line per model: its answer, confidence and what it was trained on."""
+    """One line per model: its answer, confidence and what it was trained on.
+    A "general" question: the general VQA model's answer, or how to switch it on."""
     intent = result.intent
     if intent.kind == "unsupported":
         return f"**This app cannot answer that question.** {intent.reason or ''}".strip()
+    if intent.kind == "general":
+        return general_markdown(result)
     face = result.faces[face_index]
-    lines = [f"**{answer.model}**: {answer.text}" for answer in face.answers]
+    lines = [f"**{answer.model}**: {answer.text}{_unstable_flag(answer)}" for answer in face.answers]
     if not lines:
         lines.append("No model here answers this question.")
     lines += problem_lines(result)
@@ -67,6 +70,79 @@ def answer_markdown(result, face_index: int) -> str:
         lines.append(f"{len(result.faces)} faces found; this is face {face_index + 1} "
                      "(click another box on the photo, or change *Face number*).")
     return "\n\n".join(lines)
+
+
+def _unstable_flag(answer) -> str:
+    stability = getattr(answer, "stability", None)
+    if stability is None or stability.stable:
+        return ""
+    return (f" **Unstable:** only {stability.agreement:.0%} of small changes of the crop give this answer "
+            "(see *Can you trust this answer?* below).")
+
+
+def general_markdown(result) -> str:
+    """A question no face model answers: the general VQA model's guess, said to
+    be one, with what it was trained on; or, with it off, how to switch it on
+    (the engine's problem line)."""
+    opinion = result.second_opinion
+    lines = []
+    if opinion is not None and not opinion.error:
+        family = opinion.family or "A general VQA model"
+        lines.append(f"**{family}** ({opinion.model}): **{opinion.answer}** ({_percent(opinion.confidence)} "
+                     "confident)")
+        lines.append("*This is a general visual question answering model's guess: no face model here answers "
+                     "this question, and this model was not trained to judge faces. Its training data: "
+                     f"{opinion.training_data or 'not stated'}.*")
+        if len(opinion.top) > 1:
+            lines.append("Its next guesses: " + ", ".join(f"{a} ({_percent(p)})" for a, p in opinion.top[1:]) + ".")
+        if line := vqa_map_line(opinion):
+            lines.append(line)
+    lines += problem_lines(result)
+    return "\n\n".join(lines) or "No model here answers this question."
+
+
+def second_opinion_markdown(result, problem: str | None = None) -> str:
+    """Beside the face models' answers: the general VQA model's answer, flagged
+    where it contradicts them. `problem`: why it is off (the engine's words)."""
+    opinion = result.second_opinion
+    if opinion is None:
+        return f"*No second opinion: {problem}*" if problem and result.intent.kind != "unsupported" else ""
+    if opinion.alone:
+        return ""  # it is the answer itself (general_markdown)
+    if opinion.error:
+        return f"*No second opinion: {opinion.error}*"
+    family = opinion.family or "A general VQA model"
+    said = f"**Second opinion** from {family} ({opinion.model}): **{opinion.answer}** ({_percent(opinion.confidence)})."
+    if opinion.disagrees:
+        said += " **It disagrees with the face models' answer.**"
+    elif opinion.disagrees is False:
+        said += " It agrees with the face models."
+    lines = [said, f"*{opinion.provenance}.*"]
+    if line := vqa_map_line(opinion):
+        lines.append(line)
+    return "\n\n".join(lines)
+
+
+def vqa_map_line(opinion) -> str | None:
+    """How exact the general VQA model's IG map is (captum's completeness delta)."""
+    if getattr(opinion, "heatmap", None) is None or opinion.ig_delta is None:
+        return None
+    how = f"captum's Integrated Gradients, {opinion.ig_steps} steps" if opinion.ig_steps else "Integrated Gradients"
+    exact = ("exact" if opinion.ig_delta <= IG_TOLERANCE else
+             f"only approximate (the aim is {IG_TOLERANCE:.0%}; read it as a rough picture)")
+    return (f"*Where it looked (the fourth map, over the whole photo): {how}, of {opinion.explains or 'its answer'};"
+            f" completeness error {opinion.ig_delta:.1%}, {exact}.*")
+
+
+def vqa_heatmap_image(result, opacity: float):
+    """The general VQA model's IG map over the photo (PIL), or None when it made none."""
+    if getattr(result.second_opinion, "heatmap", None) is None:
+        return None
+    return result.render_vqa(alpha=float(opacity))
+
+
+def _percent(p) -> str:
+    return "?" if p is None else f"{100 * float(p):.0f}%"
 
 
 def problem_lines(result) -> list[str]:
@@ -124,22 +200,89 @@ def _infos(face) -> dict[str, dict[str, dict]]:
 
 
 def trust_markdown(face, model: str | None) -> str:
-    """"Can you trust this map?": for each heatmap of `model`, how exact it is
-    (Integrated Gradients' completeness) and whether it beats a random map at
-    finding the pixels the model uses (deletion and insertion curves)."""
+    """"Can you trust this?": for the answer of `model`, how stable it is under
+    small changes of the crop; for each of its heatmaps, how exact it is
+    (Integrated Gradients' completeness), whether it beats a random map at
+    finding the pixels the model uses (deletion and insertion curves), and
+    whether its face regions agree with occluding them."""
+    answer = next((a for a in getattr(face, "answers", ()) if a.model == model), None) if model else None
+    stability = stability_markdown(answer) if answer is not None else None
     infos = _infos(face).get(model, {}) if model else {}
-    if not infos:
+    if not infos and not stability:
         return ""
-    lines = [f"#### Can you trust these maps? ({model})"]
+    lines = [PENDING] if checks_pending(face) else []
+    if stability:
+        lines += [f"#### Can you trust this answer? ({model})", stability]
+    if infos:
+        lines.append(f"#### Can you trust these maps? ({model})")
+    checks = getattr(face, "region_checks", {}).get(model, {})
     for method in METHODS:
         if method not in infos:
             continue
         info = infos[method]
-        said = [line for line in (_exactness(info), _faithfulness(info)) if line]
+        region = getattr(checks.get(method), "text", None)
+        said = [line for line in (_exactness(info), _faithfulness(info), region) if line]
         if not said:
             said = ["not measured for this map."]
         lines.append(f"**{METHOD_TITLES[method]}**: " + " ".join(said))
     return "\n\n".join(lines)
+
+
+PENDING = ("*Still measuring: the answer's stability, each map's faithfulness and its face regions come with the "
+           "slower maps.*")
+
+
+def checks_pending(face) -> bool:
+    """A face answered without any trust check yet: the app's quick first
+    stage (vqa.Engine.ask_stages); the app always asks for the checks after."""
+    answers = list(getattr(face, "answers", ()))
+    return bool(answers) and all(getattr(a, "stability", None) is None for a in answers) and not any(
+        info.get("faithfulness") for methods in _infos(face).values() for info in methods.values())
+
+
+def stability_markdown(answer) -> str | None:
+    """The answer re-asked on variants of the crop: agreement, the range of its
+    probability, and (when they differ) what each variant said, as a table."""
+    stability = getattr(answer, "stability", None)
+    if stability is None:
+        return None
+    lines = [f"**Stability**: {stability.text}"]
+    if not stability.stable and stability.variants:
+        rows = ["| variant of the crop | its answer | its confidence | P(" + _cell(stability.answer) + ") |",
+                "|---|---|---|---|"]
+        rows += [f"| {_cell(v.name)} | {_cell(v.answer)}{'' if v.agrees else ' (differs)'} | "
+                 f"{_percent(v.confidence) if v.confidence is not None else '-'} | "
+                 f"{_percent(v.probability) if v.probability is not None else '-'} |" for v in stability.variants]
+        lines.append("\n".join(rows))
+    if stability.skipped:
+        lines.append("*Not tried: " + "; ".join(stability.skipped) + ".*")
+    return "\n\n".join(lines)
+
+
+def _cell(text) -> str:
+    return str(text).replace("|", "/")
+
+
+def region_figure(result, face_index: int, model: str | None, method: str) -> tuple[Any, str]:
+    """(matplotlib Figure or None, a note): where on the face the `method` map
+    of `model` rests, beside the occlusion check; the note says why not, when
+    there is no chart (no landmarks, the check off, the map not made)."""
+    if not result.faces or model is None:
+        return None, ""
+    face = result.faces[face_index]
+    if model not in getattr(face, "regions", {}):
+        why = face.regions_note or "the regions check has not run for this answer yet (it comes with the slower maps)"
+        return None, f"*No face regions for {model}: {why}.*"
+    if method not in face.regions[model]:
+        made = ", ".join(METHOD_TITLES[m] for m in METHODS if m in face.regions[model])
+        return None, f"*No {METHOD_TITLES.get(method, method)} map was made for {model}; regions of: {made}.*"
+    return result.region_chart(face_index, model, method), region_note(face, model, method)
+
+
+def region_note(face, model: str, method: str) -> str:
+    check = face.region_checks.get(model, {}).get(method)
+    return ("Blue: the share of the map's weight per face region (per pixel of the region); orange: the share of "
+            "the score's drop when that region is greyed out." + (f" {check.text}" if check is not None else ""))
 
 
 def _exactness(info: dict) -> str | None:

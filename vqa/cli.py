@@ -1,8 +1,12 @@
 """python -m vqa PHOTO [PHOTO ...] "QUESTION" [--explain gradcam,guided,ig] [--out DIR] [--json]
+              [--vqa-model ID|DIR] [--checks stability,regions,faithfulness|none] [--ig-steps M]
 
 Asks one question about one or many photos. Text by default; --json prints one
 JSON object per photo (JSON lines) for scripts. --out writes each heatmap
-over the photo as a PNG, plus result.json, into DIR/<photo name>/.
+over the photo as a PNG (and the general VQA model's, vqa_ig.png, when it made
+one), plus result.json, into DIR/<photo name>/. With --vqa-model, questions no
+face model answers (glasses, hair, expression...) are answered by that general
+VQA model, and face questions get its answer beside the face models'.
 The pretrained models (dlib, GEAR) are imported into the cache on the first
 question, once; what that does is said on stderr. A photo that cannot be
 analysed is reported in one line and the batch goes on; the exit status is 1
@@ -15,6 +19,13 @@ import json
 import sys
 from pathlib import Path
 
+# These import neither TensorFlow nor torch: --help stays quick.
+from vqa.general import DEFAULT_MODEL as DEFAULT_VQA
+from vqa.pipeline import CHECKS
+from xai.defaults import IG_TOLERANCE
+
+VQA_HEATMAP_FILE = "vqa_ig.png"  # --out: the general VQA model's IG map over the photo
+
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m vqa", description=__doc__.split("\n\n")[1],
@@ -23,7 +34,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("question", metavar="QUESTION", help='e.g. "How old is this person?"')
     parser.add_argument("--explain", default="gradcam",
                         help="comma-separated: gradcam, guided, ig, or none (default: gradcam)")
-    parser.add_argument("--out", type=Path, help="write heatmap overlays (PNG) and result.json here")
+    parser.add_argument("--out", type=Path, help="write heatmap overlays (PNG; the general VQA model's as "
+                                                 f"{VQA_HEATMAP_FILE}) and result.json here")
     parser.add_argument("--json", action="store_true", help="print one JSON object per photo")
     parser.add_argument("--models", type=Path, action="append", default=[],
                         help="a folder of .keras models with cards (repeatable); the pretrained cache is always "
@@ -32,9 +44,18 @@ def build_parser() -> argparse.ArgumentParser:
                         help="do not import the pretrained models (dlib, GEAR) into the cache on first use")
     parser.add_argument("--whole-image", action="store_true", help="analyse each photo as one face")
     parser.add_argument("--face", type=int, default=None, help="only this face (0 = largest)")
-    parser.add_argument("--ig-steps", type=int, default=32, help="Integrated Gradients steps (default 32)")
+    parser.add_argument("--ig-steps", type=int, default=0, metavar="M",
+                        help="Integrated Gradients: 0 (default) adapts its steps until the attributions add up to "
+                             f"the score change within {IG_TOLERANCE * 100:g}%%; M > 0 is the fixed M-step Riemann sum")
+    parser.add_argument("--checks", default=",".join(CHECKS), metavar="LIST",
+                        help=f"comma-separated trust checks: {', '.join(CHECKS)} (default: all), or none; "
+                             "regions and faithfulness need a heatmap (--explain)")
+    parser.add_argument("--vqa-model", default=None, metavar="ID|DIR",
+                        help=f"a general visual question answering model (a Hugging Face id such as {DEFAULT_VQA}, "
+                             "or a folder saved with save_pretrained): it answers questions no face model answers "
+                             "and adds its answer beside theirs, with its IG heatmap when --explain has ig")
     parser.add_argument("--second-opinion", nargs="?", const=True, default=None, metavar="MODEL",
-                        help="also ask ViLT (default dandelin/vilt-b32-finetuned-vqa, or a folder)")
+                        help=f"the same as --vqa-model MODEL (without MODEL: {DEFAULT_VQA})")
     return parser
 
 
@@ -52,10 +73,16 @@ def _print_text(photo: Path, result) -> None:
             print(f"    {answer.attribute}: {answer.text}")
             for note in answer.notes:
                 print(f"      note: {note}")
+            if answer.stability is not None:
+                print(f"      stability: {answer.stability.text}")
     for problem in result.problems:
         print(f"  problem: {problem}")
-    if result.second_opinion is not None:
-        print(f"  {result.second_opinion.text}")
+    opinion = result.second_opinion
+    if opinion is not None:
+        print(f"  {opinion.text}")
+        if opinion.heatmap is not None:
+            print(f"    where it looked: Integrated Gradients over the photo (captum, {opinion.ig_steps} steps), "
+                  f"completeness error {opinion.ig_delta:.1%}")
 
 
 def _write(folder: Path, result) -> Path:
@@ -64,6 +91,8 @@ def _write(folder: Path, result) -> Path:
         for model, methods in face.heatmaps.items():
             for method in methods:
                 result.render(position, model, method).save(folder / f"face{face.index}_{model}_{method}.png")
+    if getattr(result.second_opinion, "heatmap", None) is not None:
+        result.render_vqa().save(folder / VQA_HEATMAP_FILE)
     (folder / "result.json").write_text(json.dumps(result.to_dict(), indent=2) + "\n")
     return folder
 
@@ -76,23 +105,27 @@ def main(argv: list[str] | None = None) -> int:
     """The CLI; `python -m vqa` (vqa/__main__.py) silences TensorFlow before calling it."""
     args = build_parser().parse_args(argv)
     from vqa.explain import ExplainMethodError, parse_methods
+    from vqa.pipeline import CheckError, parse_checks
 
     try:
-        methods = parse_methods(args.explain)
-    except ExplainMethodError as err:
+        methods, checks = parse_methods(args.explain), parse_checks(args.checks)
+    except (ExplainMethodError, CheckError) as err:
         print(f"error: {err}", file=sys.stderr)
+        return 2
+    if args.ig_steps < 0:
+        print("error: --ig-steps must be 0 (adaptive) or a positive number of steps", file=sys.stderr)
         return 2
     from vqa.engine import Engine
 
     # The pretrained models are imported into the cache on the first question
     # (once per cache); what that does is said on stderr, so --json stays clean.
-    engine = Engine(args.models, import_pretrained=not args.no_pretrained, second_opinion=args.second_opinion,
-                    progress=_stderr)
+    engine = Engine(args.models, import_pretrained=not args.no_pretrained,
+                    second_opinion=args.vqa_model or args.second_opinion, progress=_stderr)
     failed, folders = 0, set()
     for photo in args.photos:
         try:
             result = engine.ask(photo, args.question, explain=methods, face_index=args.face,
-                                ig_steps=args.ig_steps, whole_image=args.whole_image)
+                                ig_steps=args.ig_steps or None, whole_image=args.whole_image, checks=checks)
         except Exception as err:  # noqa: BLE001 - one readable line per photo, the batch goes on
             failed += 1
             message = " ".join(str(err).split())  # one line, whatever the exception held

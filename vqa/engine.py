@@ -238,20 +238,37 @@ class Engine:
         return ask(image, question, registry=self.registry, **options)
 
     def ask_stages(self, image: Any, question: str, explain=("gradcam",), **options) -> Iterator[Result]:
-        """The answer with its Grad-CAM first, then the full Result (Guided
-        Grad-CAM, Integrated Gradients, the general VQA model) when asked for.
+        """The answer with its Grad-CAM first (no trust checks), then the full
+        Result (Guided Grad-CAM, Integrated Gradients, the trust checks, the
+        general VQA model beside the face models) when any is asked for. A
+        "general" question's first stage is the VQA model's answer without its map.
 
         The photo is decoded once, here. The second stage asks again (faces are
         found and the models called twice): it costs a detection and a forward
         pass, against seconds of waiting for the slow maps before anything shows.
         """
+        from vqa.pipeline import CHECKS, parse_checks
+        from vqa.router import route
+
         methods = parse_methods(explain)
         pixels = load_image(image)
         first = tuple(m for m in methods if m in FIRST_METHODS)
-        if first == methods:
+        vqa_model = options.get("second_opinion", self.second_opinion)
+        kind = route(question).kind
+        general = kind == "general"
+        if kind == "unsupported":  # refused: nothing more will come
+            more = False
+        elif general:  # the VQA model's answer is the answer, in stage one; its one map is IG
+            more = "ig" in methods
+        else:
+            more = first != methods or bool(parse_checks(options.get("checks", CHECKS))) or bool(vqa_model)
+        if not more:
             yield self.ask(pixels, question, explain=methods, **options)
             return
-        yield self.ask(pixels, question, explain=first, **{**options, "second_opinion": None})
+        # Stage one: no trust checks (stability, regions, faithfulness) and,
+        # beside the face models, no VQA model: the answer and Grad-CAM, quick.
+        quick = {**options, "checks": (), "second_opinion": vqa_model if general else None}
+        yield self.ask(pixels, question, explain=first, **quick)
         yield self.ask(pixels, question, explain=methods, **options)
 
     def compare(self, image: Any, attribute: str, explain=("gradcam", "ig"), **options) -> Comparison:

@@ -172,3 +172,19 @@ def photo_files(tmp_path_factory, astronaut) -> dict[str, Path]:
     # A text file named like a photo: the extension must not fool the app.
     files["text"].write_text("These are my notes, not a photo.\n")
     return files
+
+
+@pytest.fixture(scope="session")
+def tiny_vilt_dir(tmp_path_factory) -> Path:
+    """A tiny random ViltForQuestionAnswering saved with save_pretrained (as
+    tests/vqa/conftest.py builds it): the --vqa-model folder of the app tests."""
+    from tests.vqa.conftest import build_tiny_vilt
+
+    return build_tiny_vilt(tmp_path_factory.mktemp("app-vilt") / "vilt")
+
+
+@pytest.fixture(scope="session")
+def empty_cache(tmp_path_factory) -> Path:
+    """A FACEXAI_CACHE with no models: an app started on it (with --no-pretrained)
+    holds only the models it is given, and starts quickly."""
+    return tmp_path_factory.mktemp("empty-cache")

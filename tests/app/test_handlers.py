@@ -8,7 +8,7 @@ import types
 import gradio as gr
 import pytest
 
-from app import layout
+from app import layout, views
 from app.handlers import AskHandlers, CompareHandlers
 from app.store import SessionStore
 from vqa import Engine
@@ -133,3 +133,95 @@ def test_looking_for_new_models_finds_one_trained_after_start_up(user_models, tm
     assert "tiny-race-third" in text and "tiny-race-fair" in text
     out = handlers.compare(str(photo_files["astronaut"]), "race", 0.5, progress=None)
     assert {row[0] for row in out[tab.table]} == {"tiny-race-fair", "tiny-race-biased", "tiny-race-third"}
+
+
+# -- general questions, the second opinion, the trust panel ---------------------
+
+GLASSES = "Is he wearing glasses?"
+
+
+@pytest.fixture(scope="module")
+def vqa_engine(user_models, tiny_vilt_dir):
+    return Engine(user_models, include_cache=False, second_opinion=str(tiny_vilt_dir))
+
+
+def ask_tab_of(engine):
+    with gr.Blocks():
+        tab = layout._ask_tab([])
+    return AskHandlers(engine, SessionStore(60), tab)
+
+
+def test_a_general_question_is_answered_by_the_vqa_model_with_its_map_in_the_ui_only(vqa_engine, photo_files,
+                                                                                   tiny_vilt_dir):
+    from models.intake import load_image
+    from vqa.general import second_opinion
+
+    handlers = ask_tab_of(vqa_engine)
+    tab = handlers.tab
+    first, last = handlers.ask(str(photo_files["astronaut"]), GLASSES, ["gradcam", "ig"], request=session(),
+                               progress=None)
+    assert first[tab.result_json]["second_opinion"]["heatmap"] is None  # its answer first, its map after
+    opinion = last[tab.result_json]["second_opinion"]
+    assert last[tab.result_json]["intent"]["kind"] == "general" and opinion["alone"]
+    reference = second_opinion(load_image(photo_files["astronaut"]), GLASSES, model=tiny_vilt_dir)
+    assert opinion["answer"] == reference.answer and opinion["heatmap"]["ig_delta"] is not None
+    assert all(last[image] is None for image in tab.heatmaps.values())  # the /ask maps are the face models'
+    shown = handlers.show_answer(last[tab.view], False, "gradcam", 0.5)
+    text = shown[tab.answer]
+    assert f"**{reference.answer}** ({100 * reference.confidence:.0f}% confident)" in text
+    assert "general visual question answering model's guess" in text and "not trained to judge faces" in text
+    assert f"completeness error {opinion['heatmap']['ig_delta']:.1%}" in text
+    vqa_map = shown[tab.vqa_heatmap]
+    assert vqa_map["visible"] is True and vqa_map["value"].size == (512, 512)  # over the whole photo
+    assert shown[tab.second_opinion] == ""  # it is the answer, not a second opinion
+
+
+def test_with_the_vqa_model_off_a_general_question_says_how_to_switch_it_on(engine, photo_files):
+    handlers = ask_tab_of(engine)
+    *_, last = handlers.ask(str(photo_files["astronaut"]), GLASSES, ["gradcam", "ig"], request=session(),
+                            progress=None)
+    shown = handlers.show_answer(last[handlers.tab.view])
+    assert "--vqa-model" in shown[handlers.tab.answer] and last[handlers.tab.result_json]["second_opinion"] is None
+    assert shown[handlers.tab.vqa_heatmap]["visible"] is False
+
+
+def test_a_race_answer_shows_the_vqa_models_answer_beside_it_flagged_where_it_disagrees(vqa_engine, photo_files):
+    handlers = ask_tab_of(vqa_engine)
+    first, last = handlers.ask(str(photo_files["astronaut"]), RACE, ["gradcam"], request=session(), progress=None)
+    assert first[handlers.tab.result_json]["second_opinion"] is None  # the face models' answer comes first
+    opinion = last[handlers.tab.result_json]["second_opinion"]
+    assert isinstance(opinion["disagrees"], bool)
+    said = handlers.show_answer(last[handlers.tab.view])[handlers.tab.second_opinion]
+    assert f"**{opinion['answer']}**" in said and "trained on" in said
+    assert ("disagrees with the face models" in said) == opinion["disagrees"]
+    assert ("It agrees with the face models" in said) == (not opinion["disagrees"])
+
+
+def test_the_trust_panel_streams_in_with_stability_and_the_region_chart(ask_tab, photo_files):
+    from matplotlib.figure import Figure
+
+    tab = ask_tab.tab
+    stages = ask_tab.ask(str(photo_files["astronaut"]), RACE, ["gradcam", "ig"], request=session(), progress=None)
+    first = next(stages)
+    assert all(a["stability"] is None for a in first[tab.result_json]["faces"][0]["answers"])  # no checks: quick
+    quick = ask_tab.show_answer(first[tab.view], False, "gradcam")
+    assert quick[tab.trust].startswith(views.PENDING) and quick[tab.region_plot] is None
+    assert "comes with the slower maps" in quick[tab.region_note]
+    last, = stages
+    answers = last[tab.result_json]["faces"][0]["answers"]
+    assert all(a["stability"] is not None for a in answers)
+    shown = ask_tab.show_answer(last[tab.view], False, "ig")
+    model = answers[0]["model"]
+    stability = ask_tab.store.get(last[tab.view]).result.faces[0].answers[0].stability
+    assert f"**Stability**: {stability.text}" in shown[tab.trust] and f"({model})" in shown[tab.trust]
+    assert views.PENDING not in shown[tab.trust]
+    if not stability.stable:  # then every variant is listed with what it said
+        assert all(f"| {v.name} | {v.answer}" in shown[tab.trust] for v in stability.variants)
+    assert isinstance(shown[tab.region_plot], Figure)
+    assert shown[tab.region_plot].axes[0].get_title().endswith("(ig)")
+    assert "greyed out" in shown[tab.region_note]
+    # A model picked again redraws the chart for it, from the stored Result.
+    other = answers[1]["model"]
+    redrawn = ask_tab.rerender(last[tab.view], other, 0.5, False, "gradcam")
+    assert redrawn[tab.region_plot].axes[0].get_title().startswith(other)
+    assert f"({other})" in redrawn[tab.trust]

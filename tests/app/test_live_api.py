@@ -106,6 +106,9 @@ def test_the_answer_and_grad_cam_stream_in_before_the_slower_maps(client, photo_
     assert guided is None and ig is None  # the slow maps were not done when the answer came
     for maps in first["faces"][0]["heatmaps"].values():
         assert set(maps) == {"gradcam"}
+        assert "faithfulness" not in maps["gradcam"] and "regions" not in maps["gradcam"]  # the checks come after
+    assert all(a["stability"] is None for a in first["faces"][0]["answers"])
+    assert all(a["stability"] is not None for a in final[0]["faces"][0]["answers"])
     assert all(final[1:])
     for maps in final[0]["faces"][0]["heatmaps"].values():
         assert set(maps) == {"gradcam", "guided", "ig"}
@@ -266,3 +269,87 @@ def test_compare_shows_your_own_race_models_beside_the_pretrained_one(client, ph
     else:
         assert "All 3 race models agree" in verdict
     assert len(gallery) == 6
+
+
+# -- the JSON of the trust checks (issues 10 and 11) ----------------------------
+
+def test_the_json_has_every_trust_field_for_every_answer_and_map(woman):
+    from models.regions import REGIONS
+
+    result = woman[0]
+    for face in result["faces"]:
+        assert face["answers"]
+        for answer in face["answers"]:
+            stability = answer["stability"]
+            assert {"agreement", "stable", "variants"} <= set(stability), answer["model"]
+            assert 0.0 <= stability["agreement"] <= 1.0 and isinstance(stability["stable"], bool)
+            assert stability["variants"] and stability["stable"] == all(v["agrees"] for v in stability["variants"])
+        assert set(face["heatmaps"]) == {answer["model"] for answer in face["answers"]}
+        for model, maps in face["heatmaps"].items():
+            assert set(maps) == {"gradcam", "guided", "ig"}, model
+            for method, info in maps.items():
+                assert {"deletion_auc", "insertion_auc", "random_deletion_auc",
+                        "random_insertion_auc"} <= set(info["faithfulness"]), (model, method)
+                assert set(info["regions"]) <= set(REGIONS), (model, method)
+                assert sum(info["regions"].values()) == pytest.approx(1.0, abs=1e-6), (model, method)
+            assert maps["ig"]["ig_delta"] >= 0 and maps["ig"]["ig_evaluations"] > 0, model
+            assert not {"ig_delta", "ig_evaluations"} & set(maps["gradcam"])  # IG's facts on IG's map only
+
+
+# -- the app with a general VQA model (--vqa-model, a tiny random ViLT folder) ---
+
+GLASSES = "Is he wearing glasses?"
+
+
+@pytest.fixture(scope="module")
+def vqa_client(empty_cache, user_models, tiny_vilt_dir, tmp_path_factory):
+    from gradio_client import Client
+
+    from tests.app.conftest import start_app
+
+    log = tmp_path_factory.mktemp("vqa-app-log") / "app.log"
+    app = start_app(empty_cache, log, "--no-pretrained", "--models", str(user_models), "--vqa-model",
+                    str(tiny_vilt_dir))
+    client = Client(app.url, verbose=False)
+    yield client
+    client.close()
+    assert app.stop() == 0
+
+
+def vqa_reference(path, question, folder, explain=False):
+    from models.intake import load_image
+    from vqa.general import second_opinion
+
+    return second_opinion(load_image(path), question, model=folder, explain=explain)
+
+
+def test_the_app_with_a_vqa_model_answers_a_general_question_through_ask(vqa_client, photo_files, tiny_vilt_dir):
+    outputs = ask(vqa_client, photo_files["astronaut"], question=GLASSES, methods=("gradcam", "ig"))
+    result, *heatmaps = outputs
+    assert len(heatmaps) == 3 and heatmaps == [None, None, None]  # /ask keeps its four outputs; no face maps
+    assert result["intent"]["kind"] == "general" and result["faces"] == []
+    opinion = result["second_opinion"]
+    reference = vqa_reference(photo_files["astronaut"], GLASSES, tiny_vilt_dir, explain=True)
+    assert opinion["model"] == str(tiny_vilt_dir) and opinion["alone"] and opinion["error"] is None
+    assert opinion["answer"] == reference.answer
+    assert opinion["confidence"] == pytest.approx(reference.confidence, abs=1e-6)
+    assert opinion["heatmap"]["ig_delta"] == pytest.approx(reference.ig_delta, abs=1e-6)
+    assert "general VQA model's guess" in opinion["text"] and "VQAv2" in opinion["provenance"]
+
+
+def test_the_app_with_a_vqa_model_still_refuses_what_it_refuses(vqa_client, photo_files):
+    for question in ("Is he a criminal?", "What is her religion?"):
+        result, *heatmaps = ask(vqa_client, photo_files["astronaut"], question=question, methods=("gradcam",))
+        assert result["intent"]["kind"] == "unsupported" and result["intent"]["reason"], question
+        assert result["second_opinion"] is None and result["faces"] == [] and heatmaps == [None, None, None]
+
+
+def test_the_app_with_a_vqa_model_puts_its_answer_beside_the_race_models(vqa_client, photo_files, tiny_vilt_dir):
+    result, gradcam, *_ = ask(vqa_client, photo_files["astronaut"], question="What is this person's race?",
+                              methods=("gradcam",))
+    assert {a["model"] for a in result["faces"][0]["answers"]} == {"tiny-race-fair", "tiny-race-biased"}
+    assert gradcam and gradcam.endswith(".png")
+    opinion = result["second_opinion"]
+    reference = vqa_reference(photo_files["astronaut"], "What is this person's race?", tiny_vilt_dir)
+    assert opinion["answer"] == reference.answer and not opinion["alone"]
+    assert isinstance(opinion["disagrees"], bool)

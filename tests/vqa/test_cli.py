@@ -108,3 +108,86 @@ def test_on_an_empty_cache_both_gender_models_answer_and_stderr_is_quiet(tmp_pat
                                                                                 "gear-gender.keras"]
     assert not NOISE.search(done.stderr), NOISE.search(done.stderr).group(0)
     assert "pretrained models ready" in done.stderr  # what it did is said, on stderr
+
+
+# -- the general VQA model, the trust checks, adaptive IG ------------------------
+
+GLASSES = "Is he wearing glasses?"
+
+
+def test_vqa_model_answers_a_general_question_and_out_writes_its_map(tmp_path, astronaut, tiny_vilt):
+    from vqa.cli import VQA_HEATMAP_FILE
+    from vqa.general import second_opinion
+
+    path = tmp_path / "astronaut.png"
+    Image.fromarray(astronaut).save(path)
+    out = tmp_path / "out"
+    done = run_vqa(path, GLASSES, "--vqa-model", tiny_vilt, "--explain", "gradcam,ig", "--json", "--out", out,
+                   "--no-pretrained", env={"FACEXAI_CACHE": str(tmp_path / "cache")}, timeout=600)
+    assert done.returncode == 0, done.stderr
+    record = json.loads(done.stdout)
+    opinion = record["second_opinion"]
+    reference = second_opinion(astronaut, GLASSES, model=tiny_vilt)
+    assert record["intent"]["kind"] == "general" and record["faces"] == []
+    assert opinion["model"] == str(tiny_vilt) and opinion["alone"]
+    assert (opinion["answer"], opinion["confidence"]) == (reference.answer, pytest.approx(reference.confidence))
+    assert opinion["heatmap"]["ig_delta"] is not None
+    assert sorted(p.name for p in (out / "astronaut").iterdir()) == sorted([VQA_HEATMAP_FILE, "result.json"])
+    with Image.open(out / "astronaut" / VQA_HEATMAP_FILE) as overlay:
+        assert overlay.size == (512, 512)
+
+
+def test_second_opinion_is_the_same_as_vqa_model_and_off_the_answer_names_the_flag(photo, tiny_vilt, capsys):
+    from vqa.general import second_opinion
+
+    assert main([str(photo), GLASSES, "--second-opinion", str(tiny_vilt), "--explain", "none", "--no-pretrained"]) == 0
+    reference = second_opinion(np_photo(photo), GLASSES, model=tiny_vilt)
+    assert f"general VQA model's guess (no face model answers this): {reference.answer}" in capsys.readouterr().out
+    assert main([str(photo), GLASSES, "--json", "--no-pretrained"]) == 0
+    record = json.loads(capsys.readouterr().out)
+    assert record["second_opinion"] is None and any("--vqa-model" in p for p in record["problems"])
+
+
+def np_photo(path):
+    from models.intake import load_image
+
+    return load_image(path)
+
+
+def test_checks_default_to_all_and_none_switches_them_off(photo, tiny_dir, capsys):
+    args = [str(photo), "How old is she?", "--models", str(tiny_dir), "--explain", "gradcam", "--json",
+            "--no-pretrained"]
+    assert main(args) == 0
+    face = json.loads(capsys.readouterr().out)["faces"][0]
+    assert set(face["answers"][0]["stability"]) >= {"agreement", "stable", "variants"}
+    assert set(face["heatmaps"]["age-a"]["gradcam"]) >= {"faithfulness", "regions"}
+    assert main([*args, "--checks", "none"]) == 0
+    face = json.loads(capsys.readouterr().out)["faces"][0]
+    assert face["answers"][0]["stability"] is None
+    assert not {"faithfulness", "regions"} & set(face["heatmaps"]["age-a"]["gradcam"])
+    assert main([*args, "--checks", "stability"]) == 0
+    face = json.loads(capsys.readouterr().out)["faces"][0]
+    assert face["answers"][0]["stability"] is not None and "faithfulness" not in face["heatmaps"]["age-a"]["gradcam"]
+    assert main([*args, "--checks", "honesty"]) == 2
+    assert "honesty" in capsys.readouterr().err
+
+
+def test_ig_steps_default_to_adaptive_and_a_number_is_the_fixed_sum(photo, tiny_dir, capsys, monkeypatch):
+    from vqa.engine import Engine
+
+    asked, ask = [], Engine.ask
+
+    def recording(self, image, question, **options):
+        asked.append(options["ig_steps"])
+        return ask(self, image, question, **options)
+
+    monkeypatch.setattr(Engine, "ask", recording)
+    args = [str(photo), "How old is she?", "--models", str(tiny_dir), "--explain", "ig", "--json",
+            "--checks", "none", "--no-pretrained"]
+    assert main(args) == 0
+    adaptive = json.loads(capsys.readouterr().out)["faces"][0]["heatmaps"]["age-a"]["ig"]
+    assert main([*args, "--ig-steps", "16"]) == 0
+    fixed = json.loads(capsys.readouterr().out)["faces"][0]["heatmaps"]["age-a"]["ig"]
+    assert asked == [None, 16]
+    assert fixed["ig_steps"] == 16 and adaptive["ig_evaluations"] > 0
+    assert main([*args, "--ig-steps", "-1"]) == 2

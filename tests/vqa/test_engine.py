@@ -62,8 +62,12 @@ def test_ask_stages_gives_the_answer_with_grad_cam_first_then_everything(folder,
         assert set(full.faces[0].heatmaps[model]) == {"gradcam", "ig"}
         np.testing.assert_allclose(first.faces[0].heatmaps[model]["gradcam"], full.faces[0].heatmaps[model]["gradcam"],
                                    atol=1e-5)  # the same map, not a cheaper one
-    only, = engine.ask_stages(astronaut, "What is this person's race?", explain=("gradcam",))
+    assert all(a.stability is None for a in first.answers) and not first.faces[0].regions  # no checks: quick
+    assert all(a.stability is not None for a in full.answers) and full.faces[0].regions
+    only, = engine.ask_stages(astronaut, "What is this person's race?", explain=("gradcam",), checks=())
     assert set(only.faces[0].heatmaps["race-a"]) == {"gradcam"}
+    quick, checked = engine.ask_stages(astronaut, "What is this person's race?", explain=("gradcam",))
+    assert quick.answers[0].stability is None and checked.answers[0].stability is not None
 
 
 def test_compare_says_whether_the_models_agree(folder, astronaut):
