@@ -121,7 +121,7 @@ def explained_scores(loaded, pixels: np.ndarray, target: int) -> tuple[np.ndarra
         from xai.base import ModelCall
 
         out = ModelCall(loaded.keras_model, gradient_of=None)(x, targets)
-        return np.asarray(out["scores"], dtype=np.float64), "logit"
+        return np.asarray(out.scores, dtype=np.float64), "logit"
     except ValueError:  # xai could not flatten this model: fall back to its output
         probs = loaded.predict(pixels)[:, target]
         return np.log(np.clip(probs, 1e-12, None)), "log-probability"

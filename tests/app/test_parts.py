@@ -20,7 +20,7 @@ from app.faces_view import CHOSEN, OTHER, draw_faces, face_at
 from app.store import SessionStore
 from models.cards import ModelCard
 from tests.app.conftest import audit_summary
-from vqa._agreement import agreement
+from vqa.agreement import agreement
 from vqa.engine import Comparison
 
 # -- face picker --------------------------------------------------------------
