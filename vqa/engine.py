@@ -110,6 +110,20 @@ class Comparison:
         """Only one face model answered: there is nothing of its kind to compare it with."""
         return self.face_model_count == 1
 
+    @classmethod
+    def of(cls, attribute: str, result: Result) -> Comparison:
+        """The face models' agreement on the first face of `result`, and which of
+        them the general VQA model's answer (result.second_opinion) agrees with,
+        both by vqa.agreement's one vocabulary (a VQA "woman" is a face model's "Female")."""
+        answers = list(result.faces[0].answers)
+        vqa = getattr(result, "second_opinion", None)
+        agrees_with = None
+        if vqa is not None and agreement([vqa], attribute).count:
+            paired = [(answer.model, agreement([answer, vqa], attribute)) for answer in answers]
+            agrees_with = tuple(model for model, pair in paired if pair.count == 2 and pair.agree)
+        return cls(attribute=attribute, result=result, agreement=agreement(answers, attribute),
+                   vqa_agrees_with=agrees_with)
+
     def how_to_add(self) -> str:
         """How a person gets a second model to compare with, for this attribute."""
         if self.attribute == "race":
@@ -314,7 +328,7 @@ class Engine:
             raise ValueError(f"choose one of {', '.join(COMPARE_QUESTIONS)}")
         options.setdefault("second_opinion", self.second_opinion)
         result = self.ask(image, COMPARE_QUESTIONS[attribute], explain=explain, face_index=0, **options)
-        return _comparison(attribute, result)
+        return Comparison.of(attribute, result)
 
     # -- the bias lab -----------------------------------------------------------
 
@@ -348,22 +362,9 @@ class Engine:
         result = self.ask(image.path, COMPARE_QUESTIONS["race"], explain=explain, registry=pair, whole_image=True,
                           second_opinion=None, **options)
         accuracy = bias_lab.class_accuracy(built.root)
-        return LabComparison(image=image, comparison=_comparison("race", result),
+        return LabComparison(image=image, comparison=Comparison.of("race", result),
                              accuracy={name: accuracy.get(name, {}).get(image.race) for name in names})
 
 
 class LabMissingError(ValueError):
     """A lab comparison was asked for before the lab was built."""
-
-
-def _comparison(attribute: str, result: Result) -> Comparison:
-    """The face models' agreement, and which of them the general VQA model's answer agrees with,
-    both by vqa.agreement's one vocabulary (a VQA "woman" is a face model's "Female")."""
-    answers = list(result.faces[0].answers)
-    vqa = getattr(result, "second_opinion", None)
-    agrees_with = None
-    if vqa is not None and agreement([vqa], attribute).count:
-        paired = [(answer.model, agreement([answer, vqa], attribute)) for answer in answers]
-        agrees_with = tuple(model for model, pair in paired if pair.count == 2 and pair.agree)
-    return Comparison(attribute=attribute, result=result, agreement=agreement(answers, attribute),
-                      vqa_agrees_with=agrees_with)
