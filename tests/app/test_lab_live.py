@@ -50,3 +50,35 @@ def test_compare_lists_both_lab_models_beside_the_pretrained_one(lab_app, photo_
     assert not rows["gear-race"][1].endswith("(SYNTHETIC)")
     assert len(gallery) == 6 and "race models" in verdict
     client.close()
+
+
+@pytest.mark.browser
+def test_a_click_on_a_lab_image_shows_both_models_side_by_side_in_the_page(lab_app, reduced_lab):
+    """In a real headless Chromium (as tests/app/test_browser.py): the gallery's select event reaches the
+    handler with the clicked image, and both models' answers, accuracies and four maps come back."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.app.test_browser import CHROMIUM, CHROMIUM_ARGS
+
+    app, _ = lab_app
+    _, built, _ = reduced_lab
+    images = lab.gallery(3, root=built.root)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 1600})
+            page.goto(app.url)
+            page.get_by_role("tab", name="Compare").click()
+            thumbnails = page.locator("#lab-gallery button img")
+            thumbnails.first.wait_for(timeout=60_000)
+            assert thumbnails.count() == len(images)
+            thumbnails.nth(len(images) - 1).click()  # the last race's last image
+            verdict = page.locator("#lab-verdict")
+            verdict.get_by_text("True race").wait_for(timeout=180_000)
+            text = verdict.inner_text()
+            assert f"True race: {images[-1].race}" in text
+            assert lab.FAIR_MODEL in text and lab.BIASED_MODEL in text and "accuracy on" in text
+            page.locator("#lab-maps img").nth(3).wait_for(timeout=60_000)
+            assert "Traceback" not in page.locator("body").inner_text()
+        finally:
+            browser.close()
