@@ -56,9 +56,10 @@ COMPARE_QUESTIONS = {
     "age": "How old is this person?",
 }
 FIRST_METHODS = ("gradcam",)  # fast enough to come with the first answer; the rest follow
-HOW_TO_ADD_RACE_MODELS = ("train the fair and census-biased race models with `python -m training.demo` "
-                          "(a small bias lab), or your own with `python -m training.train --task race "
-                          "[--biased] --data DIR --out DIR`, then start the app with `--models DIR`")
+HOW_TO_ADD_RACE_MODELS = ("click *Build the bias lab* in the Audit tab, or run `python -m training.demo`: a fair "
+                          "and a census-biased race model on a small SYNTHETIC set, found without a restart; or "
+                          "train your own with `python -m training.train --task race [--biased] --data DIR "
+                          "--out DIR` and start the app with `--models DIR`")
 
 
 def _silent(message: str) -> None:
