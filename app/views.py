@@ -337,7 +337,9 @@ def lab_markdown(compared) -> str:
              row("confidence", lambda n: said(n, "confidence")),
              row(f"accuracy on {race} (lab's balanced val split)",
                  lambda n: "n/a" if compared.accuracy[n] is None else f"{compared.accuracy[n]:.1%}"),
-             row("Integrated Gradients completeness error", ig_error)]
+             row("Integrated Gradients completeness error", ig_error),
+             *(row(f"{METHOD_TITLES[method]} beats a random map?", lambda n, m=method: _beats_random(infos, n, m))
+               for method in ("gradcam", "ig"))]
     verdict = compared.comparison.agreement
     if verdict.count == 2:
         lines += ["", "Both models say the same." if verdict.agree else "**The two models disagree on this image.**"]
@@ -354,6 +356,21 @@ def lab_maps(compared, opacity: float) -> list[tuple[Any, str]]:
                 maps.append((_enlarged(result.render(0, name, method, opacity)),
                              f"{name} · {METHOD_TITLES[method]}"))
     return maps
+
+
+def _beats_random(infos: dict, model: str, method: str) -> str:
+    """One cell: does the map beat a random one at deletion (lower area) and insertion (higher)?"""
+    scores = infos.get(model, {}).get(method, {}).get("faithfulness") or {}
+    needed = ("deletion_auc", "random_deletion_auc", "insertion_auc", "random_insertion_auc")
+    if any(scores.get(key) is None for key in needed):
+        return "not measured"
+    if any(math.isnan(float(scores[key])) for key in needed):
+        return "cannot tell (the score hardly changes)"
+    deletion = scores["deletion_auc"] < scores["random_deletion_auc"]
+    insertion = scores["insertion_auc"] > scores["random_insertion_auc"]
+    verdict = "yes" if deletion and insertion else "partly" if deletion or insertion else "no"
+    return (f"{verdict} (deletion {scores['deletion_auc']:.2f} vs {scores['random_deletion_auc']:.2f}, "
+            f"insertion {scores['insertion_auc']:.2f} vs {scores['random_insertion_auc']:.2f})")
 
 
 def _trained_on(card) -> str:

@@ -359,7 +359,7 @@ class Engine:
         from models.registry import Registry
 
         pair = Registry(models=[model for name in names for model in registry if model.name == name])
-        options.setdefault("checks", ())
+        options.setdefault("checks", ("faithfulness",))  # each map against a random one; no detector to vary
         result = self.ask(image.path, COMPARE_QUESTIONS["race"], explain=explain, registry=pair, whole_image=True,
                           second_opinion=None, **options)
         accuracy = bias_lab.class_accuracy(built.root)

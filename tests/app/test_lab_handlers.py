@@ -75,6 +75,15 @@ def test_a_clicked_image_shows_both_models_answers_confidences_maps_and_class_ac
         assert [caption for _, caption in maps] == [f"{lab.FAIR_MODEL} · Grad-CAM", f"{lab.BIASED_MODEL} · Grad-CAM",
                                                     f"{lab.FAIR_MODEL} · Integrated Gradients",
                                                     f"{lab.BIASED_MODEL} · Integrated Gradients"]
+        for method, title in (("gradcam", "Grad-CAM"), ("ig", "Integrated Gradients")):
+            cells = []
+            for name in (lab.FAIR_MODEL, lab.BIASED_MODEL):  # each map measured against a seeded random map
+                scores = compared.comparison.face.heatmap_info[name][method].faithfulness  # xai.metrics.Faithfulness
+                deletion = scores.deletion_auc < scores.random_deletion_auc
+                insertion = scores.insertion_auc > scores.random_insertion_auc
+                cells.append(("yes" if deletion and insertion else "partly" if deletion or insertion else "no")
+                             + f" (deletion {scores.deletion_auc:.2f} vs {scores.random_deletion_auc:.2f}")
+            assert f"| {title} beats a random map? | {cells[0]}" in text and f"| {cells[1]}" in text
         assert not _drawable_by_dejavu(text)
 
 
