@@ -220,9 +220,10 @@ def build_the_lab(progress=None) -> tuple[str, lab.Lab | None]:
             f"`{built.models}`, their audit in `{built.report}`."), built
 
 
-def build_audit_tab(backend, on_lab_built: Callable[[lab.Lab], None] | None = None) -> None:
+def build_audit_tab(backend, on_lab_built: Callable[[lab.Lab], None] | None = None):
     """The tab. `on_lab_built(lab)` runs after the button built the lab (the engine's reload,
-    so that Compare lists the two models without a restart)."""
+    so that Compare lists the two models without a restart). Returns the button's event, for
+    what else should follow a build (Compare's lab gallery)."""
     models_dir = getattr(backend, "models_dir", None)
     folders = report_folders(models_dir)
     gr.Markdown("How accurate is each model for each group? The fair and the census-biased race "
@@ -252,5 +253,5 @@ def build_audit_tab(backend, on_lab_built: Callable[[lab.Lab], None] | None = No
         return {status: message, **rescan(str(built.report) if built else None)}
 
     refresh.click(rescan, None, [folder, report, gallery], api_visibility="private", queue=False)
-    build.click(build_clicked, None, [status, folder, report, gallery], api_visibility="private",
-                concurrency_limit=1, concurrency_id="build-lab")
+    return build.click(build_clicked, None, [status, folder, report, gallery], api_visibility="private",
+                       concurrency_limit=1, concurrency_id="build-lab")

@@ -144,26 +144,52 @@ class CompareHandlers:
     @user_errors
     def compare(self, photo, attribute, opacity=views.DEFAULT_OPACITY,
                 progress=gr.Progress()):  # noqa: B008 - how Gradio injects progress
-        """Every model for `attribute` on the largest face, side by side."""
+        """Every model for `attribute` on the largest face, side by side, and the
+        general VQA model as one more row when it is on."""
         if photo is None:
             raise NoPhotoError("Add a photo first: upload one, use the webcam, paste one, or pick an example.")
         comparison = self.engine.compare(photo, attribute, progress=progress)
         result, face = comparison.result, comparison.face
-        region = views.face_region(face.box, result.image.shape)
-        gallery = []
-        for model in comparison.models:
-            for method in ("gradcam", "ig"):
-                if method in face.heatmaps.get(model, {}):
-                    caption = f"{model} · {views.METHOD_TITLES[method]}"
-                    gallery.append((result.render(0, model, method, float(opacity)).crop(region), caption))
         verdict = "\n\n".join([views.agreement_markdown(comparison), *views.problem_lines(result)])
-        return {self.tab.verdict: verdict, self.tab.table: views.comparison_rows(face), self.tab.gallery: gallery}
+        return {self.tab.verdict: verdict, self.tab.table: views.comparison_rows(face, comparison.vqa),
+                self.tab.gallery: views.comparison_maps(comparison, float(opacity))}
 
     @user_errors
     def rescan(self):
         """Models trained since start-up (python -m training.demo, training.train) join without a restart."""
         self.engine.reload()
         return {self.tab.verdict: views.models_markdown(self.engine.cards(), self.engine.problems)}
+
+
+class LabHandlers:
+    """The Compare tab's bias lab: a gallery of held-out synthetic test images;
+    a click shows the fair and the census-biased model side by side on it."""
+
+    def __init__(self, engine, tab, per_class: int = views.LAB_PER_CLASS):
+        self.engine, self.tab, self.per_class = engine, tab, per_class
+
+    @user_errors
+    def show(self):
+        """The gallery when the lab is built; otherwise a line on how to build it."""
+        images = self.engine.lab_gallery(self.per_class)
+        tab = self.tab
+        if not images:
+            return {tab.intro: views.LAB_MISSING, tab.gallery: gr.update(value=None, visible=False),
+                    tab.verdict: "", tab.maps: gr.update(value=None, visible=False)}
+        return {tab.intro: views.LAB_INTRO, tab.gallery: gr.update(value=views.lab_gallery_items(images), visible=True)}
+
+    @user_errors
+    def pick(self, opacity=views.DEFAULT_OPACITY, evt: gr.SelectData = None):
+        """A click on a gallery image: both lab models' answers, confidences, maps and class accuracy."""
+        images = self.engine.lab_gallery(self.per_class)
+        index = evt.index if evt is not None else None
+        if isinstance(index, (list, tuple)):
+            index = index[0]
+        if index is None or not 0 <= int(index) < len(images):
+            return {}
+        compared = self.engine.compare_lab(images[int(index)])
+        return {self.tab.verdict: views.lab_markdown(compared),
+                self.tab.maps: gr.update(value=views.lab_maps(compared, float(opacity)), visible=True)}
 
 
 def _session_key(request, new: bool = True) -> str | None:

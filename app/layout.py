@@ -15,7 +15,7 @@ from app import content, views
 from app.audit_view import build_audit_tab
 from app.components import photo_input
 from app.examples import write_examples
-from app.handlers import AskHandlers, CompareHandlers
+from app.handlers import AskHandlers, CompareHandlers, LabHandlers
 from app.settings import CACHE_SWEEP, MAX_UPLOAD, QUEUE_SIZE
 from app.store import DEFAULT_RETENTION_S, SessionStore
 from vqa.engine import COMPARE_QUESTIONS
@@ -89,6 +89,20 @@ class CompareTab:
         return [self.verdict, self.table, self.gallery]
 
 
+@dataclasses.dataclass
+class LabTab:
+    """The Compare tab's bias lab: held-out synthetic images, and the two race models on the one clicked."""
+
+    intro: gr.Markdown
+    gallery: gr.Gallery
+    verdict: gr.Markdown
+    maps: gr.Gallery
+
+    @property
+    def outputs(self) -> list:
+        return [self.intro, self.gallery, self.verdict, self.maps]
+
+
 def build_app(engine, examples_dir: str | Path | None = None, retention_s: float = DEFAULT_RETENTION_S,
               share: bool = False) -> gr.Blocks:
     store = SessionStore(retention_s)
@@ -101,13 +115,19 @@ def build_app(engine, examples_dir: str | Path | None = None, retention_s: float
                 ask = AskHandlers(engine, store, _ask_tab(examples))
                 _wire_ask(ask)
             with gr.Tab("Compare", id="compare"):
-                _wire_compare(CompareHandlers(engine, _compare_tab(examples, engine)))
+                compare = CompareHandlers(engine, _compare_tab(examples, engine))
+                lab = LabHandlers(engine, _lab_tab())
+                _wire_compare(compare, lab)
             with gr.Tab("Audit", id="audit"):
-                build_audit_tab(engine)
+                # After "Build the bias lab" the engine re-scans, so that the lab's two race models
+                # answer in Compare (and Ask) without a restart, and Compare shows the lab's gallery.
+                built = build_audit_tab(engine, on_lab_built=lambda _: engine.reload())
+                built.then(lab.show, None, lab.tab.outputs, api_visibility="private", queue=False)
             with gr.Tab("How it works", id="how"):
                 gr.Markdown(content.HOW_IT_WORKS, latex_delimiters=content.KATEX_DELIMITERS)
         gr.Markdown(content.privacy(retention_s, CACHE_SWEEP, share=share), elem_id="privacy")
         demo.unload(ask.forget)
+        demo.load(lab.show, None, lab.tab.outputs, api_visibility="private", queue=False)  # built since?
     demo.session_store = store  # for the tests in-process; not served
     return demo
 
@@ -212,11 +232,26 @@ def _compare_tab(examples: list[str], engine) -> CompareTab:
                       verdict=verdict, table=table, gallery=gallery)
 
 
-def _wire_compare(handlers: CompareHandlers) -> None:
+def _lab_tab() -> LabTab:
+    gr.Markdown("### The bias lab: the fair and the census-biased race model on the same face")
+    intro = gr.Markdown(elem_id="lab-intro")
+    gallery = gr.Gallery(label="Held-out synthetic test images (click one)", columns=7, height="auto",
+                         allow_preview=False, visible=False, format="png", elem_id="lab-gallery")
+    verdict = gr.Markdown(elem_id="lab-verdict")
+    maps = gr.Gallery(label="Where each looked: the fair model left, the biased one right", columns=2,
+                      height="auto", visible=False, format="png", elem_id="lab-maps")
+    return LabTab(intro=intro, gallery=gallery, verdict=verdict, maps=maps)
+
+
+def _wire_compare(handlers: CompareHandlers, lab: LabHandlers) -> None:
     tab = handlers.tab
     tab.button.click(handlers.compare, [tab.photo, tab.attribute, tab.opacity], tab.outputs,
                      api_name="compare", concurrency_id="engine")
-    tab.rescan.click(handlers.rescan, None, [tab.verdict], api_visibility="private", concurrency_id="engine")
+    rescanned = tab.rescan.click(handlers.rescan, None, [tab.verdict], api_visibility="private",
+                                 concurrency_id="engine")
+    rescanned.then(lab.show, None, lab.tab.outputs, api_visibility="private", queue=False)
+    lab.tab.gallery.select(lab.pick, [tab.opacity], [lab.tab.verdict, lab.tab.maps], api_visibility="private",
+                           concurrency_id="engine")
 
 
 def launch(demo: gr.Blocks, host: str = "127.0.0.1", port: int = 7860, share: bool = False,

@@ -342,43 +342,186 @@ def boxes(result) -> list[tuple[float, float, float, float]]:
     return [tuple(float(v) for v in face.box) for face in result.faces]
 
 
-def comparison_rows(face) -> list[list]:
-    """Model, trained on, answer, confidence, top probability: one row each."""
+def comparison_rows(face, vqa=None) -> list[list]:
+    """Model, trained on, answer, confidence, top probability: one row each;
+    the general VQA model (a vqa.general.SecondOpinion that answered) last."""
     rows = []
     for answer in face.answers:
         top = max(answer.probabilities.items(), key=lambda item: item[1])
         rows.append([
             answer.model,
-            (answer.card.training_data or "not stated") + (" (SYNTHETIC)" if answer.card.synthetic else ""),
+            _trained_on(answer.card),
             answer.answer,
             None if answer.confidence is None else round(float(answer.confidence), 3),
             f"{top[0]} {top[1]:.2f}",
         ])
+    if vqa is not None and not vqa.error:
+        top = f"{vqa.top[0][0]} {vqa.top[0][1]:.2f}" if vqa.top else ""
+        rows.append([vqa.model, f"{vqa.training_data or 'not stated'} (general VQA model, not trained on faces)",
+                     vqa.answer, None if vqa.confidence is None else round(float(vqa.confidence), 3), top])
     return rows
 
 
 def models_markdown(cards, problems) -> str:
-    """The models the engine has, per attribute, and the files it skipped."""
+    """The models the engine has, per attribute (SYNTHETIC where trained on generated data), and the files
+    it skipped."""
     lines = []
     for attribute in ("race", "gender", "age"):
-        names = [card.name for card in cards if card.attribute == attribute]
+        names = [card.name + (" (SYNTHETIC)" if card.synthetic else "") for card in cards
+                 if card.attribute == attribute]
         lines.append(f"**{attribute}**: {', '.join(names) if names else 'no model yet'}")
     return "\n\n".join(["Models found:", *lines, *(f"**Problem:** {p}" for p in problems)])
 
 
 def agreement_markdown(comparison) -> str:
     """Whether the models agree, in one glance (a vqa.engine.Comparison). With
-    one model there is nothing to compare: say so, and how to add another."""
+    one model there is nothing to compare: say so, and how to add another.
+    The general VQA model, when on, gets its own sentence: it is not a face model."""
     agreement, attribute = comparison.agreement, comparison.attribute
     if not agreement.count:
-        return f"No model answers **{attribute}** here."
-    if agreement.count == 1:
+        verdict = f"No model answers **{attribute}** here."
+    elif agreement.count == 1:
         (model, _), = agreement.answers
-        return (f"**Only one {attribute} model is installed ({model}), so there is nothing to compare it "
-                f"with.** To add a second: {comparison.how_to_add()}.")
-    if agreement.agree:
+        verdict = (f"**Only one {attribute} model is installed ({model}), so there is nothing to compare it "
+                   f"with.** To add a second: {comparison.how_to_add()}.")
+    elif agreement.agree:
         said = " / ".join(agreement.said)
         who = "Both" if agreement.count == 2 else f"All {agreement.count}"
-        return f"**{who} {attribute} models agree: {said}.**"
-    parts = "; ".join(f"**{label}**: {', '.join(models)}" for label, models in agreement.groups.items())
-    return f"**The {attribute} models disagree.** {parts}"
+        verdict = f"**{who} {attribute} models agree: {said}.**"
+    else:
+        parts = "; ".join(f"**{label}**: {', '.join(models)}" for label, models in agreement.groups.items())
+        verdict = f"**The {attribute} models disagree.** {parts}"
+    vqa = vqa_markdown(comparison)
+    return f"{verdict}\n\n{vqa}" if vqa else verdict
+
+
+def vqa_markdown(comparison) -> str:
+    """The general VQA model's answer beside the face models': whom it agrees with, by meaning."""
+    vqa = getattr(comparison, "vqa", None)
+    if vqa is None:
+        return ""
+    if vqa.error:
+        return f"*The general VQA model could not answer: {vqa.error}*"
+    said = f"The general VQA model ({vqa.family or vqa.model}) says **{vqa.answer}**"
+    agrees_with = comparison.vqa_agrees_with
+    if not comparison.agreement.count:
+        return f"{said}."
+    if agrees_with is None:
+        return f"{said}, which names no {comparison.attribute} class, so it is not compared."
+    others = [model for model, _ in comparison.agreement.answers if model not in agrees_with]
+    if not agrees_with:
+        return f"{said}: it disagrees with every face model."
+    if not others:
+        return f"{said}: it agrees with {'the face model' if len(agrees_with) == 1 else 'every face model'}."
+    return f"{said}: it agrees with {', '.join(agrees_with)} and not with {', '.join(others)}."
+
+
+def comparison_maps(comparison, opacity: float) -> list[tuple[Any, str]]:
+    """Grad-CAM and Integrated Gradients of every face model, cut to the face,
+    then the general VQA model's Integrated Gradients (over the whole photo, cut alike)."""
+    result, face = comparison.result, comparison.face
+    region = face_region(face.box, result.image.shape)
+    maps = []
+    for model in comparison.models:
+        for method in ("gradcam", "ig"):
+            if method in face.heatmaps.get(model, {}):
+                maps.append((result.render(0, model, method, opacity).crop(region),
+                             f"{model} · {METHOD_TITLES[method]}"))
+    vqa = comparison.vqa
+    if vqa is not None and vqa.heatmap is not None:
+        maps.append((result.render_vqa(opacity).crop(region),
+                     f"{vqa.model} · {METHOD_TITLES['ig']} (general VQA model, whole photo)"))
+    return maps
+
+
+# -- the bias lab in the Compare tab -------------------------------------------
+
+LAB_PER_CLASS = 3  # gallery images per race
+LAB_SHOWN_SIZE = 192  # the lab's images are 32-64 px: shown larger, pixels kept sharp
+LAB_MISSING = ("**No bias lab yet.** Click *Build the bias lab* in the Audit tab (or run `python -m training.demo`), "
+               "then *Look for new models* here: a gallery of held-out synthetic faces appears, on which the fair "
+               "and the census-biased race model can be compared.")
+LAB_INTRO = ("**The bias lab** (SYNTHETIC data): held-out test images the models never trained or were tuned on, a "
+             "few per race. Click one to see the fair and the census-biased race model side by side.")
+
+
+def lab_gallery_items(images) -> list[tuple[Any, str]]:
+    """(image, caption) per vqa.lab.GalleryImage, opened here so that Gradio serves copies, not server paths."""
+    from PIL import Image
+
+    return [(_enlarged(Image.open(image.path).convert("RGB")), f"{image.race} (test image {i + 1})")
+            for i, image in enumerate(images)]
+
+
+def lab_markdown(compared) -> str:
+    """The fair and the biased model on one lab image (a vqa.engine.LabComparison): a table, one column each."""
+    answers = {answer.model: answer for answer in compared.answers}
+    names = list(compared.accuracy)
+    infos = _infos(compared.comparison.face)
+    race = compared.image.race
+
+    def row(title, cell):
+        return f"| {title} | " + " | ".join(cell(name) for name in names) + " |"
+
+    def said(name, field):
+        answer = answers.get(name)
+        if answer is None or answer.confidence is None:
+            return "no answer"
+        return answer.answer if field == "answer" else f"{float(answer.confidence):.1%}"
+
+    def ig_error(name):
+        delta = infos.get(name, {}).get("ig", {}).get("ig_delta")
+        return "n/a" if delta is None else f"{delta:.1%}"
+
+    lines = [f"**True race: {race}** (a SYNTHETIC test image; the numbers say nothing about real faces).", "",
+             "| | " + " | ".join(names) + " |", "|---|" + "---|" * len(names),
+             row("trained on", lambda n: _trained_on(answers[n].card) if n in answers else "not found"),
+             row("answer", lambda n: said(n, "answer")),
+             row("confidence", lambda n: said(n, "confidence")),
+             row(f"accuracy on {race} (lab's balanced val split)",
+                 lambda n: "n/a" if compared.accuracy[n] is None else f"{compared.accuracy[n]:.1%}"),
+             row("Integrated Gradients completeness error", ig_error),
+             *(row(f"{METHOD_TITLES[method]} beats a random map?", lambda n, m=method: _beats_random(infos, n, m))
+               for method in ("gradcam", "ig"))]
+    verdict = compared.comparison.agreement
+    if verdict.count == 2:
+        lines += ["", "Both models say the same." if verdict.agree else "**The two models disagree on this image.**"]
+    return "\n".join(lines)
+
+
+def lab_maps(compared, opacity: float) -> list[tuple[Any, str]]:
+    """Grad-CAM then Integrated Gradients, the fair model left and the biased one right (two columns)."""
+    result, face = compared.comparison.result, compared.comparison.face
+    maps = []
+    for method in ("gradcam", "ig"):
+        for name in compared.accuracy:
+            if method in face.heatmaps.get(name, {}):
+                maps.append((_enlarged(result.render(0, name, method, opacity)),
+                             f"{name} · {METHOD_TITLES[method]}"))
+    return maps
+
+
+def _beats_random(infos: dict, model: str, method: str) -> str:
+    """One cell: does the map beat a random one at deletion (lower area) and insertion (higher)?"""
+    scores = infos.get(model, {}).get(method, {}).get("faithfulness") or {}
+    needed = ("deletion_auc", "random_deletion_auc", "insertion_auc", "random_insertion_auc")
+    if any(scores.get(key) is None for key in needed):
+        return "not measured"
+    if any(math.isnan(float(scores[key])) for key in needed):
+        return "cannot tell (the score hardly changes)"
+    deletion = scores["deletion_auc"] < scores["random_deletion_auc"]
+    insertion = scores["insertion_auc"] > scores["random_insertion_auc"]
+    verdict = "yes" if deletion and insertion else "partly" if deletion or insertion else "no"
+    return (f"{verdict} (deletion {scores['deletion_auc']:.2f} vs {scores['random_deletion_auc']:.2f}, "
+            f"insertion {scores['insertion_auc']:.2f} vs {scores['random_insertion_auc']:.2f})")
+
+
+def _trained_on(card) -> str:
+    return (card.training_data or "not stated") + (" (SYNTHETIC)" if card.synthetic else "")
+
+
+def _enlarged(image):
+    from PIL import Image
+
+    scale = max(1, LAB_SHOWN_SIZE // max(image.size))
+    return image.resize((image.width * scale, image.height * scale), Image.NEAREST)

@@ -29,3 +29,19 @@ def pretrained_import(request, tmp_path_factory):
     messages: list[str] = []
     paths = ensure_pretrained(root, progress=messages.append, downloads=downloads)
     return root, downloads, paths, messages
+
+
+@pytest.fixture(scope="session")
+def reduced_lab(tmp_path_factory):
+    """A reduced bias lab (tests/vqa/test_lab.py's TINY_ARGS), built once per test session by a real
+    `python -m training.demo` run (vqa.lab.build_lab): (cache root, Lab, [(fraction, message)] heard).
+    Its cache root is its own (the lab at <root>/lab, as FACEXAI_CACHE=<root> would put it), apart from
+    the pretrained cache, so that no other test's engine lists its models."""
+    from tests.vqa.test_lab import TINY_ARGS
+    from vqa import lab
+
+    root = tmp_path_factory.mktemp("lab-cache")
+    heard: list[tuple[float, str]] = []
+    built = lab.build_lab(progress=lambda fraction, message: heard.append((fraction, message)), root=root / "lab",
+                          args=TINY_ARGS, timeout=900)
+    return root, built, heard

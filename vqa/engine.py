@@ -5,10 +5,13 @@ the questions it answers.
     result = engine.ask(photo, "Is this a woman?", explain=("gradcam", "ig"))
     for result in engine.ask_stages(photo, question, explain=("gradcam", "guided", "ig")):
         ...                            # the answer with Grad-CAM first, then everything
-    comparison = engine.compare(photo, "race")
+    comparison = engine.compare(photo, "race")   # + the general VQA model's row when it is on
+    engine.lab_gallery(3)                          # held-out synthetic images of the bias lab, once built
+    engine.compare_lab(engine.lab_gallery(3)[0])   # the fair and the census-biased model on one of them
 
-It owns loading (the pretrained importer and the registry), warm-up, and the
-optional general VQA model's availability; answering is vqa.pipeline.ask's.
+It owns loading (the pretrained importer and the registry, with the bias
+lab's models folder once `python -m training.demo` has built it), warm-up, and
+the optional general VQA model's availability; answering is vqa.pipeline.ask's.
 The names the app needs from the rooms below (error classes, load_image) are
 re-exported here, so that the app imports vqa and nothing under it.
 """
@@ -33,16 +36,19 @@ from models.intake import (
     UnsupportedImageError,
     load_image,
 )
-from vqa._agreement import Agreement, agreement
+from vqa import lab as bias_lab
+from vqa.agreement import Agreement, agreement
 from vqa.explain import ExplainMethodError, parse_methods
 from vqa.pipeline import FaceIndexError
 from vqa.result import FaceResult, Result
 
-__all__ = ["Engine", "Comparison", "Agreement", "COMPARE_QUESTIONS", "FIRST_METHODS", "load_image",
+__all__ = ["Engine", "Comparison", "LabComparison", "GalleryImage", "Agreement", "COMPARE_QUESTIONS", "FIRST_METHODS",
+           "load_image",
            "ImageError", "NotAnImageError", "CorruptImageError", "ImageTooLargeError", "ImageTooSmallError",
-           "UnsupportedImageError", "NoFaceError", "FaceIndexError", "ExplainMethodError"]
+           "UnsupportedImageError", "NoFaceError", "FaceIndexError", "ExplainMethodError", "LabMissingError"]
 
 Progress = Callable[[str], None]
+GalleryImage = bias_lab.GalleryImage
 
 COMPARE_QUESTIONS = {
     "race": "What is this person's race?",
@@ -50,9 +56,10 @@ COMPARE_QUESTIONS = {
     "age": "How old is this person?",
 }
 FIRST_METHODS = ("gradcam",)  # fast enough to come with the first answer; the rest follow
-HOW_TO_ADD_RACE_MODELS = ("train the fair and census-biased race models with `python -m training.demo` "
-                          "(a small bias lab), or your own with `python -m training.train --task race "
-                          "[--biased] --data DIR --out DIR`, then start the app with `--models DIR`")
+HOW_TO_ADD_RACE_MODELS = ("click *Build the bias lab* in the Audit tab, or run `python -m training.demo`: a fair "
+                          "and a census-biased race model on a small SYNTHETIC set, found without a restart; or "
+                          "train your own with `python -m training.train --task race [--biased] --data DIR "
+                          "--out DIR` and start the app with `--models DIR`")
 
 
 def _silent(message: str) -> None:
@@ -70,11 +77,15 @@ def _stamp(path: Path) -> tuple | None:
 
 @dataclasses.dataclass
 class Comparison:
-    """Every model for one attribute on one face (the largest)."""
+    """Every model for one attribute on one face (the largest), and the general
+    VQA model's answer as one more row when it is on."""
 
     attribute: str
     result: Result
-    agreement: Agreement
+    agreement: Agreement  # of the face models
+    # The face models whose answers mean what the general VQA model's does;
+    # None when it is off, failed, or named no class of the attribute.
+    vqa_agrees_with: tuple[str, ...] | None = None
 
     @property
     def face(self) -> FaceResult:
@@ -82,12 +93,37 @@ class Comparison:
 
     @property
     def models(self) -> list[str]:
+        """The face models that were asked (the general VQA model is `vqa`)."""
         return [answer.model for answer in self.face.answers]
 
     @property
+    def vqa(self):
+        """The general VQA model's answer (vqa.general.SecondOpinion), or None when it is off."""
+        return getattr(self.result, "second_opinion", None)
+
+    @property
+    def face_model_count(self) -> int:
+        """Face models that answered (the general VQA model is not one of them)."""
+        return sum(answer.confidence is not None for answer in self.face.answers)
+
+    @property
     def single_model(self) -> bool:
-        """Only one model answered: there is nothing to compare it with."""
-        return self.agreement.count == 1
+        """Only one face model answered: there is nothing of its kind to compare it with."""
+        return self.face_model_count == 1
+
+    @classmethod
+    def of(cls, attribute: str, result: Result) -> Comparison:
+        """The face models' agreement on the first face of `result`, and which of
+        them the general VQA model's answer (result.second_opinion) agrees with,
+        both by vqa.agreement's one vocabulary (a VQA "woman" is a face model's "Female")."""
+        answers = list(result.faces[0].answers)
+        vqa = getattr(result, "second_opinion", None)
+        agrees_with = None
+        if vqa is not None and agreement([vqa], attribute).count:
+            paired = [(answer.model, agreement([answer, vqa], attribute)) for answer in answers]
+            agrees_with = tuple(model for model, pair in paired if pair.count == 2 and pair.agree)
+        return cls(attribute=attribute, result=result, agreement=agreement(answers, attribute),
+                   vqa_agrees_with=agrees_with)
 
     def how_to_add(self) -> str:
         """How a person gets a second model to compare with, for this attribute."""
@@ -97,6 +133,20 @@ class Comparison:
                 "then start the app with `--models DIR`")
 
 
+@dataclasses.dataclass
+class LabComparison:
+    """The bias lab's fair and census-biased race models on one held-out
+    synthetic test image, with each model's accuracy on that image's class."""
+
+    image: GalleryImage
+    comparison: Comparison
+    accuracy: dict[str, float | None]  # model -> accuracy on image.race over the lab's balanced val split
+
+    @property
+    def answers(self) -> list:
+        return list(self.comparison.face.answers)
+
+
 class Engine:
     """Models folder(s) plus the pretrained cache, loaded on first use.
 
@@ -104,15 +154,22 @@ class Engine:
     models, listed before the pretrained ones). import_pretrained: import
     dlib's and GEAR's models into the cache on first use (once per cache).
     second_opinion: a general VQA model (hub id or folder) asked beside ours.
+    include_lab: also list the bias lab's models folder (vqa.lab.lab().models,
+    in the user cache) whenever it exists, so that models built by
+    `python -m training.demo` or the Audit tab's button appear at the next
+    reload(); by default with the cache. lab_root: another lab folder.
     """
 
     def __init__(self, models_dir: str | Path | Iterable[str | Path] | None = None, *,
                  include_cache: bool = True, import_pretrained: bool = True,
-                 second_opinion: str | Path | None = None, progress: Progress | None = None):
+                 second_opinion: str | Path | None = None, progress: Progress | None = None,
+                 include_lab: bool | None = None, lab_root: str | Path | None = None):
         if isinstance(models_dir, (str, Path)):
             models_dir = [models_dir]
         self.models_dirs = [Path(d) for d in (models_dir or ())]
         self.include_cache = include_cache
+        self.include_lab = include_cache if include_lab is None else include_lab
+        self.lab_root = lab_root
         self.import_pretrained = import_pretrained and include_cache
         self.second_opinion = second_opinion
         self.second_opinion_problem: str | None = None  # why the general VQA model was switched off
@@ -163,10 +220,20 @@ class Engine:
             self._registry = registry
         return registry
 
+    def registry_dirs(self) -> list[Path]:
+        """The folders scanned besides the cache: the user's, then the lab's once it exists
+        (looked up at each scan: the lab may be built while the app runs)."""
+        dirs = list(self.models_dirs)
+        if self.include_lab:
+            models = bias_lab.lab(self.lab_root).models
+            if models.is_dir() and models not in dirs:
+                dirs.append(models)
+        return dirs
+
     def _scan(self):
         from models.registry import load_registry
 
-        registry = load_registry(dirs=self.models_dirs or None, include_cache=self.include_cache)
+        registry = load_registry(dirs=self.registry_dirs() or None, include_cache=self.include_cache)
         self._stamps = {model.path: _stamp(model.path) for model in registry}
         return registry
 
@@ -235,7 +302,8 @@ class Engine:
         from vqa.pipeline import ask
 
         options.setdefault("second_opinion", self.second_opinion)
-        return ask(image, question, registry=self.registry, **options)
+        registry = options.pop("registry", None)
+        return ask(image, question, registry=self.registry if registry is None else registry, **options)
 
     def ask_stages(self, image: Any, question: str, explain=("gradcam",), **options) -> Iterator[Result]:
         """The answer with its Grad-CAM first (no trust checks), then the full
@@ -272,10 +340,49 @@ class Engine:
         yield self.ask(pixels, question, explain=methods, **options)
 
     def compare(self, image: Any, attribute: str, explain=("gradcam", "ig"), **options) -> Comparison:
-        """Every model for `attribute` on the largest face, and whether they agree."""
+        """Every model for `attribute` on the largest face, and whether they agree;
+        the general VQA model (when on) answers the same question as one more row."""
         if attribute not in COMPARE_QUESTIONS:
             raise ValueError(f"choose one of {', '.join(COMPARE_QUESTIONS)}")
-        result = self.ask(image, COMPARE_QUESTIONS[attribute], explain=explain, face_index=0,
+        options.setdefault("second_opinion", self.second_opinion)
+        result = self.ask(image, COMPARE_QUESTIONS[attribute], explain=explain, face_index=0, **options)
+        return Comparison.of(attribute, result)
+
+    # -- the bias lab -----------------------------------------------------------
+
+    def lab(self) -> bias_lab.Lab | None:
+        """The bias lab when it is built (both race models and their audit), else None."""
+        built = bias_lab.lab(self.lab_root)
+        return built if self.include_lab and built.ready else None
+
+    def lab_gallery(self, n_per_class: int = 3) -> list[GalleryImage]:
+        """Held-out synthetic test images of the lab, n_per_class per race; [] before it is built."""
+        built = self.lab()
+        return bias_lab.gallery(n_per_class, root=built.root) if built else []
+
+    def compare_lab(self, image: GalleryImage, explain=("gradcam", "ig"), **options) -> LabComparison:
+        """The lab's fair and census-biased race models on one of its gallery
+        images (a synthetic face crop, so no detector runs: the whole image is
+        the face, as in training), with each model's accuracy on the image's class."""
+        built = self.lab()
+        if built is None:
+            raise LabMissingError("the bias lab is not built yet: click \"Build the bias lab\" in the Audit tab "
+                                  "or run `python -m training.demo`")
+        registry = self.registry
+        names = (bias_lab.FAIR_MODEL, bias_lab.BIASED_MODEL)
+        missing = [name for name in names if name not in {model.name for model in registry}]
+        if missing:  # built since the last scan
+            registry = self.reload()
+        from models.registry import Registry
+
+        pair = Registry(models=[model for name in names for model in registry if model.name == name])
+        options.setdefault("checks", ("faithfulness",))  # each map against a random one; no detector to vary
+        result = self.ask(image.path, COMPARE_QUESTIONS["race"], explain=explain, registry=pair, whole_image=True,
                           second_opinion=None, **options)
-        return Comparison(attribute=attribute, result=result,
-                          agreement=agreement(result.faces[0].answers, attribute))
+        accuracy = bias_lab.class_accuracy(built.root)
+        return LabComparison(image=image, comparison=Comparison.of("race", result),
+                             accuracy={name: accuracy.get(name, {}).get(image.race) for name in names})
+
+
+class LabMissingError(ValueError):
+    """A lab comparison was asked for before the lab was built."""

@@ -20,7 +20,7 @@ from app.faces_view import CHOSEN, OTHER, draw_faces, face_at
 from app.store import SessionStore
 from models.cards import ModelCard
 from tests.app.conftest import audit_summary
-from vqa._agreement import agreement
+from vqa.agreement import agreement
 from vqa.engine import Comparison
 
 # -- face picker --------------------------------------------------------------
@@ -101,6 +101,51 @@ def test_one_model_is_not_an_agreement_and_the_verdict_says_how_to_add_another()
     assert "python -m training.demo" in text and "python -m training.train" in text
 
 
+def _vqa(answer, error=None):
+    from vqa.general import SecondOpinion
+
+    return SecondOpinion("tiny-vilt", answer=answer, confidence=None if error else 0.4, top=((answer, 0.4),),
+                         family="ViLT", kind="classifier", training_data="VQAv2", error=error)
+
+
+def vqa_comparison(answers, vqa, attribute="race") -> Comparison:
+    result = types.SimpleNamespace(faces=[types.SimpleNamespace(answers=list(answers))], second_opinion=vqa)
+    return Comparison.of(attribute, result)
+
+
+@pytest.mark.parametrize("said, vqa, verdict", [
+    (("East Asian", "Southeast Asian"), "asian", "it agrees with every face model"),  # UTKFace-style word, one union
+    (("East Asian", "White"), "asian", "it agrees with m0 and not with m1"),
+    (("White", "Black"), "asian", "it disagrees with every face model"),
+    (("White",), "white", "it agrees with the face model"),
+    (("White", "Black"), "blue", "which names no race class, so it is not compared"),
+])
+def test_the_general_vqa_model_is_one_more_row_and_its_own_sentence(said, vqa, verdict):
+    compared = vqa_comparison(_face(*said).answers, _vqa(vqa))
+    text = views.agreement_markdown(compared)
+    assert f"The general VQA model (ViLT) says **{vqa}**" in text and verdict in text
+    assert ("Only one race model" in text) is (len(said) == 1)  # the VQA model is not a second race model
+    rows = views.comparison_rows(compared.face, compared.vqa)
+    assert [row[0] for row in rows] == [f"m{i}" for i in range(len(said))] + ["tiny-vilt"]
+    assert rows[-1] == ["tiny-vilt", "VQAv2 (general VQA model, not trained on faces)", vqa, 0.4, f"{vqa} 0.40"]
+
+
+def test_a_vqa_model_that_failed_is_said_and_gets_no_row():
+    compared = vqa_comparison(_face("White", "White").answers, _vqa(None, error="no VQA model folder at x"))
+    assert "could not answer: no VQA model folder at x" in views.agreement_markdown(compared)
+    assert len(views.comparison_rows(compared.face, compared.vqa)) == 2
+    assert compared.vqa_agrees_with is None
+
+
+def test_models_found_marks_synthetic_ones():
+    cards = [ModelCard(name="gear-race", attribute="race", labels=("White", "Black"), training_data="UTKFace"),
+             ModelCard(name="synthetic_race", attribute="race", labels=("White", "Black"), training_data="lab",
+                       synthetic=True)]
+    text = views.models_markdown(cards, ["x.keras: broken"])
+    assert "**race**: gear-race, synthetic_race (SYNTHETIC)" in text and "**gender**: no model yet" in text
+    assert "**Problem:** x.keras: broken" in text
+
+
 def _drawable_by_dejavu(text: str) -> set[str]:
     """Characters DejaVu Sans (where the page's font stack falls back on this
     machine; IBM Plex Sans covers less) has no glyph for."""
@@ -113,6 +158,9 @@ def _drawable_by_dejavu(text: str) -> set[str]:
 
 def test_every_verdict_and_problem_line_uses_glyphs_the_page_can_draw():
     texts = [views.agreement_markdown(comparison([_answer("a", "Female", 0.8), _answer("b", "woman", 0.9)])),
+             views.agreement_markdown(vqa_comparison(_face("White", "Black").answers, _vqa("asian"))),
+             views.agreement_markdown(vqa_comparison(_face("White").answers, _vqa("blue"))),
+             views.LAB_MISSING, views.LAB_INTRO,
              views.agreement_markdown(comparison([_answer("a", "Female", 0.8), _answer("b", "Male", 0.7)])),
              views.agreement_markdown(comparison([_answer("a", "Female", 0.8)])),
              *views.problem_lines(types.SimpleNamespace(problems=["No model answers race yet."]))]

@@ -86,3 +86,81 @@ def test_compare_with_one_model_says_how_to_add_the_second(folder, astronaut):
     assert "python -m training.demo" in HOW_TO_ADD_RACE_MODELS and "python -m training.train" in HOW_TO_ADD_RACE_MODELS
     with pytest.raises(ValueError, match="choose one of race, gender, age"):
         Engine(folder, include_cache=False).compare(astronaut, "religion")
+
+
+# -- the bias lab --------------------------------------------------------------
+
+def test_the_engine_picks_up_the_bias_lab_once_built_without_a_restart(folder, tmp_path, reduced_lab):
+    from vqa import lab
+    from vqa.engine import LabMissingError
+
+    _, built, _ = reduced_lab
+    root = tmp_path / "lab"
+    engine = Engine(folder, include_cache=False, include_lab=True, lab_root=root)
+    assert [m.name for m in engine.registry.for_attribute("race")] == ["race-a", "race-b"]
+    assert engine.lab() is None and engine.lab_gallery(2) == []
+    with pytest.raises(LabMissingError, match="Build the bias lab"):
+        engine.compare_lab(lab.GalleryImage(tmp_path / "x.png", "White", "Male", "20-29"))
+    shutil.copytree(built.root, root)  # as `python -m training.demo` (or the Audit tab's button) would, meanwhile
+    engine.reload()
+    race = engine.registry.for_attribute("race")
+    assert {m.name for m in race} == {"race-a", "race-b", lab.FAIR_MODEL, lab.BIASED_MODEL}
+    assert all(m.card.synthetic for m in race if m.name in (lab.FAIR_MODEL, lab.BIASED_MODEL))
+    assert engine.lab() == lab.lab(root) and engine.registry_dirs() == [folder, root / "models"]
+
+
+def test_the_labs_folder_is_one_of_the_registrys_by_default_with_the_cache(monkeypatch, reduced_lab):
+    from vqa import lab
+
+    cache, _, _ = reduced_lab
+    monkeypatch.setenv("FACEXAI_CACHE", str(cache))
+    with_cache = Engine(import_pretrained=False)
+    assert {lab.FAIR_MODEL, lab.BIASED_MODEL} <= {m.name for m in with_cache.registry.for_attribute("race")}
+    assert with_cache.problems == []
+    assert Engine(include_cache=False).registry_dirs() == []  # a test's or a --no-cache engine sees no lab
+
+
+def test_compare_lab_answers_with_both_models_and_their_accuracy_on_the_images_class(monkeypatch, reduced_lab):
+    from PIL import Image
+
+    from models.registry import load_registry
+    from vqa import lab
+
+    cache, built, _ = reduced_lab
+    monkeypatch.setenv("FACEXAI_CACHE", str(cache))
+    engine = Engine(import_pretrained=False)
+    images = engine.lab_gallery(2)
+    assert images == lab.gallery(2, root=built.root) and len({g.race for g in images}) == 7
+    accuracy = lab.class_accuracy(built.root)
+    reference = load_registry(built.models, include_cache=False)
+    for image in (images[0], images[-1]):  # two races
+        compared = engine.compare_lab(image)
+        assert [a.model for a in compared.answers] == [lab.FAIR_MODEL, lab.BIASED_MODEL]
+        assert compared.accuracy == {name: accuracy[name][image.race] for name in (lab.FAIR_MODEL, lab.BIASED_MODEL)}
+        pixels = np.asarray(Image.open(image.path).convert("RGB"))[None]
+        for answer in compared.answers:  # the whole image is the face, as in training and the audit
+            expected = reference.get(answer.model).predict(pixels)[0]
+            np.testing.assert_allclose(list(answer.probabilities.values()), expected, atol=1e-4)
+            assert answer.card.synthetic and "SYNTHETIC" in answer.text.upper()
+            maps = compared.comparison.face.heatmaps[answer.model]
+            assert set(maps) == {"gradcam", "ig"}
+            assert compared.comparison.face.heatmap_info[answer.model]["ig"].ig_delta is not None
+
+
+def test_compare_adds_the_general_vqa_model_as_one_more_row_compared_by_meaning(folder, astronaut, saying):
+    for favour, means in (("asian", ("East Asian", "Southeast Asian")), ("white", ("White",))):
+        engine = Engine(folder, include_cache=False, second_opinion=saying(favour))
+        comparison = engine.compare(astronaut, "race", explain=("gradcam", "ig"), checks=())
+        said = {a.model: a.answer for a in comparison.face.answers}
+        assert comparison.models == ["race-a", "race-b"] and comparison.face_model_count == 2
+        assert comparison.vqa.answer == favour and comparison.vqa.heatmap is not None
+        assert comparison.vqa_agrees_with == tuple(m for m, answer in said.items() if answer in means)
+        assert comparison.agreement.answers == tuple(said.items())  # the face models' own agreement
+    off = Engine(folder, include_cache=False).compare(astronaut, "race", explain=())
+    assert off.vqa is None and off.vqa_agrees_with is None
+
+
+def test_a_vqa_answer_that_names_no_class_is_shown_but_not_compared(folder, astronaut, saying):
+    comparison = Engine(folder, include_cache=False, second_opinion=saying("yes")).compare(astronaut, "race",
+                                                                                             explain=())
+    assert comparison.vqa.answer == "yes" and comparison.vqa_agrees_with is None

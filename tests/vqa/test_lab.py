@@ -25,11 +25,9 @@ def test_progress_lines_round_trip(capsys):
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory):
-    root = tmp_path_factory.mktemp("lab")
-    heard = []
-    result = lab.build_lab(progress=lambda fraction, message: heard.append((fraction, message)), root=root,
-                           args=TINY_ARGS, timeout=900)
+def built(reduced_lab):
+    """The session's reduced lab (tests/conftest.py), built once for tests/vqa and tests/app."""
+    _, result, heard = reduced_lab
     return result, heard
 
 
