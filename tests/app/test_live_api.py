@@ -332,8 +332,10 @@ def test_the_app_with_a_vqa_model_answers_a_general_question_through_ask(vqa_cli
     reference = vqa_reference(photo_files["astronaut"], GLASSES, tiny_vilt_dir, explain=True)
     assert opinion["model"] == str(tiny_vilt_dir) and opinion["alone"] and opinion["error"] is None
     assert opinion["answer"] == reference.answer
-    assert opinion["confidence"] == pytest.approx(reference.confidence, abs=1e-6)
-    assert opinion["heatmap"]["ig_delta"] == pytest.approx(reference.ig_delta, abs=1e-6)
+    # The same model on the same pixels; torch's thread count in the app may
+    # change float32 sums in the last digits.
+    assert opinion["confidence"] == pytest.approx(reference.confidence, abs=1e-4)
+    assert opinion["heatmap"]["ig_delta"] == pytest.approx(reference.ig_delta, abs=1e-3)
     assert "general VQA model's guess" in opinion["text"] and "VQAv2" in opinion["provenance"]
 
 
