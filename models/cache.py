@@ -5,6 +5,7 @@ found again by every later run (the app, the CLI, the tests' own temp caches).
 """
 from __future__ import annotations
 
+import dataclasses
 import os
 from pathlib import Path
 
@@ -27,3 +28,26 @@ def models_dir() -> Path:
 def lab_dir() -> Path:
     """The bias lab's folder (`python -m training.demo`): `<cache_dir()>/lab` (not created here)."""
     return cache_dir() / "lab"
+
+
+# The bias lab's two race models, as training.demo names them and vqa.lab finds them.
+LAB_FAIR_MODEL, LAB_BIASED_MODEL = "synthetic_race", "synthetic_race_biased"
+
+
+@dataclasses.dataclass(frozen=True)
+class LabFolders:
+    """The bias lab's layout under its root: written by training.demo, read by vqa.lab."""
+
+    root: Path
+
+    @property
+    def data(self) -> Path:
+        return self.root / "data"
+
+    @property
+    def models(self) -> Path:
+        return self.root / "models"
+
+    @property
+    def report(self) -> Path:
+        return self.root / "audit"

@@ -31,10 +31,12 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from models.cache import LAB_BIASED_MODEL, LAB_FAIR_MODEL, LabFolders
+
 PROGRESS_PREFIX = "lab: "
 SETTINGS_FILE = "lab.json"
 PARTIAL = ".partial"  # prefix of folders being written
-FAIR, BIASED = "synthetic_race", "synthetic_race_biased"
+FAIR, BIASED = LAB_FAIR_MODEL, LAB_BIASED_MODEL
 STEPS = (("data", 0.10), ("fair", 0.35), ("biased", 0.20), ("audit", 0.35))  # (step, share of the time)
 
 
@@ -53,21 +55,7 @@ class LabSettings:
 
 
 @dataclasses.dataclass(frozen=True)
-class LabPaths:
-    root: Path
-
-    @property
-    def data(self) -> Path:
-        return self.root / "data"
-
-    @property
-    def models(self) -> Path:
-        return self.root / "models"
-
-    @property
-    def report(self) -> Path:
-        return self.root / "audit"
-
+class LabPaths(LabFolders):
     @property
     def settings(self) -> Path:
         return self.root / SETTINGS_FILE

@@ -22,12 +22,13 @@ from collections.abc import Callable
 from pathlib import Path
 
 from models.audit_summary import SUMMARY_FILE, AuditSummary, SummaryError
-from models.cache import lab_dir
+from models.cache import LAB_BIASED_MODEL, LAB_FAIR_MODEL, LabFolders, lab_dir
 from models.labels import FAIRFACE_RACE
 
-# The demo's own names (training.demo: PROGRESS_PREFIX, FAIR, BIASED); tests/vqa/test_lab.py checks they agree.
+# The demo's progress prefix (training.demo.PROGRESS_PREFIX; tests/vqa/test_lab.py checks they agree).
+# The model names and the folder layout are models.cache's, shared with training.demo.
 PROGRESS_PREFIX = "lab: "
-FAIR_MODEL, BIASED_MODEL = "synthetic_race", "synthetic_race_biased"
+FAIR_MODEL, BIASED_MODEL = LAB_FAIR_MODEL, LAB_BIASED_MODEL
 TEST_CSV = "fairface_label_test.csv"
 _PROJECT = Path(__file__).resolve().parents[1]  # where `python -m training.demo` is importable from
 
@@ -40,21 +41,7 @@ class LabBuildError(RuntimeError):
 
 
 @dataclasses.dataclass(frozen=True)
-class Lab:
-    root: Path
-
-    @property
-    def data(self) -> Path:
-        return self.root / "data"
-
-    @property
-    def models(self) -> Path:
-        return self.root / "models"
-
-    @property
-    def report(self) -> Path:
-        return self.root / "audit"
-
+class Lab(LabFolders):
     @property
     def ready(self) -> bool:
         """Both race models and the audit are there."""
