@@ -77,9 +77,10 @@ def main(argv: list[str] | None = None) -> int:
 
     print(f"Uploads and the images made from them stay in {temp_dir}, deleted when the app stops.", flush=True)
     from vqa import Engine
+    from vqa.engine import MAX_UPLOAD_PIXELS
 
     engine = Engine(args.models, import_pretrained=not args.no_pretrained, second_opinion=args.vqa_model,
-                    progress=lambda message: print(message, flush=True)).load()
+                    progress=lambda message: print(message, flush=True), max_pixels=MAX_UPLOAD_PIXELS).load()
     share = args.share and _share_or_explain()
     if share:
         print(SHARE_RELAY.replace("`", ""), flush=True)

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from models.limits import MAX_DECODE_PIXELS, MAX_UPLOAD_PIXELS, WORKING_SIDE
+from models.limits import MAX_DECODE_PIXELS, WORKING_SIDE
 
 # The old name of the decompression-bomb ceiling (models.limits defines the caps).
 MAX_PIXELS = MAX_DECODE_PIXELS
@@ -72,7 +72,7 @@ class Intake:
 
 def load_image(
     src: Any,
-    max_pixels: int | None = MAX_UPLOAD_PIXELS,
+    max_pixels: int | None = MAX_DECODE_PIXELS,
     *,
     max_side: int | None = WORKING_SIDE,
     min_side: int = MIN_SIDE,
@@ -81,15 +81,15 @@ def load_image(
     upright (H, W, 3) uint8 RGB array; see `read_image` for the details.
 
     max_pixels: the largest image accepted, checked from the header before
-    decoding (default MAX_UPLOAD_PIXELS, what the app accepts). None, or a value
-    above MAX_DECODE_PIXELS, still stops at MAX_DECODE_PIXELS, the
-    decompression-bomb ceiling."""
+    decoding: by default (and with None) MAX_DECODE_PIXELS, the
+    decompression-bomb ceiling; the app passes MAX_UPLOAD_PIXELS, what it
+    accepts from visitors (through vqa.Engine(max_pixels=...))."""
     return read_image(src, max_pixels, max_side=max_side, min_side=min_side).pixels
 
 
 def read_image(
     src: Any,
-    max_pixels: int | None = MAX_UPLOAD_PIXELS,
+    max_pixels: int | None = MAX_DECODE_PIXELS,
     *,
     max_side: int | None = WORKING_SIDE,
     min_side: int = MIN_SIDE,
@@ -142,7 +142,7 @@ _TRANSPOSING_ORIENTATIONS = {5, 6, 7, 8}
 
 
 def _check_pixel_count(width: int, height: int, max_pixels: int | None) -> None:
-    if max_pixels is None or max_pixels >= MAX_DECODE_PIXELS:
+    if max_pixels is None or max_pixels == MAX_DECODE_PIXELS:
         ceiling, why = MAX_DECODE_PIXELS, "that can be decoded safely (a guard against decompression bombs)"
     else:
         ceiling, why = max_pixels, "this app accepts"

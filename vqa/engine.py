@@ -36,6 +36,7 @@ from models.intake import (
     UnsupportedImageError,
     load_image,
 )
+from models.limits import MAX_DECODE_PIXELS, MAX_UPLOAD_PIXELS
 from vqa import lab as bias_lab
 from vqa.agreement import Agreement, agreement
 from vqa.explain import ExplainMethodError, parse_methods
@@ -43,7 +44,7 @@ from vqa.pipeline import FaceIndexError
 from vqa.result import FaceResult, Result
 
 __all__ = ["Engine", "Comparison", "LabComparison", "GalleryImage", "Agreement", "COMPARE_QUESTIONS", "FIRST_METHODS",
-           "load_image",
+           "load_image", "MAX_UPLOAD_PIXELS", "MAX_DECODE_PIXELS",
            "ImageError", "NotAnImageError", "CorruptImageError", "ImageTooLargeError", "ImageTooSmallError",
            "UnsupportedImageError", "NoFaceError", "FaceIndexError", "ExplainMethodError", "LabMissingError"]
 
@@ -163,7 +164,8 @@ class Engine:
     def __init__(self, models_dir: str | Path | Iterable[str | Path] | None = None, *,
                  include_cache: bool = True, import_pretrained: bool = True,
                  second_opinion: str | Path | None = None, progress: Progress | None = None,
-                 include_lab: bool | None = None, lab_root: str | Path | None = None):
+                 include_lab: bool | None = None, lab_root: str | Path | None = None,
+                 max_pixels: int = MAX_DECODE_PIXELS):
         if isinstance(models_dir, (str, Path)):
             models_dir = [models_dir]
         self.models_dirs = [Path(d) for d in (models_dir or ())]
@@ -174,6 +176,9 @@ class Engine:
         self.second_opinion = second_opinion
         self.second_opinion_problem: str | None = None  # why the general VQA model was switched off
         self.progress = progress or _silent
+        # The largest photo accepted: the decompression-bomb ceiling for scripts
+        # and the CLI, MAX_UPLOAD_PIXELS for the app's visitors.
+        self.max_pixels = max_pixels
         self._registry = None
         self._stamps: dict[Path, tuple | None] = {}  # model file -> _stamp() when it was listed
         self._lock = threading.Lock()
@@ -303,6 +308,7 @@ class Engine:
 
         options.setdefault("second_opinion", self.second_opinion)
         registry = options.pop("registry", None)
+        image = load_image(image, max_pixels=self.max_pixels)
         return ask(image, question, registry=self.registry if registry is None else registry, **options)
 
     def ask_stages(self, image: Any, question: str, explain=("gradcam",), **options) -> Iterator[Result]:
@@ -319,7 +325,7 @@ class Engine:
         from vqa.router import route
 
         methods = parse_methods(explain)
-        pixels = load_image(image)
+        pixels = load_image(image, max_pixels=self.max_pixels)
         first = tuple(m for m in methods if m in FIRST_METHODS)
         vqa_model = options.get("second_opinion", self.second_opinion)
         kind = route(question).kind

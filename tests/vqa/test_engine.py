@@ -164,3 +164,18 @@ def test_a_vqa_answer_that_names_no_class_is_shown_but_not_compared(folder, astr
     comparison = Engine(folder, include_cache=False, second_opinion=saying("yes")).compare(astronaut, "race",
                                                                                              explain=())
     assert comparison.vqa.answer == "yes" and comparison.vqa_agrees_with is None
+
+
+def test_the_app_engine_refuses_what_the_app_refuses_and_scripts_keep_the_bomb_ceiling(folder):
+    """A 42 MP photo: over the 40 MP the app's engine accepts (before any model runs),
+    under the 120 MP a script's or the CLI's engine keeps, as before the caps had names."""
+    from tests.models.test_intake import _png_header_only
+    from vqa.engine import MAX_UPLOAD_PIXELS, CorruptImageError, ImageTooLargeError
+
+    photo = _png_header_only(6_500, 6_500)
+    with pytest.raises(ImageTooLargeError, match="40 MP this app accepts"):
+        Engine(folder, include_cache=False, max_pixels=MAX_UPLOAD_PIXELS).ask(photo, "Is this a woman?")
+    with pytest.raises(ImageTooLargeError, match="40 MP this app accepts"):
+        next(Engine(folder, include_cache=False, max_pixels=MAX_UPLOAD_PIXELS).ask_stages(photo, "Is this a woman?"))
+    with pytest.raises(CorruptImageError):  # the header passes; there are no pixels behind it
+        Engine(folder, include_cache=False).ask(photo, "Is this a woman?")
