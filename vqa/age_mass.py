@@ -11,6 +11,7 @@ import dataclasses
 
 import numpy as np
 
+from models import labels as _labels
 from models.labels import (
     FAIRFACE_AGE,
     OPEN_GROUP_LAST_YEAR,
@@ -20,7 +21,8 @@ from models.labels import (
     years_overlap,
 )
 
-__all__ = ["OPEN_GROUP_LAST_YEAR", "Split", "bound_mass", "bound_weights", "is_single_years", "to_fairface_groups"]
+__all__ = ["OPEN_GROUP_LAST_YEAR", "Split", "bound_mass", "bound_weights", "is_single_years", "to_fairface_groups",
+           "expected_age"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -63,3 +65,10 @@ def to_fairface_groups(labels, probs) -> dict[str, float]:
     for group in FAIRFACE_AGE:
         out[group] = bound_mass(labels, probs, *age_label_bounds(group))[0]
     return out
+
+
+def expected_age(labels, probs) -> float:
+    """The expected age under `probs` over `labels`; kept with its old argument
+    order for callers of vqa.age_mass (models.labels.expected_age is the one
+    definition)."""
+    return _labels.expected_age(probs, labels)
