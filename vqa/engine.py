@@ -308,7 +308,7 @@ class Engine:
 
         options.setdefault("second_opinion", self.second_opinion)
         registry = options.pop("registry", None)
-        image = load_image(image, max_pixels=self.max_pixels)
+        options.setdefault("max_pixels", self.max_pixels)
         return ask(image, question, registry=self.registry if registry is None else registry, **options)
 
     def ask_stages(self, image: Any, question: str, explain=("gradcam",), **options) -> Iterator[Result]:

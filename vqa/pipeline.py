@@ -252,10 +252,12 @@ def ask(
     unsure_below: float = UNSURE_BELOW,
     vqa_ig_steps: int = general.IG_STEPS,
     checks=CHECKS,
+    max_pixels: int | None = None,
 ) -> Result:
     """Answer `question` about every face in `image` (or face `face_index`).
 
-    image: anything models.intake.load_image takes (path, bytes, PIL, array).
+    image: anything models.intake.load_image takes (path, bytes, PIL, array);
+        max_pixels is its size cap (None: the decompression-bomb ceiling).
     explain: methods among "gradcam", "guided", "ig" (a list or "gradcam,ig").
     ig_steps: None or 0 for adaptive IG to 1% completeness, an int m for the
         paper's fixed m-step Riemann sum.
@@ -283,7 +285,7 @@ def ask(
     options = AskOptions(methods=parse_methods(explain), ig_steps=ig_steps, ig_baseline=ig_baseline,
                          unsure_below=unsure_below, vqa_model=vqa_model_of(second_opinion),
                          vqa_ig_steps=vqa_ig_steps, checks=parse_checks(checks))
-    pixels = load_image(image)
+    pixels = load_image(image, max_pixels=max_pixels)
     intent = route(question)
     result = Result(question=question or "", intent=intent, image=pixels)
     if intent.kind == "unsupported":
