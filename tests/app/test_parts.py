@@ -20,6 +20,7 @@ from app.faces_view import CHOSEN, OTHER, draw_faces, face_at
 from app.store import SessionStore
 from models.cards import ModelCard
 from tests.app.conftest import audit_summary
+from tests.vqa.test_agreement import AGREEMENT_CASES
 from vqa.agreement import agreement
 from vqa.engine import Comparison
 
@@ -81,14 +82,7 @@ def _face(*answers):
     return types.SimpleNamespace(answers=[_answer(f"m{i}", label, 0.9) for i, label in enumerate(answers)])
 
 
-@pytest.mark.parametrize("attribute, answers, agree", [
-    ("age", ("30-39", "31-40"), True),  # FairFace and GEAR bins overlap
-    ("age", ("20-29", "31-40"), False),
-    ("age", ("more than 70", "61+"), True),
-    ("race", ("Asian", "East Asian"), True),  # UTKFace's class contains FairFace's
-    ("race", ("Asian", "Indian"), False),
-    ("race", ("East Asian", "Southeast Asian"), False),
-])
+@pytest.mark.parametrize("attribute, answers, agree", AGREEMENT_CASES)
 def test_agreement_compares_answers_across_label_spaces_by_meaning(attribute, answers, agree):
     text = views.agreement_markdown(comparison(_face(*answers).answers, attribute))
     assert ("agree:" in text) is agree and ("disagree" in text) is not agree

@@ -19,7 +19,8 @@ def _answers(*said, attribute="race"):
     return [_answer(f"m{i}", label, attribute=attribute) for i, label in enumerate(said)]
 
 
-@pytest.mark.parametrize("attribute, said, agree", [
+# (attribute, two answers, do they agree); tests/app/test_parts.py checks the Compare tab's words on them.
+AGREEMENT_CASES = [
     ("age", ("30-39", "31-40"), True),  # FairFace and GEAR bins overlap
     ("age", ("20-29", "31-40"), False),
     ("age", ("more than 70", "61+"), True),
@@ -28,7 +29,10 @@ def _answers(*said, attribute="race"):
     ("race", ("East Asian", "Southeast Asian"), False),
     ("gender", ("Female", "woman"), True),
     ("gender", ("Female", "Male"), False),
-])
+]
+
+
+@pytest.mark.parametrize("attribute, said, agree", AGREEMENT_CASES)
 def test_answers_are_compared_by_meaning(attribute, said, agree):
     got = agreement(_answers(*said, attribute=attribute), attribute)
     assert got.agree is agree and got.count == 2 and got.said == said
