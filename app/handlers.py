@@ -15,7 +15,8 @@ from app import views
 from app.cards_view import cards_markdown
 from app.errors import user_errors
 from app.faces_view import draw_faces, face_at
-from app.views import DEFAULT_IG_STEPS, IG_BASELINE, METHODS, AskView
+from app.views import DEFAULT_IG_STEPS, METHODS, AskView
+from vqa.explain import IG_BASELINE
 
 
 class NoPhotoError(ValueError):

@@ -19,6 +19,7 @@ from app.handlers import AskHandlers, CompareHandlers, LabHandlers
 from app.settings import CACHE_SWEEP, MAX_UPLOAD, QUEUE_SIZE
 from app.store import DEFAULT_RETENTION_S, SessionStore
 from vqa.engine import COMPARE_QUESTIONS
+from vqa.explain import IG_BASELINE
 from vqa.text import MAX_QUESTION_CHARS
 
 
@@ -151,7 +152,7 @@ def _ask_tab(examples: list[str]) -> AskTab:
                                      label="Integrated Gradients steps (m)",
                                      info="0: adaptive, as many as it takes to be exact to 1%; "
                                           "m > 0: the fixed m-step sum (more: more exact, slower)")
-                ig_baseline = gr.Radio(["black", "white", "blur"], value=views.IG_BASELINE, label="IG baseline x'",
+                ig_baseline = gr.Radio(["black", "white", "blur"], value=IG_BASELINE, label="IG baseline x'",
                                        info="blur: a blurred copy of the face, which can credit dark pixels too")
                 whole_image = gr.Checkbox(False, label="No face found? Analyse the whole picture as one face")
         with gr.Column(scale=1):

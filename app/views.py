@@ -10,16 +10,9 @@ import dataclasses
 import math
 from typing import Any
 
-try:  # the one spelling and the IG defaults, from xai (methods.py, defaults.py) through vqa.explain
-    from vqa.explain import IG_BASELINE, IG_TOLERANCE, METHOD_NAMES, METHOD_TITLES
+from vqa.explain import IG_TOLERANCE, METHOD_NAMES, METHOD_TITLES
 
-    DEFAULT_IG_STEPS = 0  # adaptive IG, exact to IG_TOLERANCE
-except ImportError:  # a transition: the engine before adaptive IG; drop once merged
-    from vqa.explain import METHODS as METHOD_NAMES
-
-    METHOD_TITLES = {"gradcam": "Grad-CAM", "guided": "Guided Grad-CAM", "ig": "Integrated Gradients"}
-    IG_BASELINE, IG_TOLERANCE, DEFAULT_IG_STEPS = "black", 0.01, 32
-
+DEFAULT_IG_STEPS = 0  # adaptive IG, exact to IG_TOLERANCE
 METHODS = METHOD_NAMES
 DEFAULT_OPACITY = 0.5
 ZOOM = 2.2  # heatmaps show the face and this much context around it
