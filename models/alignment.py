@@ -75,16 +75,27 @@ class Chip:
         the photo lies inside the chip, 0 elsewhere. k may differ from the chip
         size (pixel centres are matched, as in an image resize).
         """
+        height, width = int(image_shape[0]), int(image_shape[1])
+        out = np.zeros((height, width), dtype=np.float32)
+        painted = self.heatmap_window(heatmap, image_shape)
+        if painted is not None:
+            (x0, y0, x1, y1), values = painted
+            out[y0:y1, x0:x1] = values
+        return out
+
+    def heatmap_window(self, heatmap: np.ndarray, image_shape: tuple[int, ...]):
+        """heatmap_to_image's non-zero part only: ((x0, y0, x1, y1), (y1-y0, x1-x0)
+        float32 values) over the photo window the chip covers, or None when it
+        covers none. Everything outside the window is 0, so a photo-sized map
+        need never be held to read its peak or mean."""
         from scipy import ndimage
 
         heatmap = np.clip(np.asarray(heatmap, dtype=np.float32), 0.0, 1.0)
         if heatmap.ndim != 2 or heatmap.shape[0] != heatmap.shape[1]:
             raise ValueError(f"heatmap must be square (k, k), got shape {heatmap.shape}")
-        height, width = int(image_shape[0]), int(image_shape[1])
-        out = np.zeros((height, width), dtype=np.float32)
-        window = self._image_window(height, width)
+        window = self._image_window(int(image_shape[0]), int(image_shape[1]))
         if window is None:
-            return out
+            return None
         x0, y0, x1, y1 = window
         ys, xs = np.mgrid[y0:y1, x0:x1].astype(np.float64)
         chip_xy = self.to_chip(np.stack([xs.ravel(), ys.ravel()], axis=1))
@@ -93,8 +104,14 @@ class Chip:
         hm_xy = (chip_xy + 0.5) * (k / self.size) - 0.5
         inside = np.all((chip_xy >= -0.5) & (chip_xy <= self.size - 0.5), axis=1)
         values = ndimage.map_coordinates(heatmap, [hm_xy[:, 1], hm_xy[:, 0]], order=1, mode="nearest")
-        out[y0:y1, x0:x1] = np.where(inside, values, 0.0).reshape(ys.shape)
-        return out
+        return window, np.where(inside, values, 0.0).reshape(ys.shape).astype(np.float32)
+
+    def offset(self, x0: float, y0: float) -> Chip:
+        """The same chip for a photo cropped at (x0, y0): painting a map on a
+        crop costs the crop's pixels, not the whole photo's."""
+        matrix = np.array(self.matrix, dtype=np.float64)
+        matrix[:, 2] += matrix[:, :2] @ np.array([x0, y0], dtype=np.float64)
+        return dataclasses.replace(self, matrix=matrix)
 
     def _image_window(self, height: int, width: int) -> tuple[int, int, int, int] | None:
         """The photo's pixel window that the chip covers (a speed-up only)."""

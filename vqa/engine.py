@@ -39,8 +39,8 @@ from models.intake import (
 from models.limits import MAX_DECODE_PIXELS, MAX_UPLOAD_PIXELS
 from vqa import lab as bias_lab
 from vqa.agreement import Agreement, agreement
-from vqa.explain import ExplainMethodError, parse_methods
-from vqa.pipeline import FaceIndexError
+from vqa.explain import ExplainMethodError
+from vqa.pipeline import MAX_FACES, FaceIndexError
 from vqa.result import FaceResult, Result
 
 __all__ = ["Engine", "Comparison", "LabComparison", "GalleryImage", "Agreement", "COMPARE_QUESTIONS", "FIRST_METHODS",
@@ -165,7 +165,7 @@ class Engine:
                  include_cache: bool = True, import_pretrained: bool = True,
                  second_opinion: str | Path | None = None, progress: Progress | None = None,
                  include_lab: bool | None = None, lab_root: str | Path | None = None,
-                 max_pixels: int = MAX_DECODE_PIXELS):
+                 max_pixels: int = MAX_DECODE_PIXELS, max_faces: int | None = MAX_FACES):
         if isinstance(models_dir, (str, Path)):
             models_dir = [models_dir]
         self.models_dirs = [Path(d) for d in (models_dir or ())]
@@ -179,6 +179,7 @@ class Engine:
         # The largest photo accepted: the decompression-bomb ceiling for scripts
         # and the CLI, MAX_UPLOAD_PIXELS for the app's visitors.
         self.max_pixels = max_pixels
+        self.max_faces = max_faces  # faces answered per ask, the largest first (None: all)
         self._registry = None
         self._stamps: dict[Path, tuple | None] = {}  # model file -> _stamp() when it was listed
         self._lock = threading.Lock()
@@ -304,46 +305,25 @@ class Engine:
 
     def ask(self, image: Any, question: str, **options) -> Result:
         """vqa.pipeline.ask with this engine's models and general VQA model."""
-        from vqa.pipeline import ask
+        *_, result = self.ask_stages(image, question, first=None, **options)
+        return result
+
+    def ask_stages(self, image: Any, question: str, explain=("gradcam",), first=FIRST_METHODS,
+                   **options) -> Iterator[Result]:
+        """vqa.pipeline.ask_stages with this engine's models: the answer with
+        its Grad-CAM first (no trust checks), then the full Result (Guided
+        Grad-CAM, Integrated Gradients, the trust checks, the general VQA model
+        beside the face models) when any is asked for, in one pass: the faces
+        are found and the models called once. A "general" question's first
+        stage is the VQA model's answer without its map."""
+        from vqa.pipeline import ask_stages
 
         options.setdefault("second_opinion", self.second_opinion)
-        registry = options.pop("registry", None)
         options.setdefault("max_pixels", self.max_pixels)
-        return ask(image, question, registry=self.registry if registry is None else registry, **options)
-
-    def ask_stages(self, image: Any, question: str, explain=("gradcam",), **options) -> Iterator[Result]:
-        """The answer with its Grad-CAM first (no trust checks), then the full
-        Result (Guided Grad-CAM, Integrated Gradients, the trust checks, the
-        general VQA model beside the face models) when any is asked for. A
-        "general" question's first stage is the VQA model's answer without its map.
-
-        The photo is decoded once, here. The second stage asks again (faces are
-        found and the models called twice): it costs a detection and a forward
-        pass, against seconds of waiting for the slow maps before anything shows.
-        """
-        from vqa.pipeline import CHECKS, parse_checks
-        from vqa.router import route
-
-        methods = parse_methods(explain)
-        pixels = load_image(image, max_pixels=self.max_pixels)
-        first = tuple(m for m in methods if m in FIRST_METHODS)
-        vqa_model = options.get("second_opinion", self.second_opinion)
-        kind = route(question).kind
-        general = kind == "general"
-        if kind == "unsupported":  # refused: nothing more will come
-            more = False
-        elif general:  # the VQA model's answer is the answer, in stage one; its one map is IG
-            more = "ig" in methods
-        else:
-            more = first != methods or bool(parse_checks(options.get("checks", CHECKS))) or bool(vqa_model)
-        if not more:
-            yield self.ask(pixels, question, explain=methods, **options)
-            return
-        # Stage one: no trust checks (stability, regions, faithfulness) and,
-        # beside the face models, no VQA model: the answer and Grad-CAM, quick.
-        quick = {**options, "checks": (), "second_opinion": vqa_model if general else None}
-        yield self.ask(pixels, question, explain=first, **quick)
-        yield self.ask(pixels, question, explain=methods, **options)
+        options.setdefault("max_faces", self.max_faces)
+        registry = options.pop("registry", None)
+        return ask_stages(image, question, explain=explain, first=first,
+                          registry=self.registry if registry is None else registry, **options)
 
     def compare(self, image: Any, attribute: str, explain=("gradcam", "ig"), **options) -> Comparison:
         """Every model for `attribute` on the largest face, and whether they agree;

@@ -22,7 +22,7 @@ if TYPE_CHECKING:  # xai.metrics imports TensorFlow; the annotation alone need n
 
 __all__ = ["METHOD_NAMES", "METHOD_TITLES", "canonical_method", "IG_BASELINE", "IG_BATCH_SIZE",
            "IG_MAX_STEPS", "IG_STEPS", "IG_TOLERANCE", "ExplainMethodError", "HeatmapInfo",
-           "parse_methods", "explain_chip", "to_photo"]
+           "parse_methods", "explain_chip", "explain_chips", "score_faithfulness", "to_photo"]
 
 
 class ExplainMethodError(ValueError):
@@ -90,39 +90,70 @@ def parse_methods(explain) -> tuple[str, ...]:
     return tuple(m for m in METHOD_NAMES if m in wanted)
 
 
+ChipMaps = dict  # {method: (chip heatmap (S, S) in [0, 1], HeatmapInfo)}
+
+
 def explain_chip(loaded, chip, target: int, methods, *, ig_steps: int | None = None, ig_baseline=IG_BASELINE,
-                 faithfulness: bool = True) -> dict[str, tuple[np.ndarray, HeatmapInfo]]:
+                 faithfulness: bool = True) -> ChipMaps:
     """{method: (chip heatmap (S, S) in [0, 1], HeatmapInfo)} for the class `target`.
 
     ig_steps: None or 0 for adaptive IG to IG_TOLERANCE, an int m for the
     paper's fixed m-step Riemann sum. faithfulness: also score every map
     against a random map (one batched forward pass for all of them).
     """
+    return explain_chips(loaded, [chip], [target], methods, ig_steps=ig_steps, ig_baseline=ig_baseline,
+                         faithfulness=faithfulness)[0]
+
+
+def explain_chips(loaded, chips, targets, methods, *, ig_steps: int | None = None, ig_baseline=IG_BASELINE,
+                  faithfulness: bool = True) -> list[ChipMaps]:
+    """explain_chip for several faces at once: each method runs once on the
+    batch of chips (one Grad-CAM call, one call per round of adaptive IG), so
+    a group photo costs one model call per step, not one per face. An info's
+    `seconds` is its face's share of the batched call."""
     from xai import GradCAM, GuidedGradCAM
 
     model = loaded.keras_model
     # A card may name the layer Grad-CAM should use, for converted models
     # whose last 4-D tensor is already pooled to 1x1 (a flat, useless map).
     layer = loaded.card.extra.get("gradcam_layer")
-    x = loaded.preprocess(chip.pixels[None])
-    targets = np.array([target])
-    out = {}
+    x = loaded.preprocess(np.stack([chip.pixels for chip in chips]))
+    targets = np.asarray(targets, dtype=int)
+    n = len(targets)
+    made = {}  # method -> ((N, S, S) heatmaps, [HeatmapInfo] * N)
     if "guided" in methods:
         guided, seconds = _timed(GuidedGradCAM(model, layer=layer).explain, x, targets)
-        out["guided"] = (guided.heatmap[0], _info(guided, seconds))
+        made["guided"] = (guided.heatmap, _infos(guided, seconds))
         if "gradcam" in methods:
             # Guided Grad-CAM computes Grad-CAM on the way: reuse it.
-            reused = dataclasses.replace(_info(guided, 0.0), reused_from="guided")
-            out["gradcam"] = (guided.extra["gradcam"][0], reused)
-    if "gradcam" in methods and "gradcam" not in out:
+            made["gradcam"] = (guided.extra["gradcam"], [dataclasses.replace(info, reused_from="guided")
+                                                         for info in _infos(guided, 0.0)])
+    if "gradcam" in methods and "gradcam" not in made:
         cam, seconds = _timed(GradCAM(model, layer=layer).explain, x, targets)
-        out["gradcam"] = (cam.heatmap[0], _info(cam, seconds))
+        made["gradcam"] = (cam.heatmap, _infos(cam, seconds))
     if "ig" in methods:
         ig, seconds = _timed(_integrated_gradients(loaded, ig_steps, ig_baseline).explain, x, targets)
-        out["ig"] = (ig.heatmap[0], _info(ig, seconds))
-    if faithfulness and out:
-        _add_faithfulness(model, x, targets, out)
-    return {m: out[m] for m in METHOD_NAMES if m in out}
+        made["ig"] = (ig.heatmap, _infos(ig, seconds))
+    out = [{m: (made[m][0][i], made[m][1][i]) for m in METHOD_NAMES if m in made} for i in range(n)]
+    if faithfulness and made:
+        scored = score_faithfulness(loaded, chips, targets, [{m: hm for m, (hm, _) in maps.items()} for maps in out])
+        out = [{m: (hm, dataclasses.replace(info, faithfulness=scores[m][0], faithfulness_seconds=scores[m][1]))
+                for m, (hm, info) in maps.items()} for maps, scores in zip(out, scored)]
+    return out
+
+
+def score_faithfulness(loaded, chips, targets, maps: list[dict[str, np.ndarray]]) -> list[dict]:
+    """Each face's maps against a random map (xai.metrics.faithfulness), every
+    face and method in one batched pass: [{method: (Faithfulness, seconds)}]
+    per face, where seconds is that map's share of the pass."""
+    from xai.metrics import faithfulness
+
+    methods = [m for m in METHOD_NAMES if m in maps[0]]
+    x = loaded.preprocess(np.stack([chip.pixels for chip in chips]))
+    stacked = {m: np.stack([face_maps[m] for face_maps in maps]) for m in methods}
+    scored, seconds = _timed(faithfulness, loaded.keras_model, x, stacked, np.asarray(targets, dtype=int))
+    share = seconds / max(1, len(methods) * len(maps))
+    return [{m: (scored[m][i], share) for m in methods} for i in range(len(maps))]
 
 
 def _integrated_gradients(loaded, ig_steps, ig_baseline):
@@ -136,28 +167,24 @@ def _integrated_gradients(loaded, ig_steps, ig_baseline):
                                preprocess=preprocess, batch_size=IG_BATCH_SIZE)
 
 
-def _add_faithfulness(model, x, targets, out) -> None:
-    from xai.metrics import faithfulness
-
-    maps = {m: hm[None] for m, (hm, _) in out.items()}
-    scored, seconds = _timed(faithfulness, model, x, maps, targets)
-    for m, (hm, info) in out.items():
-        out[m] = (hm, dataclasses.replace(info, faithfulness=scored[m][0], faithfulness_seconds=seconds / len(out)))
-
-
 def _timed(fn, *args):
     start = time.perf_counter()
     value = fn(*args)
     return value, time.perf_counter() - start
 
 
-def _info(exp, seconds: float) -> HeatmapInfo:
-    info = HeatmapInfo(layer=exp.layer, score=float(exp.scores[0]), seconds=seconds)
+def _infos(exp, seconds: float) -> list[HeatmapInfo]:
+    n = len(exp.targets)
+    return [_info(exp, seconds / n, i) for i in range(n)]
+
+
+def _info(exp, seconds: float, i: int = 0) -> HeatmapInfo:
+    info = HeatmapInfo(layer=exp.layer, score=float(exp.scores[i]), seconds=seconds)
     if exp.delta is None:
         return info
-    evaluations = int(exp.evaluations[0])
+    evaluations = int(exp.evaluations[i])
     return dataclasses.replace(
-        info, ig_delta=float(exp.delta[0]), baseline_score=float(exp.baseline_scores[0]),
+        info, ig_delta=float(exp.delta[i]), baseline_score=float(exp.baseline_scores[i]),
         ig_evaluations=evaluations, ig_steps=int(exp.steps) if exp.steps is not None else evaluations,
     )
 

@@ -71,6 +71,9 @@ class SecondOpinion:
     explains: str | None = None  # what the heatmap explains
     disagrees: bool | None = None
     alone: bool = False  # answered a question no face model answers
+    # What the top answer is to the adapter (a class id, answer tokens): kept so that
+    # explain_opinion can add the map later without asking the model again. Not in the JSON.
+    target: Any = dataclasses.field(default=None, compare=False, repr=False)
 
     @property
     def provenance(self) -> str:
@@ -210,10 +213,27 @@ def second_opinion(image: np.ndarray, question: str, model: str | Path | None = 
     reply = adapter.reply(inputs, top_k)
     opinion = SecondOpinion(name, answer=reply.answer, confidence=reply.confidence, top=reply.top,
                             family=adapter.family, kind=adapter.kind, training_data=adapter.training_data,
-                            alone=alone)
+                            alone=alone, target=reply.target)
     if not explain:
         return opinion
-    found = adapter.attribute(inputs, reply.target, steps=ig_steps)
+    return _explained(adapter, inputs, image, opinion, ig_steps)
+
+
+def explain_opinion(image: np.ndarray, question: str, opinion: SecondOpinion, ig_steps: int = IG_STEPS,
+                    progress: Progress | None = None) -> SecondOpinion:
+    """`opinion` (second_opinion's, without a map) with IG's heatmap of its top
+    answer: the model's answer is not asked for again."""
+    if opinion.error or opinion.target is None:
+        return opinion
+    try:
+        adapter = load(opinion.model, progress)
+    except VqaUnavailable:
+        return opinion
+    return _explained(adapter, adapter.inputs(image, question), image, opinion, ig_steps)
+
+
+def _explained(adapter, inputs, image, opinion: SecondOpinion, ig_steps: int) -> SecondOpinion:
+    found = adapter.attribute(inputs, opinion.target, steps=ig_steps)
     return dataclasses.replace(opinion, heatmap=photo_heatmap(found.values, np.asarray(image).shape),
                                ig_delta=found.delta, ig_steps=found.steps, explains=adapter.explains)
 

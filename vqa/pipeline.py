@@ -8,15 +8,17 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, NamedTuple
+
+import numpy as np
 
 from vqa import general, grammar
 from vqa.agreement import vqa_disagrees
 from vqa.answers import UNSURE_BELOW, answer_for
-from vqa.explain import IG_BASELINE, METHOD_TITLES, explain_chip, parse_methods, to_photo
-from vqa.result import FaceResult, Result
+from vqa.explain import IG_BASELINE, METHOD_NAMES, METHOD_TITLES, explain_chips, parse_methods, score_faithfulness
+from vqa.result import ExplainedMap, FaceResult, ModelAnswer, Result
 from vqa.router import Intent, general_description, route
 
 # The trust checks ask() runs by default (checks=() switches them off):
@@ -26,6 +28,9 @@ from vqa.router import Intent, general_description, route
 # "faithfulness": every heatmap's deletion and insertion curves against a random
 # map's (xai.metrics.faithfulness); only when heatmaps are asked.
 CHECKS = ("stability", "regions", "faithfulness")
+# Faces answered per ask, the largest first: a crowd photo must not cost a
+# crowd of model calls and maps (Result.faces_left_out counts the rest).
+MAX_FACES = 12
 
 
 @dataclasses.dataclass(frozen=True)
@@ -174,68 +179,200 @@ def _models_for(intent: Intent, registry, problems: list[str]):
     return chosen
 
 
-def _answer_face(result: FaceResult, chips: _Chips, loaded, intent, options: AskOptions, problems):
-    from models.registry import ModelLoadError
+class _ModelRun:
+    """One model over every face of the photo: its chips, its answers and the
+    maps made so far, each face in one batch. Later stages add to it; nothing
+    is recomputed."""
 
-    start = time.perf_counter()
-    chip = chips.for_card(loaded.card)
-    aligned = time.perf_counter()
-    try:
-        probs = loaded.predict(chip.pixels[None])[0]
-    except ModelLoadError as err:
-        problems.append(f"{loaded.name} could not be used: {err}")
-        return
-    result.timings[loaded.name] = {"align": aligned - start, "predict": time.perf_counter() - aligned}
-    answer = answer_for(probs, loaded.card, intent, options.unsure_below)
-    if "stability" in options.checks:
-        answer = _with_stability(result, chips, chip, loaded, answer, intent, options)
-    result.answers.append(answer)
-    result.chips[loaded.name] = chip
-    if not options.methods:
-        return
-    target = list(loaded.card.labels).index(answer.evidence)
-    maps = explain_chip(loaded, chip, target, options.methods, ig_steps=options.ig_steps,
-                        ig_baseline=options.ig_baseline, faithfulness="faithfulness" in options.checks)
-    shape = chips.image.shape
-    if "regions" in options.checks:
-        _check_regions(result, chips, chip, loaded, answer.evidence, {m: hm for m, (hm, _) in maps.items()})
-    result.heatmaps[loaded.name] = {m: to_photo(chip, hm, shape) for m, (hm, _) in maps.items()}
-    result.heatmap_info[loaded.name] = {m: dataclasses.replace(info, target=answer.evidence)
-                                        for m, (_, info) in maps.items()}
-    result.timings[loaded.name].update({m: info.seconds for m, (_, info) in maps.items()})
-    result.timings[loaded.name]["faithfulness"] = sum(info.faithfulness_seconds for _, info in maps.values())
+    def __init__(self, loaded, chips: list, answers: list, timings: list[dict]):
+        self.loaded, self.chips, self.answers, self.timings = loaded, chips, answers, timings
+        self.maps: list[dict] = [{} for _ in chips]  # per face: method -> ExplainedMap
+        self.occlusions: list = [None] * len(chips)
+
+    @property
+    def targets(self) -> list[int]:
+        labels = list(self.loaded.card.labels)
+        return [labels.index(answer.evidence) for answer in self.answers]
+
+    def record(self, i: int) -> ModelAnswer:
+        return ModelAnswer(answer=self.answers[i], chip=self.chips[i], maps=dict(self.maps[i]),
+                           occlusion=self.occlusions[i], timings=dict(self.timings[i]))
 
 
-def _with_stability(result: FaceResult, chips: _Chips, chip, loaded, answer, intent, options: AskOptions):
-    from vqa.stability import stability
+class _Pass:
+    """One ask, in stages: faces found, chips made and models called once;
+    each stage adds maps and checks to what the earlier ones made, and
+    result() is a fresh Result of everything so far (earlier results are
+    never changed afterwards)."""
 
-    start = time.perf_counter()
-    checked = stability(loaded, chips.image, chips.face, answer, intent, chip=chip, other=chips.other,
-                        unsure_below=options.unsure_below)
-    result.timings[loaded.name]["stability"] = time.perf_counter() - start
-    return dataclasses.replace(answer, stability=checked)
+    def __init__(self, pixels, question: str, intent: Intent, options: AskOptions, registry, progress,
+                 face_index: int | None, whole_image: bool, max_faces: int | None):
+        self.pixels, self.intent, self.options, self.progress = pixels, intent, options, progress
+        self.question = question or ""
+        self.problems: list[str] = []
+        self.timings: dict[str, float] = {}
+        self.second_opinion = None
+        self.models = _models_for(intent, _registry(registry), self.problems) if intent.attributes else []
+        self.faces: list = []
+        self.left_out = 0
+        self.runs: list[_ModelRun] = []
+        self.face_index, self.whole_image, self.max_faces = face_index, whole_image, max_faces
+        self._chips: list[_Chips] = []
+        self.regions_notes: list[str | None] = []
 
+    # -- stages --------------------------------------------------------------
 
-def _check_regions(result: FaceResult, chips: _Chips, chip, loaded, target: str, heatmaps: dict) -> None:
-    """Each chip heatmap's share per face region, and the occlusion check of
-    the regions (one batched call) that the shares are compared with."""
-    from models.regions import region_shares
-    from vqa.occlusion import compare_regions, occlusion_check
+    def answer(self, methods: tuple[str, ...], faithfulness: bool) -> None:
+        """Find the faces, call every model once on all of them, make `methods`."""
+        _notify(self.progress, 0.05, "Finding faces")
+        start = time.perf_counter()
+        found = _faces(self.pixels, self.whole_image, self.face_index)
+        self.timings["detect_faces"] = time.perf_counter() - start
+        if self.max_faces is not None and len(found) > self.max_faces:
+            found, self.left_out = found[:self.max_faces], len(found) - self.max_faces
+        self.faces = found
+        self._chips = [_Chips(self.pixels, face) for _, face in found]
+        self.regions_notes = [None] * len(found)
+        for j, loaded in enumerate(self.models):
+            _notify(self.progress, 0.1 + 0.4 * j / max(1, len(self.models)), f"Asking {loaded.name}")
+            run = self._predict(loaded)
+            if run is not None:
+                self.runs.append(run)
+        self.explain(methods, faithfulness)
 
-    chips.landmarks68()  # once per face, timed apart: Result.timings["landmarks68"]
-    start = time.perf_counter()
-    masks, note = chips.region_masks(loaded.card, chip)
-    if masks is None:
-        result.regions_note = note
-        return
-    occlusion = occlusion_check(loaded, chip.pixels, target, masks)
-    occluded = time.perf_counter()
-    result.occlusion[loaded.name] = occlusion
-    result.regions[loaded.name] = {m: region_shares(hm, masks) for m, hm in heatmaps.items()}
-    result.region_checks[loaded.name] = {m: compare_regions(shares, occlusion, METHOD_TITLES[m])
-                                         for m, shares in result.regions[loaded.name].items()}
-    # "occlusion": the chip's region masks and the batched check; "regions": the shares and their comparison.
-    result.timings[loaded.name].update({"occlusion": occluded - start, "regions": time.perf_counter() - occluded})
+    def explain(self, methods: tuple[str, ...], faithfulness: bool) -> None:
+        """Make the maps of `methods` not made yet, batched over the faces; with
+        `faithfulness`, score every map that has no score yet against a random map."""
+        for run in self.runs:
+            wanted = tuple(m for m in methods if m not in run.maps[0])
+            if wanted:
+                made = explain_chips(run.loaded, run.chips, run.targets, wanted, ig_steps=self.options.ig_steps,
+                                     ig_baseline=self.options.ig_baseline, faithfulness=False)
+                for i, maps in enumerate(made):
+                    target = run.answers[i].evidence
+                    for m, (heatmap, info) in maps.items():
+                        run.maps[i][m] = ExplainedMap(heatmap, dataclasses.replace(info, target=target))
+                        run.timings[i][m] = info.seconds
+                    run.maps[i] = {m: run.maps[i][m] for m in METHOD_NAMES if m in run.maps[i]}
+            if faithfulness:
+                self._score(run)
+
+    def check(self) -> None:
+        """The trust checks asked for: stability of every answer, regions of every map."""
+        checks = self.options.checks
+        if "stability" in checks and self.runs:
+            others = _other_detections(self.timings, self.pixels, [face for _, face in self.faces], checks)
+            for run in self.runs:
+                for i, chips in enumerate(self._chips):
+                    chips.other = others[i]
+                    self._stability(run, i, chips)
+        if "regions" in checks:
+            for i, chips in enumerate(self._chips):
+                for run in self.runs:
+                    if run.maps[i]:
+                        self._regions(run, i, chips)
+                if chips.landmark_seconds:
+                    self.timings["landmarks68"] = self.timings.get("landmarks68", 0.0) + chips.landmark_seconds
+
+    def ask_vqa(self, explain: bool) -> None:
+        """The general VQA model beside the face models (or alone, for a general question)."""
+        options = self.options
+        if not options.vqa_model:
+            return
+        _notify(self.progress, 0.95, "Asking the general VQA model")
+        alone = self.intent.kind == "general"
+        opinion = self.second_opinion
+        if opinion is None:
+            opinion = general.second_opinion(self.pixels, self.question, model=options.vqa_model,
+                                             explain=explain, ig_steps=options.vqa_ig_steps, alone=alone)
+        elif explain and opinion.heatmap is None and not opinion.error:
+            opinion = general.explain_opinion(self.pixels, self.question, opinion, ig_steps=options.vqa_ig_steps)
+        if alone:
+            if opinion.error and self.second_opinion is None:
+                self.problems.append(f"The general VQA model could not answer: {opinion.error}")
+        else:
+            # The general model sees the whole photo; it is compared with the
+            # answers about the first face (the largest, or the one asked for).
+            face_answers = [run.answers[0] for run in self.runs] if self.faces else []
+            opinion = opinion.with_verdict(vqa_disagrees(opinion.answer, self.intent, face_answers))
+        self.second_opinion = opinion
+
+    def result(self) -> Result:
+        faces = []
+        for i, (index, face) in enumerate(self.faces):
+            records = [run.record(i) for run in self.runs]
+            faces.append(FaceResult(index=index, face=face, records=records, image_shape=self.pixels.shape,
+                                    regions_note=self.regions_notes[i]))
+        return Result(question=self.question, intent=self.intent, image=self.pixels, faces=faces,
+                      problems=list(dict.fromkeys(self.problems)), second_opinion=self.second_opinion,
+                      timings=dict(self.timings), faces_left_out=self.left_out)
+
+    # -- one model, every face -------------------------------------------------
+
+    def _predict(self, loaded) -> _ModelRun | None:
+        from models.registry import ModelLoadError
+
+        chips, timings = [], []
+        for face_chips in self._chips:
+            start = time.perf_counter()
+            chips.append(face_chips.for_card(loaded.card))
+            timings.append({"align": time.perf_counter() - start})
+        if not chips:
+            return None
+        start = time.perf_counter()
+        try:
+            probs = loaded.predict(np.stack([chip.pixels for chip in chips]))
+        except ModelLoadError as err:
+            self.problems.append(f"{loaded.name} could not be used: {err}")
+            return None
+        share = (time.perf_counter() - start) / len(chips)
+        for timing in timings:
+            timing["predict"] = share
+        answers = [answer_for(p, loaded.card, self.intent, self.options.unsure_below) for p in probs]
+        return _ModelRun(loaded, chips, answers, timings)
+
+    def _score(self, run: _ModelRun) -> None:
+        if not run.maps[0] or all(e.info.faithfulness is not None for e in run.maps[0].values()):
+            return
+        scored = score_faithfulness(run.loaded, run.chips, run.targets,
+                                    [{m: e.heatmap for m, e in maps.items()} for maps in run.maps])
+        for i, scores in enumerate(scored):
+            run.maps[i] = {m: dataclasses.replace(e, info=dataclasses.replace(
+                e.info, faithfulness=scores[m][0], faithfulness_seconds=scores[m][1]))
+                for m, e in run.maps[i].items()}
+            run.timings[i]["faithfulness"] = sum(seconds for _, seconds in scores.values())
+
+    def _stability(self, run: _ModelRun, i: int, chips: _Chips) -> None:
+        from vqa.stability import stability
+
+        start = time.perf_counter()
+        checked = stability(run.loaded, self.pixels, chips.face, run.answers[i], self.intent, chip=run.chips[i],
+                            other=chips.other, unsure_below=self.options.unsure_below)
+        run.timings[i]["stability"] = time.perf_counter() - start
+        run.answers[i] = dataclasses.replace(run.answers[i], stability=checked)
+
+    def _regions(self, run: _ModelRun, i: int, chips: _Chips) -> None:
+        """Each chip heatmap's share per face region, and the occlusion check of
+        the regions (one batched call) that the shares are compared with."""
+        from models.regions import region_shares
+        from vqa.occlusion import compare_regions, occlusion_check
+
+        chips.landmarks68()  # once per face, timed apart: Result.timings["landmarks68"]
+        start = time.perf_counter()
+        masks, note = chips.region_masks(run.loaded.card, run.chips[i])
+        if masks is None:
+            self.regions_notes[i] = note
+            return
+        target = run.answers[i].evidence
+        occlusion = occlusion_check(run.loaded, run.chips[i].pixels, target, masks)
+        occluded = time.perf_counter()
+        run.occlusions[i] = occlusion
+        for m, explained in run.maps[i].items():
+            shares = region_shares(explained.heatmap, masks)
+            run.maps[i][m] = dataclasses.replace(explained, regions=shares,
+                                                 region_check=compare_regions(shares, occlusion, METHOD_TITLES[m]))
+        # "occlusion": the chip's region masks and the batched check; "regions": the shares and their comparison.
+        run.timings[i].update({"occlusion": occluded - start, "regions": time.perf_counter() - occluded})
 
 
 def ask(
@@ -253,6 +390,7 @@ def ask(
     vqa_ig_steps: int = general.IG_STEPS,
     checks=CHECKS,
     max_pixels: int | None = None,
+    max_faces: int | None = MAX_FACES,
 ) -> Result:
     """Answer `question` about every face in `image` (or face `face_index`).
 
@@ -276,87 +414,94 @@ def ask(
         random map (HeatmapInfo.faithfulness); the last two only when heatmaps
         are asked. Leaving "faithfulness" out gives a quicker first answer with
         the same maps.
+    max_faces: answer at most this many faces, the largest first (None: all);
+        Result.faces_left_out says how many more were found.
     Raises ValueError subclasses with readable messages: models.intake.ImageError,
     models.faces.NoFaceError, FaceIndexError, vqa.explain.ExplainMethodError,
     CheckError.
     """
-    from models.intake import load_image
-
-    options = AskOptions(methods=parse_methods(explain), ig_steps=ig_steps, ig_baseline=ig_baseline,
-                         unsure_below=unsure_below, vqa_model=vqa_model_of(second_opinion),
-                         vqa_ig_steps=vqa_ig_steps, checks=parse_checks(checks))
-    pixels = load_image(image, max_pixels=max_pixels)
-    intent = route(question)
-    result = Result(question=question or "", intent=intent, image=pixels)
-    if intent.kind == "unsupported":
-        # Not even the general VQA model is asked: a refused question
-        # ("Is he a criminal?") must not get an answer from anyone here.
-        return result
-    if intent.kind == "general":
-        _answer_general(result, options, progress)
-        return result
-    _notify(progress, 0.05, "Finding faces")
-    loaded_models = _models_for(intent, _registry(registry), result.problems)
-    start = time.perf_counter()
-    faces = _faces(pixels, whole_image, face_index)
-    result.timings["detect_faces"] = time.perf_counter() - start
-    others = _other_detections(result, pixels, faces, options, bool(loaded_models))
-    steps = max(1, len(faces) * len(loaded_models))
-    for i, (index, face) in enumerate(faces):
-        face_result = FaceResult(index=index, face=face)
-        chips = _Chips(pixels, face, other=others[i])
-        for j, loaded in enumerate(loaded_models):
-            _notify(progress, 0.1 + 0.9 * (i * len(loaded_models) + j) / steps,
-                    f"Face {index + 1}: {loaded.name}")
-            _answer_face(face_result, chips, loaded, intent, options, result.problems)
-        if chips.landmark_seconds:
-            result.timings["landmarks68"] = result.timings.get("landmarks68", 0.0) + chips.landmark_seconds
-        result.faces.append(face_result)
-    if options.vqa_model:
-        _notify(progress, 0.1 + 0.9 * (steps - 0.5) / steps, "Asking the general VQA model")
-        opinion = _ask_vqa(result, options, alone=False)
-        # The general model sees the whole photo; it is compared with the
-        # answers about the first face (the largest, or the one asked for).
-        face_answers = result.faces[0].answers if result.faces else []
-        result.second_opinion = opinion.with_verdict(vqa_disagrees(opinion.answer, intent, face_answers))
-    _notify(progress, 1.0, "Done")
+    *_, result = ask_stages(image, question, explain=explain, first=None, registry=registry, face_index=face_index,
+                            ig_steps=ig_steps, ig_baseline=ig_baseline, whole_image=whole_image, progress=progress,
+                            second_opinion=second_opinion, unsure_below=unsure_below, vqa_ig_steps=vqa_ig_steps,
+                            checks=checks, max_pixels=max_pixels, max_faces=max_faces)
     return result
 
 
-def _other_detections(result: Result, pixels, faces, options: AskOptions, needed: bool) -> list:
+def ask_stages(image: Any, question: str, explain=("gradcam",), first: tuple[str, ...] | None = ("gradcam",),
+               **options) -> Iterator[Result]:
+    """ask() in one pass that shows its work early: first a Result with the
+    answers and the `first` maps (no trust checks, and no general VQA model
+    beside the face models), then, when more was asked for, the full Result,
+    made from the same faces, chips and predictions (nothing is detected or
+    predicted twice). first=None: one Result with everything. A "general"
+    question's first stage is the VQA model's answer without its map.
+    Each Result is a new object: a later stage never changes an earlier one."""
+    from models.intake import load_image
+
+    registry = options.pop("registry", None)
+    face_index, whole_image = options.pop("face_index", None), options.pop("whole_image", False)
+    progress, max_faces = options.pop("progress", None), options.pop("max_faces", MAX_FACES)
+    max_pixels = options.pop("max_pixels", None)
+    ask_options = AskOptions(
+        methods=parse_methods(explain), ig_steps=options.pop("ig_steps", None),
+        ig_baseline=options.pop("ig_baseline", IG_BASELINE), unsure_below=options.pop("unsure_below", UNSURE_BELOW),
+        vqa_model=vqa_model_of(options.pop("second_opinion", None)),
+        vqa_ig_steps=options.pop("vqa_ig_steps", general.IG_STEPS), checks=parse_checks(options.pop("checks", CHECKS)))
+    if options:
+        raise TypeError(f"ask() got unexpected keyword argument(s) {', '.join(sorted(options))}")
+    pixels = load_image(image, max_pixels=max_pixels)
+    intent = route(question)
+    one = _Pass(pixels, question, intent, ask_options, registry, progress, face_index, whole_image, max_faces)
+    yield from _stages(one, ask_options, first)
+
+
+def _stages(one: _Pass, options: AskOptions, first: tuple[str, ...] | None) -> Iterator[Result]:
+    kind = one.intent.kind
+    if kind == "unsupported":
+        # Not even the general VQA model is asked: a refused question
+        # ("Is he a criminal?") must not get an answer from anyone here.
+        yield one.result()
+        return
+    if kind == "general":
+        if not options.vqa_model:
+            what = general_description(one.intent.topic)
+            one.problems.append(grammar.GENERAL_OFF.format(what=what, model=general.DEFAULT_MODEL))
+            yield one.result()
+            return
+        staged = first is not None and options.explain_vqa
+        one.ask_vqa(explain=options.explain_vqa and not staged)
+        yield one.result()
+        if staged:
+            one.ask_vqa(explain=True)
+            yield one.result()
+        _notify(one.progress, 1.0, "Done")
+        return
+    faithfulness = "faithfulness" in options.checks
+    quick = tuple(m for m in options.methods if m in first) if first is not None else options.methods
+    more = first is not None and (quick != options.methods or bool(options.checks) or bool(options.vqa_model))
+    one.answer(quick, faithfulness=faithfulness and not more)
+    if more:
+        yield one.result()
+        one.explain(options.methods, faithfulness)
+    one.check()
+    one.ask_vqa(explain=options.explain_vqa)
+    _notify(one.progress, 1.0, "Done")
+    yield one.result()
+
+
+def _other_detections(timings: dict[str, float], pixels, faces, checks) -> list:
     """The other detector's view of every face, for the stability check: it
     runs once per photo, shared by every face and model."""
-    if "stability" not in options.checks or not needed:
-        return [None] * len(faces)
     from vqa.stability import OTHER_DETECTOR, OtherDetection, other_detections
 
     start = time.perf_counter()
     try:
-        others = other_detections(pixels, [face for _, face in faces])
+        others = other_detections(pixels, faces)
     except (RuntimeError, ValueError) as err:  # a check must not cost the answer: the variant is skipped, saying why
         others = [OtherDetection(OTHER_DETECTOR.get(face.detector, "dlib"), None, f"it failed ({err})")
-                  for _, face in faces]
-    result.timings["other_detector"] = time.perf_counter() - start
+                  for face in faces]
+    timings["other_detector"] = time.perf_counter() - start
     return others
-
-
-def _ask_vqa(result: Result, options: AskOptions, alone: bool) -> general.SecondOpinion:
-    return general.second_opinion(result.image, result.question, model=options.vqa_model,
-                                  explain=options.explain_vqa, ig_steps=options.vqa_ig_steps, alone=alone)
-
-
-def _answer_general(result: Result, options: AskOptions, progress) -> None:
-    """A question only a general VQA model answers: it answers alone, or the
-    result says how to switch one on."""
-    if not options.vqa_model:
-        what = general_description(result.intent.topic)
-        result.problems.append(grammar.GENERAL_OFF.format(what=what, model=general.DEFAULT_MODEL))
-        return
-    _notify(progress, 0.1, "Asking the general VQA model")
-    result.second_opinion = _ask_vqa(result, options, alone=True)
-    if result.second_opinion.error:
-        result.problems.append(f"The general VQA model could not answer: {result.second_opinion.error}")
-    _notify(progress, 1.0, "Done")
 
 
 def _notify(progress, fraction: float, desc: str) -> None:
