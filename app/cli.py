@@ -15,10 +15,11 @@ import sys
 from pathlib import Path
 
 from app.content import SHARE_RELAY
+from app.settings import DEFAULT_CONCURRENCY, DEFAULT_STORE_MB
 from app.store import DEFAULT_RETENTION_S
+from vqa.engine import MAX_FACES  # light: TensorFlow loads later, in the engine
 
 SHARE_SERVER = ("api.gradio.app", 443)
-DEFAULT_CONCURRENCY = 2  # one /ask uses a core; more would only queue inside TensorFlow
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -40,7 +41,15 @@ def build_parser() -> argparse.ArgumentParser:
                         help="a pretrained visual-question-answering model (Hugging Face id or local "
                              "folder) for a second opinion; off by default")
     parser.add_argument("--concurrency", type=int, default=DEFAULT_CONCURRENCY, metavar="N",
-                        help="questions answered at the same time; the rest wait in a queue (default: %(default)s)")
+                        help="workers of each of the two queues: N questions get their first answer (the "
+                             "models' answers and Grad-CAM) at once, and N get their slower maps and checks at "
+                             "once; the rest wait in their queue (default: %(default)s)")
+    parser.add_argument("--store-mb", type=float, default=DEFAULT_STORE_MB, metavar="MB",
+                        help="memory for the answers kept for the pages (photos, face crops, heatmaps); past it "
+                             "the oldest answers are forgotten first (default: %(default)g)")
+    parser.add_argument("--max-faces", type=int, default=MAX_FACES, metavar="N",
+                        help="faces answered per photo, the largest first; the answer says how many more were "
+                             "found (default: %(default)s)")
     parser.add_argument("--retention", type=float, default=DEFAULT_RETENTION_S, metavar="SECONDS",
                         help="how long a photo and what is made from it stay in memory, counted from the "
                              "question (default: %(default)g; the page states it)")
@@ -72,6 +81,12 @@ def main(argv: list[str] | None = None) -> int:
     if not args.retention > 0:
         print("--retention must be a positive number of seconds", file=sys.stderr)
         return 2
+    if not args.store_mb > 0:
+        print("--store-mb must be a positive number of megabytes", file=sys.stderr)
+        return 2
+    if args.max_faces < 1:
+        print("--max-faces must be at least 1", file=sys.stderr)
+        return 2
     temp_dir = configure_environment()
     _log_in_one_line()
 
@@ -80,14 +95,16 @@ def main(argv: list[str] | None = None) -> int:
     from vqa.engine import MAX_UPLOAD_PIXELS
 
     engine = Engine(args.models, import_pretrained=not args.no_pretrained, second_opinion=args.vqa_model,
-                    progress=lambda message: print(message, flush=True), max_pixels=MAX_UPLOAD_PIXELS).load()
+                    progress=lambda message: print(message, flush=True), max_pixels=MAX_UPLOAD_PIXELS,
+                    max_faces=args.max_faces).load()
     share = args.share and _share_or_explain()
     if share:
         print(SHARE_RELAY.replace("`", ""), flush=True)
 
     from app.layout import build_app, launch
 
-    demo = build_app(engine, retention_s=args.retention, share=share)
+    demo = build_app(engine, retention_s=args.retention, share=share, concurrency=args.concurrency,
+                     store_mb=args.store_mb)
     print(f"A photo and what is made from it stay in memory {args.retention:g} s from the question.", flush=True)
     try:
         launch(demo, host=args.host, port=args.port, share=share, concurrency=args.concurrency, block=False)

@@ -7,7 +7,10 @@ never a traceback. The photo is decoded by the engine, not here.
 """
 from __future__ import annotations
 
+import functools
+import threading
 import uuid
+from collections.abc import Iterator
 
 import gradio as gr
 
@@ -15,6 +18,7 @@ from app import views
 from app.cards_view import cards_markdown
 from app.errors import user_errors
 from app.faces_view import draw_faces, face_at
+from app.stages import Dropped, StageQueues
 from app.views import DEFAULT_IG_STEPS, METHODS, AskView
 from vqa.explain import IG_BASELINE
 
@@ -23,9 +27,28 @@ class NoPhotoError(ValueError):
     """The person asked before giving a photo."""
 
 
+REPLACED = "Replaced by your newer question: this page asked again before this answer was complete."
+FORGOTTEN = ("This answer was forgotten before it was complete: the page was closed, its time in memory ran out, "
+             "or the server needed the room for newer questions. Please ask again.")
+
+
+class Replaced(ValueError):
+    """A newer ask from the same session took this one's place."""
+
+
+class Forgotten(ValueError):
+    """The ask's stored result went (page closed, expired, evicted) before its slow stage."""
+
+
 class AskHandlers:
-    def __init__(self, engine, store, tab):
+    """The Ask tab. Engine work runs in `stages` (app.stages.StageQueues): the
+    quick stage and the slow stage each in their own pool."""
+
+    def __init__(self, engine, store, tab, stages: StageQueues | None = None):
         self.engine, self.store, self.tab = engine, store, tab
+        self.stages = stages or StageQueues()
+        self._latest: dict[str, object] = {}  # session key -> the token of its newest ask
+        self._latest_lock = threading.Lock()
 
     @user_errors
     def ask(self, photo, question, methods=METHODS, face_number=0, ig_steps=DEFAULT_IG_STEPS,
@@ -37,25 +60,77 @@ class AskHandlers:
         face_number 0 answers for every face found (so the picker can switch
         faces without asking again); k answers for the k-th largest only.
         """
+        for key, view in self._stages(photo, question, methods, face_number, ig_steps, ig_baseline, whole_image,
+                                      request, progress):
+            yield self._api_update(key, view, opacity)
+
+    @user_errors
+    def ask_page(self, photo, question, methods=METHODS, face_number=0, ig_steps=DEFAULT_IG_STEPS,
+                 ig_baseline=IG_BASELINE, whole_image=False, opacity=views.DEFAULT_OPACITY, whole_photo=False,
+                 region_method=METHODS[0], request: gr.Request = None,
+                 progress=gr.Progress()):  # noqa: B008 - how Gradio injects progress
+        """The Ask button on the page: what /ask returns and everything the tab
+        shows, in one update per stage (no second round trip to draw the answer)."""
+        for key, view in self._stages(photo, question, methods, face_number, ig_steps, ig_baseline, whole_image,
+                                      request, progress):
+            update = self._api_update(key, view, opacity, whole_photo)
+            yield {**update, **self._shown(view, whole_photo, region_method, opacity)}
+
+    def _stages(self, photo, question, methods, face_number, ig_steps, ig_baseline, whole_image, request,
+                progress) -> Iterator[tuple[str, views.AskView]]:
+        """The ask in its two stages, each in its queue; (session key, the stored view) after each.
+        A newer ask from the same session wins: this one then ends with Replaced
+        (never with a silently shortened answer)."""
         if photo is None:
             raise NoPhotoError("Add a photo first: upload one, use the webcam, paste one, or pick an example.")
         stages = self.engine.ask_stages(
             photo, _question(question), explain=tuple(methods or ()), face_index=_face_index(face_number),
             ig_steps=int(ig_steps), ig_baseline=ig_baseline, whole_image=bool(whole_image), progress=progress,
         )
-        key, kept = _session_key(request), None
-        for result in stages:
-            # A face or model picked while the slow maps were made stays picked.
-            view = AskView(result=result) if kept is None else AskView(result=result, face=kept.face, model=kept.model)
-            if kept is None:
-                self.store.put(key, view)  # the retention is counted from here
-                if result.intent.kind == "unsupported":
-                    gr.Warning(result.intent.reason or "This question is outside what the models can answer.")
-            elif not self.store.replace(key, view, expected=kept):
-                break  # expired, or a newer question from this page replaced it: nothing more to show
-            kept = view
-            yield {self.tab.result_json: result.to_dict(), self.tab.view: key,
-                   **self._heatmaps(view, opacity, whole_photo=False)}
+        key, token = _session_key(request), object()
+        with self._latest_lock:
+            self._latest[key] = token
+        try:
+            result = self.stages.quick(lambda: next(stages))
+            self._check_current(key, token)
+            view = views.AskView(result=result)
+            self.store.put(key, view)  # the retention is counted from here
+            if result.intent.kind == "unsupported":
+                gr.Warning(result.intent.reason or "This question is outside what the models can answer.")
+            yield key, view
+            while True:
+                kept = view
+                try:
+                    result = self.stages.slow(lambda: next(stages, None),
+                                              wanted=functools.partial(self._wanted, key, token, kept))
+                except Dropped:
+                    self._check_current(key, token)
+                    raise Forgotten(FORGOTTEN) from None
+                if result is None:
+                    return
+                # A face or model picked while the slow maps were made stays picked.
+                view = views.AskView(result=result, face=kept.face, model=kept.model)
+                self._check_current(key, token)
+                if not self.store.replace(key, view, expected=kept):
+                    raise Forgotten(FORGOTTEN)
+                yield key, view
+        finally:
+            stages.close()
+            with self._latest_lock:
+                if self._latest.get(key) is token:
+                    del self._latest[key]
+
+    def _wanted(self, key: str, token: object, kept: views.AskView) -> bool:
+        """Someone still waits for this ask's slow stage: it is the session's newest, and its entry is still there."""
+        return self._latest.get(key) is token and self.store.get(key) is kept
+
+    def _check_current(self, key: str, token: object) -> None:
+        if self._latest.get(key) is not token:
+            raise Replaced(REPLACED)
+
+    def _api_update(self, key: str, view: views.AskView, opacity: float, whole_photo: bool = False) -> dict:
+        return {self.tab.result_json: view.result.to_dict(), self.tab.view: key,
+                **self._heatmaps(view, opacity, whole_photo=whole_photo)}
 
     @user_errors
     def show_answer(self, key: str | None, whole_photo: bool = False, region_method: str = METHODS[0],
@@ -65,6 +140,9 @@ class AskHandlers:
         view = self.store.get(key)
         if view is None:
             return {}
+        return self._shown(view, whole_photo, region_method, opacity)
+
+    def _shown(self, view: views.AskView, whole_photo: bool, region_method: str, opacity: float) -> dict:
         tab, result = self.tab, view.result
         common = {tab.second_opinion: views.second_opinion_markdown(result, self.engine.second_opinion_problem),
                   **self._vqa_heatmap(view, opacity)}
@@ -139,8 +217,9 @@ class AskHandlers:
 
 
 class CompareHandlers:
-    def __init__(self, engine, tab):
+    def __init__(self, engine, tab, stages: StageQueues | None = None):
         self.engine, self.tab = engine, tab
+        self.stages = stages or StageQueues()
 
     @user_errors
     def compare(self, photo, attribute, opacity=views.DEFAULT_OPACITY,
@@ -149,7 +228,7 @@ class CompareHandlers:
         general VQA model as one more row when it is on."""
         if photo is None:
             raise NoPhotoError("Add a photo first: upload one, use the webcam, paste one, or pick an example.")
-        comparison = self.engine.compare(photo, attribute, progress=progress)
+        comparison = self.stages.slow(lambda: self.engine.compare(photo, attribute, progress=progress))
         result, face = comparison.result, comparison.face
         verdict = "\n\n".join([views.agreement_markdown(comparison), *views.problem_lines(result)])
         return {self.tab.verdict: verdict, self.tab.table: views.comparison_rows(face, comparison.vqa),
@@ -166,8 +245,9 @@ class LabHandlers:
     """The Compare tab's bias lab: a gallery of held-out synthetic test images;
     a click shows the fair and the census-biased model side by side on it."""
 
-    def __init__(self, engine, tab, per_class: int = views.LAB_PER_CLASS):
+    def __init__(self, engine, tab, per_class: int = views.LAB_PER_CLASS, stages: StageQueues | None = None):
         self.engine, self.tab, self.per_class = engine, tab, per_class
+        self.stages = stages or StageQueues()
 
     @user_errors
     def show(self):
@@ -188,7 +268,7 @@ class LabHandlers:
             index = index[0]
         if index is None or not 0 <= int(index) < len(images):
             return {}
-        compared = self.engine.compare_lab(images[int(index)])
+        compared = self.stages.slow(lambda: self.engine.compare_lab(images[int(index)]))
         return {self.tab.verdict: views.lab_markdown(compared),
                 self.tab.maps: gr.update(value=views.lab_maps(compared, float(opacity)), visible=True)}
 

@@ -16,7 +16,8 @@ from app.audit_view import build_audit_tab
 from app.components import photo_input
 from app.examples import write_examples
 from app.handlers import AskHandlers, CompareHandlers, LabHandlers
-from app.settings import CACHE_SWEEP, MAX_UPLOAD, QUEUE_SIZE
+from app.settings import ASK_EVENTS, CACHE_SWEEP, DEFAULT_CONCURRENCY, DEFAULT_STORE_MB, MAX_UPLOAD, QUEUE_SIZE
+from app.stages import StageQueues
 from app.store import DEFAULT_RETENTION_S, SessionStore
 from vqa.engine import COMPARE_QUESTIONS
 from vqa.explain import IG_BASELINE
@@ -33,6 +34,7 @@ class AskTab:
     ig_baseline: gr.Radio
     whole_image: gr.Checkbox
     ask_button: gr.Button
+    api_trigger: gr.Button  # hidden: the /ask endpoint's own event
     answer: gr.Markdown
     probabilities: gr.Label
     faces: gr.Image
@@ -105,19 +107,23 @@ class LabTab:
 
 
 def build_app(engine, examples_dir: str | Path | None = None, retention_s: float = DEFAULT_RETENTION_S,
-              share: bool = False) -> gr.Blocks:
-    store = SessionStore(retention_s)
+              share: bool = False, concurrency: int = DEFAULT_CONCURRENCY,
+              store_mb: float = DEFAULT_STORE_MB) -> gr.Blocks:
+    """The page. concurrency: workers of each stage queue (app.stages);
+    store_mb: the session store's byte budget."""
+    store = SessionStore(retention_s, max_bytes=int(store_mb * 2**20))
     store.start_sweeper()
+    stages = StageQueues(concurrency)
     examples = [str(p) for p in write_examples(examples_dir)]
     with gr.Blocks(title="Face XAI", analytics_enabled=False, delete_cache=CACHE_SWEEP) as demo:
         gr.Markdown(content.INTRO)
         with gr.Tabs():
             with gr.Tab("Ask", id="ask"):
-                ask = AskHandlers(engine, store, _ask_tab(examples))
+                ask = AskHandlers(engine, store, _ask_tab(examples), stages)
                 _wire_ask(ask)
             with gr.Tab("Compare", id="compare"):
-                compare = CompareHandlers(engine, _compare_tab(examples, engine))
-                lab = LabHandlers(engine, _lab_tab())
+                compare = CompareHandlers(engine, _compare_tab(examples, engine), stages)
+                lab = LabHandlers(engine, _lab_tab(), stages=stages)
                 _wire_compare(compare, lab)
             with gr.Tab("Audit", id="audit"):
                 # After "Build the bias lab" the engine re-scans, so that the lab's two race models
@@ -129,7 +135,8 @@ def build_app(engine, examples_dir: str | Path | None = None, retention_s: float
         gr.Markdown(content.privacy(retention_s, CACHE_SWEEP, share=share), elem_id="privacy")
         demo.unload(ask.forget)
         demo.load(lab.show, None, lab.tab.outputs, api_visibility="private", queue=False)  # built since?
-    demo.session_store = store  # for the tests in-process; not served
+    demo.session_store = store  # for the tests and the benchmark in-process; not served
+    demo.stage_queues = stages
     return demo
 
 
@@ -143,6 +150,9 @@ def _ask_tab(examples: list[str]) -> AskTab:
             gr.Examples([[q] for q in content.EXAMPLE_QUESTIONS], inputs=question,
                         label="Example questions", cache_examples=False)
             ask_button = gr.Button("Ask", variant="primary", elem_id="ask-button")
+            # /ask's trigger for API clients: the page's button runs ask_page instead,
+            # which also draws the tab in the same update. Never shown.
+            api_trigger = gr.Button("Ask (API)", visible=False)
             with gr.Accordion("Method settings", open=False):
                 methods = gr.CheckboxGroup([(views.METHOD_TITLES[m], m) for m in views.METHODS],
                                            value=list(views.METHODS), label="Heatmaps to compute")
@@ -184,7 +194,8 @@ def _ask_tab(examples: list[str]) -> AskTab:
         result_json = gr.JSON(label="result")
     view = gr.State(None)
     return AskTab(photo=photo, question=question, methods=methods, face_number=face_number, ig_steps=ig_steps,
-                  ig_baseline=ig_baseline, whole_image=whole_image, ask_button=ask_button, answer=answer,
+                  ig_baseline=ig_baseline, whole_image=whole_image, ask_button=ask_button, api_trigger=api_trigger,
+                  answer=answer,
                   probabilities=probabilities, faces=faces, second_opinion=second_opinion, cards=cards,
                   trust=trust, model=model, opacity=opacity, whole_photo=whole_photo, heatmaps=heatmaps,
                   vqa_heatmap=vqa_heatmap, region_method=region_method, region_plot=region_plot,
@@ -196,14 +207,17 @@ def _wire_ask(handlers: AskHandlers) -> None:
     redraw = dict(fn=handlers.rerender, inputs=[tab.view, tab.model, tab.opacity, tab.whole_photo,
                                                 tab.region_method],
                   outputs=tab.redrawn, api_visibility="private", queue=False)
-    asked = gr.on([tab.ask_button.click, tab.question.submit], handlers.ask, tab.api_inputs, tab.api_outputs,
-                  api_name="ask", concurrency_id="engine",
-                  api_description="Answer a question about the face(s) in a photo: JSON and three heatmaps.")
-    asked.success(**redraw)  # the /ask maps are face crops; the page follows its "whole photo" box
-    # Each stage of an answer (Grad-CAM first, the rest after) lands in the JSON;
-    # the rest of the tab is redrawn from the stored Result each time.
-    tab.result_json.change(handlers.show_answer, [tab.view, tab.whole_photo, tab.region_method, tab.opacity],
-                           tab.shown, api_visibility="private", queue=False)
+    # Both ask events wait on the stage queues (app.stages), which bound the engine's
+    # work; Gradio lets ASK_EVENTS of them in so that a newcomer's quick stage is queued
+    # there, beside (not behind) other visitors' slow stages.
+    tab.api_trigger.click(handlers.ask, tab.api_inputs, tab.api_outputs, api_name="ask", concurrency_id="ask",
+                          concurrency_limit=ASK_EVENTS,
+                          api_description="Answer a question about the face(s) in a photo: JSON and three heatmaps.")
+    # The page: one update per stage draws everything (no second round trip); a newer
+    # question from the page starts at once and replaces the older ask.
+    gr.on([tab.ask_button.click, tab.question.submit], handlers.ask_page,
+          [*tab.api_inputs, tab.whole_photo, tab.region_method], [*tab.api_outputs, *tab.shown],
+          api_visibility="private", concurrency_id="ask", concurrency_limit=ASK_EVENTS, trigger_mode="multiple")
     tab.model.input(**redraw)
     tab.opacity.release(**redraw)
     tab.whole_photo.input(**redraw)
@@ -256,8 +270,10 @@ def _wire_compare(handlers: CompareHandlers, lab: LabHandlers) -> None:
 
 
 def launch(demo: gr.Blocks, host: str = "127.0.0.1", port: int = 7860, share: bool = False,
-           concurrency: int = 2, block: bool = True):
-    """Serve with a bounded queue: `concurrency` engine calls at once, the rest wait."""
+           concurrency: int = DEFAULT_CONCURRENCY, block: bool = True):
+    """Serve with a bounded queue (QUEUE_SIZE waiting at most); events without a
+    limit of their own run `concurrency` at once. The engine's work itself is
+    bounded by the stage queues that build_app made."""
     demo.queue(default_concurrency_limit=concurrency, max_size=QUEUE_SIZE)
     return demo.launch(server_name=host, server_port=port, share=share, max_file_size=MAX_UPLOAD,
                        show_error=False, footer_links=["api"], prevent_thread_lock=not block,

@@ -17,6 +17,15 @@ import tempfile
 MAX_UPLOAD = "10mb"  # gr.Blocks.launch(max_file_size=...): larger uploads are refused by the server
 CACHE_SWEEP = (60, 300)  # gr.Blocks(delete_cache=(every s, older than s))
 QUEUE_SIZE = 64  # requests waiting beyond this are told the app is busy
+# Workers of each of the two stage queues (app.stages): a quick stage (the answers
+# and Grad-CAM) and a slow one (the other maps and the checks). One stage keeps a
+# core busy; two queues of two keep the 2-core Space full without a first answer
+# waiting for someone else's slow maps.
+DEFAULT_CONCURRENCY = 2
+# Ask events Gradio lets in at once: they wait in the stage queues, not in Gradio's,
+# so that a newcomer's quick stage is queued beside the others' slow stages.
+ASK_EVENTS = 16
+DEFAULT_STORE_MB = 512  # the session store's byte budget (app.store), --store-mb
 
 
 def configure_environment() -> str:

@@ -26,6 +26,11 @@ class AskView:
     face: int = 0  # index into result.faces
     model: str | None = None  # whose heatmaps are shown; None: the first answer's
 
+    @property
+    def nbytes(self) -> int:
+        """What the session store counts against its budget."""
+        return self.result.nbytes
+
 
 def chosen_face(view: AskView):
     return view.result.faces[view.face]
@@ -62,7 +67,18 @@ def answer_markdown(result, face_index: int) -> str:
     if len(result.faces) > 1:
         lines.append(f"{len(result.faces)} faces found; this is face {face_index + 1} "
                      "(click another box on the photo, or change *Face number*).")
+    if line := left_out_line(result):
+        lines.append(line)
     return "\n\n".join(lines)
+
+
+def left_out_line(result) -> str | None:
+    """Faces found beyond the ones answered (vqa's max_faces, the largest first)."""
+    left = getattr(result, "faces_left_out", 0)
+    if not left:
+        return None
+    return (f"*{left} more face{'s were' if left > 1 else ' was'} found and not answered: the app answers the "
+            f"{len(result.faces)} largest faces of a photo. Set *Face number* to ask about one face.*")
 
 
 def _unstable_flag(answer) -> str:
@@ -157,16 +173,11 @@ def heatmap_images(result, face_index: int, model: str | None, opacity: float,
     method, cut to the face unless `whole_photo`: in a whole photo a face is
     often a few dozen pixels wide and the heatmap's detail would be lost."""
     face = result.faces[face_index]
-    made = face.heatmaps.get(model, {}) if model else {}
-    region = face_region(face.box, result.image.shape)
-    images = {}
-    for method in METHODS:
-        if method not in made:
-            images[method] = None
-            continue
-        image = result.render(face_index, model, method, opacity)
-        images[method] = image if whole_photo else image.crop(region)
-    return images
+    record = face.record(model) if model else None
+    made = record.maps if record is not None else {}
+    region = None if whole_photo else face_region(face.box, result.image.shape)
+    return {method: result.render(face_index, model, method, opacity, region=region) if method in made else None
+            for method in METHODS}
 
 
 def ig_line(face) -> str | None:
@@ -416,9 +427,10 @@ def comparison_maps(comparison, opacity: float) -> list[tuple[Any, str]]:
     region = face_region(face.box, result.image.shape)
     maps = []
     for model in comparison.models:
+        record = face.record(model)
         for method in ("gradcam", "ig"):
-            if method in face.heatmaps.get(model, {}):
-                maps.append((result.render(0, model, method, opacity).crop(region),
+            if record is not None and method in record.maps:
+                maps.append((result.render(0, model, method, opacity, region=region),
                              f"{model} · {METHOD_TITLES[method]}"))
     vqa = comparison.vqa
     if vqa is not None and vqa.heatmap is not None:
@@ -488,7 +500,7 @@ def lab_maps(compared, opacity: float) -> list[tuple[Any, str]]:
     maps = []
     for method in ("gradcam", "ig"):
         for name in compared.accuracy:
-            if method in face.heatmaps.get(name, {}):
+            if method in face.heatmap_info.get(name, {}):
                 maps.append((_enlarged(result.render(0, name, method, opacity)),
                              f"{name} · {METHOD_TITLES[method]}"))
     return maps

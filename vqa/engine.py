@@ -36,15 +36,15 @@ from models.intake import (
     UnsupportedImageError,
     load_image,
 )
-from models.limits import MAX_DECODE_PIXELS, MAX_UPLOAD_PIXELS
+from models.limits import MAX_DECODE_PIXELS, MAX_FACES, MAX_UPLOAD_PIXELS
 from vqa import lab as bias_lab
 from vqa.agreement import Agreement, agreement
 from vqa.explain import ExplainMethodError
-from vqa.pipeline import MAX_FACES, FaceIndexError
+from vqa.pipeline import FaceIndexError
 from vqa.result import FaceResult, Result
 
 __all__ = ["Engine", "Comparison", "LabComparison", "GalleryImage", "Agreement", "COMPARE_QUESTIONS", "FIRST_METHODS",
-           "load_image", "MAX_UPLOAD_PIXELS", "MAX_DECODE_PIXELS",
+           "load_image", "MAX_UPLOAD_PIXELS", "MAX_DECODE_PIXELS", "MAX_FACES",
            "ImageError", "NotAnImageError", "CorruptImageError", "ImageTooLargeError", "ImageTooSmallError",
            "UnsupportedImageError", "NoFaceError", "FaceIndexError", "ExplainMethodError", "LabMissingError"]
 

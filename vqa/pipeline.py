@@ -14,6 +14,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from models.limits import MAX_FACES
 from vqa import general, grammar
 from vqa.agreement import vqa_disagrees
 from vqa.answers import UNSURE_BELOW, answer_for
@@ -28,9 +29,6 @@ from vqa.router import Intent, general_description, route
 # "faithfulness": every heatmap's deletion and insertion curves against a random
 # map's (xai.metrics.faithfulness); only when heatmaps are asked.
 CHECKS = ("stability", "regions", "faithfulness")
-# Faces answered per ask, the largest first: a crowd photo must not cost a
-# crowd of model calls and maps (Result.faces_left_out counts the rest).
-MAX_FACES = 12
 
 
 @dataclasses.dataclass(frozen=True)

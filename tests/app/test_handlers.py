@@ -74,7 +74,10 @@ def test_a_newer_question_from_the_same_page_is_not_overwritten_by_an_older_ones
     next(older)  # the older question's answer with Grad-CAM is shown...
     *_, newer = ask_tab.ask(str(photo_files["astronaut"]), "Is this person White?", ["gradcam"], request=session(),
                             progress=None)  # ...then the person asks again before its IG is done
-    assert list(older) == []  # the older one's slow maps are dropped, not stored or shown
+    # The older one's slow maps are dropped, not stored or shown, and it says why (an API client
+    # must never take a shortened answer for a whole one).
+    with pytest.raises(gr.Error, match="Replaced by your newer question"):
+        list(older)
     assert ask_tab.store.get("ask:browser-1").result.question == "Is this person White?"
 
 
@@ -105,7 +108,7 @@ def test_a_bug_during_an_ask_logs_one_line_without_the_photo_or_the_question(ask
     def broken(image, question, **options):
         raise RuntimeError(f"cannot handle {image!r} for {question!r}")  # a bug whose message holds both
 
-    monkeypatch.setattr(ask_tab.engine, "ask", broken)
+    monkeypatch.setattr(ask_tab.engine, "ask_stages", broken)
     with pytest.raises(gr.Error, match="Something went wrong"):
         list(ask_tab.ask(str(photo_files["astronaut"]), "Is she my neighbour?", ["gradcam"], request=session(),
                          progress=None))
