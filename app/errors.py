@@ -1,10 +1,12 @@
 """Every failure a person can cause becomes a gr.Error with a readable message.
 
-The engine raises ValueError subclasses whose messages are written for people
-(no face found, not an image, too large). Anything else is a bug: it is logged
-in one line for the operator, naming the exception's type and where it was
-raised, but not its message or the handler's arguments, which can hold the
-question or image data; the person sees one calm sentence, never the traceback.
+Only the error classes whose messages are written for people show their text
+(READABLE: the engine's documented ones, no face found, not an image, too
+large..., and the handlers' own InputError). Anything else, a plain ValueError
+from deep inside numpy included, is a bug: it is logged in one line for the
+operator, naming the exception's type and where it was raised, but not its
+message or the handler's arguments, which can hold the question, image data or
+the server's paths; the person sees one calm sentence, never the traceback.
 """
 from __future__ import annotations
 
@@ -13,10 +15,28 @@ import inspect
 import logging
 import traceback
 from collections.abc import Callable
+from pathlib import Path
 
 import gradio as gr
 
+from vqa.engine import ExplainMethodError, FaceIndexError, ImageError, LabMissingError, NoFaceError
+from vqa.lab import LabBuildError
+from vqa.pipeline import CheckError
+
 log = logging.getLogger("facexai.app")
+
+
+class InputError(ValueError):
+    """A handler's own refusal of what a person sent (no photo, an empty question, a
+    face number below 0), worded for that person."""
+
+
+READABLE = (ImageError, NoFaceError, FaceIndexError, ExplainMethodError, CheckError, LabMissingError, LabBuildError,
+            InputError)
+# Until app/handlers.py raises InputError (NoPhotoError(InputError), _question, _face_index), a
+# ValueError raised in that file's own lines is one of its sentences for a person; one raised
+# deeper (numpy, TensorFlow) has its innermost frame elsewhere and stays unexpected.
+_HANDLERS_FILE = Path(__file__).with_name("handlers.py")
 
 UNEXPECTED = ("Something went wrong while analysing this photo. What kind of error and where it happened "
               "were logged (not your photo or question); please try another photo.")
@@ -48,12 +68,17 @@ def user_errors(fn: Callable) -> Callable:
 def _readable(err: Exception, handler: str) -> gr.Error:
     if isinstance(err, gr.Error):
         return err
-    if isinstance(err, ValueError):  # the engine's documented, readable errors
+    if isinstance(err, READABLE) or _raised_by_handlers(err):
         return gr.Error(_sentence(str(err) or type(err).__name__), title=_title(err), print_exception=False)
     if isinstance(err, MemoryError):
         return gr.Error("This photo needs more memory than the app has; try a smaller one.", print_exception=False)
     log.error("unexpected %s in handler %s, raised at %s", type(err).__name__, handler, where(err))
     return gr.Error(UNEXPECTED, print_exception=False)
+
+
+def _raised_by_handlers(err: Exception) -> bool:
+    frames = traceback.extract_tb(err.__traceback__)
+    return isinstance(err, ValueError) and bool(frames) and Path(frames[-1].filename) == _HANDLERS_FILE
 
 
 def where(err: BaseException) -> str:
@@ -67,7 +92,7 @@ def _title(err: Exception) -> str:
     # "NoFaceError" -> "No face"; shown as the heading of the error box.
     name = type(err).__name__.removesuffix("Error") or "Error"
     words = "".join(" " + c.lower() if c.isupper() else c for c in name).strip()
-    return words[:1].upper() + words[1:] if words != "value" else "Cannot answer"
+    return words[:1].upper() + words[1:] if words not in ("value", "input") else "Cannot answer"
 
 
 def _sentence(message: str) -> str:
