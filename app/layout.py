@@ -105,7 +105,7 @@ class LabTab:
 
 
 def build_app(engine, examples_dir: str | Path | None = None, retention_s: float = DEFAULT_RETENTION_S,
-              share: bool = False) -> gr.Blocks:
+              share: bool = False, lab_build: bool = True) -> gr.Blocks:
     store = SessionStore(retention_s)
     store.start_sweeper()
     examples = [str(p) for p in write_examples(examples_dir)]
@@ -122,8 +122,9 @@ def build_app(engine, examples_dir: str | Path | None = None, retention_s: float
             with gr.Tab("Audit", id="audit"):
                 # After "Build the bias lab" the engine re-scans, so that the lab's two race models
                 # answer in Compare (and Ask) without a restart, and Compare shows the lab's gallery.
-                built = build_audit_tab(engine, on_lab_built=lambda _: engine.reload())
-                built.then(lab.show, None, lab.tab.outputs, api_visibility="private", queue=False)
+                built = build_audit_tab(engine, on_lab_built=lambda _: engine.reload(), lab_build=lab_build)
+                if built is not None:  # lab_build off (app.cli.lab_build_on): no button, no event
+                    built.then(lab.show, None, lab.tab.outputs, api_visibility="private", queue=False)
             with gr.Tab("How it works", id="how"):
                 gr.Markdown(content.HOW_IT_WORKS, latex_delimiters=content.KATEX_DELIMITERS)
         gr.Markdown(content.privacy(retention_s, CACHE_SWEEP, share=share), elem_id="privacy")
