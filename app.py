@@ -1,5 +1,5 @@
 """Entry point: `python app.py [--host H] [--port P] [--share] [--models DIR] [--vqa-model ID|DIR]
-[--retention SECONDS]`.
+[--retention SECONDS] [--allow-lab-build]`.
 
 Also the `app_file` a Hugging Face Space runs. Everything lives in the `app`
 package; this file only hands over to it.

@@ -3,7 +3,9 @@ to make one; and build the bias lab (`python -m training.demo`) with one button.
 
 The report is read from disk (summary.json, through its schema in vqa.audit,
 and its PNG figures); nothing here runs a model, so the tab opens instantly.
-The lab is built in a subprocess by vqa.lab.
+The lab is built in a subprocess by vqa.lab, when the operator lets the page do
+it (off on a --share link: see cli.lab_build_on). Report folders reach the page
+by a label only (REPORT_LAB, MODELS_LABEL); their paths stay on the server.
 """
 from __future__ import annotations
 
@@ -48,6 +50,17 @@ A synthetic data set only shows the machinery; its numbers say nothing about
 real faces.
 """
 
+LAB_BUILD_OFF = ("Building the bias lab from this page is off: the app was started with a public `--share` "
+                 "link, and a build trains models on this server for minutes. Whoever runs the app can build it "
+                 "with `python -m training.demo` (then click *Look again*), or restart the app with "
+                 "`--allow-lab-build` to bring the button back.")
+LAB_BUILD_NOTE = ("Builds a SYNTHETIC data set, trains a fair and a census-biased race model on it and "
+                  "audits both, in a few minutes on a laptop; a second click reuses what is there.")
+# What the report dropdown shows instead of a folder's path (which would tell every
+# visitor where the server keeps its files).
+REPORT_LAB = "bias lab (SYNTHETIC)"
+MODELS_LABEL = "--models folder"
+
 
 def report_dirs(models_dir: Path | None) -> list[Path]:
     """Folders holding a report, among the places the app was pointed at.
@@ -69,16 +82,19 @@ def find_report(folder: Path) -> Path | None:
     return path if path.is_file() else None
 
 
-def read_report(folder: str | Path | None) -> tuple[str, list]:
-    """(Markdown text, [(figure, caption)]) of the audit in `folder`."""
+def read_report(folder: str | Path | None, shown_as: str | None = None) -> tuple[str, list]:
+    """(Markdown text, [(figure, caption)]) of the audit in `folder`, named `shown_as` in the
+    text (default: the folder's path)."""
+    name = shown_as or (str(folder) if folder else "the --models folder")
     report = find_report(Path(folder)) if folder else None
     if report is None:
-        return HOW_TO.format(where=folder or "the --models folder"), []
+        return HOW_TO.format(where=name), []
     try:
         summary = AuditSummary.load(report)
         return summary_markdown(summary), _figures(Path(folder), summary)
     except (ValueError, KeyError, TypeError, OSError) as err:
-        return f"The audit in `{folder}` could not be read ({type(err).__name__}: {err}).", []
+        why = str(err).replace(str(folder), name)  # the errors name the file; the label stands for its folder
+        return f"The audit in `{name}` could not be read ({type(err).__name__}: {why}).", []
 
 
 def summary_markdown(summary: AuditSummary | dict) -> str:
@@ -199,11 +215,32 @@ def _pct(value) -> str:
 
 def report_folders(models_dir: Path | None) -> list[str]:
     """The report folders offered: those of the app's --models folder, then the lab's own."""
+    return [str(p) for p in report_choices(models_dir).values()]
+
+
+def report_choices(models_dir: Path | None) -> dict[str, Path]:
+    """{label: folder} of the report folders offered, in report_dirs' order and then the lab's.
+    Only the labels reach the page."""
     found = report_dirs(models_dir)
     built = lab.lab().report
     if find_report(built) is not None and built not in found:
         found.append(built)
-    return [str(p) for p in found]
+    choices: dict[str, Path] = {}
+    for folder in found:
+        choices.setdefault(report_label(folder, models_dir), folder)
+    return choices
+
+
+def report_label(folder: Path, models_dir: Path | None) -> str:
+    """How the page names a report folder: by what it is, never by where it is."""
+    here = folder.resolve()
+    if here == lab.lab().report.resolve():
+        return REPORT_LAB
+    if models_dir is not None and here == models_dir.resolve():
+        return MODELS_LABEL
+    if models_dir is not None and here.parent == models_dir.resolve():
+        return f"{MODELS_LABEL}: {folder.name}"
+    return folder.as_posix()  # out/audit or audit: relative to where the app was started
 
 
 def build_the_lab(progress=None) -> tuple[str, lab.Lab | None]:
@@ -216,42 +253,53 @@ def build_the_lab(progress=None) -> tuple[str, lab.Lab | None]:
         built = lab.build_lab(progress=hear)
     except lab.LabBuildError as err:
         return f"**The bias lab could not be built.** {err}", None
-    return (f"**The bias lab is ready** (SYNTHETIC data): the fair and the census-biased race models are in "
-            f"`{built.models}`, their audit in `{built.report}`."), built
+    return (f"**The bias lab is ready** (SYNTHETIC data): the fair and the census-biased race models answer in "
+            f"Compare, and their audit is below as *{REPORT_LAB}*."), built
 
 
-def build_audit_tab(backend, on_lab_built: Callable[[lab.Lab], None] | None = None):
+def build_audit_tab(backend, on_lab_built: Callable[[lab.Lab], None] | None = None, lab_build: bool = True):
     """The tab. `on_lab_built(lab)` runs after the button built the lab (the engine's reload,
     so that Compare lists the two models without a restart). Returns the button's event, for
-    what else should follow a build (Compare's lab gallery)."""
+    what else should follow a build (Compare's lab gallery); None with `lab_build` off, when
+    there is no button and no event that could start a build (not even by fn_index)."""
     models_dir = getattr(backend, "models_dir", None)
-    folders = report_folders(models_dir)
+    choices = report_choices(models_dir)
+    labels = list(choices)
     gr.Markdown("How accurate is each model for each group? The fair and the census-biased race "
                 "models, measured on the same test faces.")
     with gr.Row():
-        folder = gr.Dropdown(folders, value=folders[0] if folders else None, label="Audit report", scale=4)
+        folder = gr.Dropdown(labels, value=labels[0] if labels else None, label="Audit report", scale=4)
         refresh = gr.Button("Look again", scale=1)
-        build = gr.Button("Build the bias lab", variant="primary", scale=1, elem_id="audit-build-lab")
-    status = gr.Markdown("Builds a SYNTHETIC data set, trains a fair and a census-biased race model on it and "
-                         "audits both, in a few minutes on a laptop; a second click reuses what is there.")
-    text, figures = read_report(folders[0] if folders else None)
-    report = gr.Markdown(text)
-    gallery = gr.Gallery(figures, label="Fair vs biased, localization, confusion matrices, mean heatmaps and "
-                                        "their face regions",
+        build = gr.Button("Build the bias lab", variant="primary", scale=1, elem_id="audit-build-lab") \
+            if lab_build else None
+    status = gr.Markdown(LAB_BUILD_NOTE if lab_build else LAB_BUILD_OFF, elem_id="audit-lab-status")
+    report = gr.Markdown(read_report(choices[labels[0]], labels[0])[0] if labels else read_report(None)[0])
+    # Filled on page load (below), so that the figures' server-side copies are not in the page's config.
+    gallery = gr.Gallery(label="Fair vs biased, localization, confusion matrices, mean heatmaps and "
+                               "their face regions",
                          columns=2, object_fit="contain", height="auto")
-    folder.input(read_report, folder, [report, gallery], api_visibility="private", queue=False)
 
-    def rescan(chosen=None):
-        found = report_folders(models_dir)
+    def show(label: str | None):
+        return read_report(report_choices(models_dir).get(label), label)
+
+    def rescan(chosen: str | None = None):
+        found = list(report_choices(models_dir))
         chosen = chosen if chosen in found else (found[0] if found else None)
-        return {folder: gr.update(choices=found, value=chosen), **dict(zip((report, gallery), read_report(chosen)))}
+        return {folder: gr.update(choices=found, value=chosen), **dict(zip((report, gallery), show(chosen)))}
+
+    folder.input(show, folder, [report, gallery], api_visibility="private", queue=False)
+    refresh.click(rescan, folder, [folder, report, gallery], api_visibility="private", queue=False)
+    # No triggers and no inputs: gr.on runs on each page load, so a lab built since start-up
+    # (by this page, another one or a terminal) is offered at once.
+    gr.on(None, rescan, None, [folder, report, gallery], api_visibility="private", queue=False)
+    if build is None:
+        return None
 
     def build_clicked(progress=gr.Progress()):
         message, built = build_the_lab(progress)
         if built is not None and on_lab_built is not None:
             on_lab_built(built)
-        return {status: message, **rescan(str(built.report) if built else None)}
+        return {status: message, **rescan(REPORT_LAB if built else None)}
 
-    refresh.click(rescan, None, [folder, report, gallery], api_visibility="private", queue=False)
     return build.click(build_clicked, None, [status, folder, report, gallery], api_visibility="private",
                        concurrency_limit=1, concurrency_id="build-lab")

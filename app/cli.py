@@ -53,9 +53,21 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--retention", type=float, default=DEFAULT_RETENTION_S, metavar="SECONDS",
                         help="how long a photo and what is made from it stay in memory, counted from the "
                              "question (default: %(default)g; the page states it)")
+    parser.add_argument("--allow-lab-build", action="store_true",
+                        help="keep the Audit tab's \"Build the bias lab\" button with --share (off there by "
+                             "default: any visitor could start minutes of training)")
     parser.add_argument("--no-pretrained", action="store_true",
                         help="do not import the bundled pretrained models (dlib, GEAR) at start-up")
     return parser
+
+
+def lab_build_on(share: bool, allow_lab_build: bool, environ=os.environ) -> bool:
+    """Whether the page may build the bias lab: on the operator's own machine yes; behind a
+    public --share link, or as a Hugging Face Space (which sets SPACE_ID, and is public
+    unless its owner says otherwise), only when the operator allows it, since each build
+    trains for minutes."""
+    shared = share or bool(environ.get("SPACE_ID"))
+    return allow_lab_build or not shared
 
 
 def share_server_reachable(address: tuple[str, int] = SHARE_SERVER, timeout: float = 3.0) -> bool:
@@ -103,8 +115,9 @@ def main(argv: list[str] | None = None) -> int:
 
     from app.layout import build_app, launch
 
+    # args.share, not share: asked for a public link is reason enough, even if it could not be made.
     demo = build_app(engine, retention_s=args.retention, share=share, concurrency=args.concurrency,
-                     store_mb=args.store_mb)
+                     store_mb=args.store_mb, lab_build=lab_build_on(args.share, args.allow_lab_build))
     print(f"A photo and what is made from it stay in memory {args.retention:g} s from the question.", flush=True)
     try:
         launch(demo, host=args.host, port=args.port, share=share, concurrency=args.concurrency, block=False)

@@ -1,10 +1,12 @@
 """Every failure a person can cause becomes a gr.Error with a readable message.
 
-The engine raises ValueError subclasses whose messages are written for people
-(no face found, not an image, too large). Anything else is a bug: it is logged
-in one line for the operator, naming the exception's type and where it was
-raised, but not its message or the handler's arguments, which can hold the
-question or image data; the person sees one calm sentence, never the traceback.
+Only the error classes whose messages are written for people show their text
+(READABLE: the engine's documented ones, no face found, not an image, too
+large..., and the handlers' own InputError). Anything else, a plain ValueError
+from deep inside numpy included, is a bug: it is logged in one line for the
+operator, naming the exception's type and where it was raised, but not its
+message or the handler's arguments, which can hold the question, image data or
+the server's paths; the person sees one calm sentence, never the traceback.
 """
 from __future__ import annotations
 
@@ -16,7 +18,28 @@ from collections.abc import Callable
 
 import gradio as gr
 
+from vqa.engine import (
+    AttributeChoiceError,
+    ExplainMethodError,
+    FaceIndexError,
+    ImageError,
+    LabMissingError,
+    NoFaceError,
+)
+from vqa.lab import LabBuildError
+from vqa.pipeline import CheckError
+
 log = logging.getLogger("facexai.app")
+
+
+class InputError(ValueError):
+    """A handler's own refusal of what a person sent (no photo, an empty question, a
+    face number below 0), worded for that person."""
+
+
+READABLE = (ImageError, NoFaceError, FaceIndexError, ExplainMethodError, CheckError, LabMissingError, LabBuildError,
+            AttributeChoiceError, InputError)
+
 
 UNEXPECTED = ("Something went wrong while analysing this photo. What kind of error and where it happened "
               "were logged (not your photo or question); please try another photo.")
@@ -48,7 +71,7 @@ def user_errors(fn: Callable) -> Callable:
 def _readable(err: Exception, handler: str) -> gr.Error:
     if isinstance(err, gr.Error):
         return err
-    if isinstance(err, ValueError):  # the engine's documented, readable errors
+    if isinstance(err, READABLE):
         return gr.Error(_sentence(str(err) or type(err).__name__), title=_title(err), print_exception=False)
     if isinstance(err, MemoryError):
         return gr.Error("This photo needs more memory than the app has; try a smaller one.", print_exception=False)
@@ -67,7 +90,7 @@ def _title(err: Exception) -> str:
     # "NoFaceError" -> "No face"; shown as the heading of the error box.
     name = type(err).__name__.removesuffix("Error") or "Error"
     words = "".join(" " + c.lower() if c.isupper() else c for c in name).strip()
-    return words[:1].upper() + words[1:] if words != "value" else "Cannot answer"
+    return words[:1].upper() + words[1:] if words not in ("value", "input") else "Cannot answer"
 
 
 def _sentence(message: str) -> str:

@@ -16,14 +16,14 @@ import gradio as gr
 
 from app import views
 from app.cards_view import cards_markdown
-from app.errors import user_errors
+from app.errors import InputError, user_errors
 from app.faces_view import draw_faces, face_at
 from app.stages import Dropped, StageQueues
 from app.views import DEFAULT_IG_STEPS, METHODS, AskView
 from vqa.explain import IG_BASELINE
 
 
-class NoPhotoError(ValueError):
+class NoPhotoError(InputError):
     """The person asked before giving a photo."""
 
 
@@ -32,11 +32,11 @@ FORGOTTEN = ("This answer was forgotten before it was complete: the page was clo
              "or the server needed the room for newer questions. Please ask again.")
 
 
-class Replaced(ValueError):
+class Replaced(InputError):
     """A newer ask from the same session took this one's place."""
 
 
-class Forgotten(ValueError):
+class Forgotten(InputError):
     """The ask's stored result went (page closed, expired, evicted) before its slow stage."""
 
 
@@ -286,7 +286,7 @@ def _question(question) -> str:
     # Too long or off-topic questions are the router's to explain (as "unsupported").
     text = (question or "").strip()
     if not text:
-        raise ValueError("Type a question, for example \"How old is this person?\"")
+        raise InputError("Type a question, for example \"How old is this person?\"")
     return text
 
 
@@ -295,5 +295,5 @@ def _face_index(face_number) -> int | None:
     if face_number is None or int(face_number) == 0:
         return None
     if int(face_number) < 0:
-        raise ValueError("Face numbers start at 1 (the largest face); 0 means every face.")
+        raise InputError("Face numbers start at 1 (the largest face); 0 means every face.")
     return int(face_number) - 1

@@ -108,9 +108,9 @@ class LabTab:
 
 def build_app(engine, examples_dir: str | Path | None = None, retention_s: float = DEFAULT_RETENTION_S,
               share: bool = False, concurrency: int = DEFAULT_CONCURRENCY,
-              store_mb: float = DEFAULT_STORE_MB) -> gr.Blocks:
+              store_mb: float = DEFAULT_STORE_MB, lab_build: bool = True) -> gr.Blocks:
     """The page. concurrency: workers of each stage queue (app.stages);
-    store_mb: the session store's byte budget."""
+    store_mb: the session store's byte budget; lab_build: offer "Build the bias lab"."""
     store = SessionStore(retention_s, max_bytes=int(store_mb * 2**20))
     store.start_sweeper()
     stages = StageQueues(concurrency)
@@ -128,8 +128,9 @@ def build_app(engine, examples_dir: str | Path | None = None, retention_s: float
             with gr.Tab("Audit", id="audit"):
                 # After "Build the bias lab" the engine re-scans, so that the lab's two race models
                 # answer in Compare (and Ask) without a restart, and Compare shows the lab's gallery.
-                built = build_audit_tab(engine, on_lab_built=lambda _: engine.reload())
-                built.then(lab.show, None, lab.tab.outputs, api_visibility="private", queue=False)
+                built = build_audit_tab(engine, on_lab_built=lambda _: engine.reload(), lab_build=lab_build)
+                if built is not None:  # lab_build off (app.cli.lab_build_on): no button, no event
+                    built.then(lab.show, None, lab.tab.outputs, api_visibility="private", queue=False)
             with gr.Tab("How it works", id="how"):
                 gr.Markdown(content.HOW_IT_WORKS, latex_delimiters=content.KATEX_DELIMITERS)
         gr.Markdown(content.privacy(retention_s, CACHE_SWEEP, share=share), elem_id="privacy")

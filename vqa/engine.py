@@ -46,7 +46,8 @@ from vqa.result import FaceResult, Result
 __all__ = ["Engine", "Comparison", "LabComparison", "GalleryImage", "Agreement", "COMPARE_QUESTIONS", "FIRST_METHODS",
            "load_image", "MAX_UPLOAD_PIXELS", "MAX_DECODE_PIXELS", "MAX_FACES",
            "ImageError", "NotAnImageError", "CorruptImageError", "ImageTooLargeError", "ImageTooSmallError",
-           "UnsupportedImageError", "NoFaceError", "FaceIndexError", "ExplainMethodError", "LabMissingError"]
+           "UnsupportedImageError", "NoFaceError", "FaceIndexError", "ExplainMethodError", "LabMissingError",
+           "AttributeChoiceError"]
 
 Progress = Callable[[str], None]
 GalleryImage = bias_lab.GalleryImage
@@ -329,7 +330,7 @@ class Engine:
         """Every model for `attribute` on the largest face, and whether they agree;
         the general VQA model (when on) answers the same question as one more row."""
         if attribute not in COMPARE_QUESTIONS:
-            raise ValueError(f"choose one of {', '.join(COMPARE_QUESTIONS)}")
+            raise AttributeChoiceError(f"choose one of {', '.join(COMPARE_QUESTIONS)}")
         options.setdefault("second_opinion", self.second_opinion)
         result = self.ask(image, COMPARE_QUESTIONS[attribute], explain=explain, face_index=0, **options)
         return Comparison.of(attribute, result)
@@ -368,6 +369,10 @@ class Engine:
         accuracy = bias_lab.class_accuracy(built.root)
         return LabComparison(image=image, comparison=Comparison.of("race", result),
                              accuracy={name: accuracy.get(name, {}).get(image.race) for name in names})
+
+
+class AttributeChoiceError(ValueError):
+    """compare() was asked for an attribute no model answers (race, gender, age)."""
 
 
 class LabMissingError(ValueError):

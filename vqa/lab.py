@@ -6,6 +6,7 @@ held-out test images).
     from vqa import lab
     built = lab.build_lab(progress=lambda fraction, message: ...)
     built.models, built.report      # folders: the registry's and the Audit tab's
+                                    # (one build at a time per process; stopped after BUILD_DEADLINE_S)
     lab.gallery(3)                  # [GalleryImage(path, race, gender, age)], 3 per race
     lab.class_accuracy()            # {model: {race: accuracy on the val split}}
 """
@@ -16,10 +17,13 @@ import csv
 import dataclasses
 import json
 import os
+import signal
 import subprocess
 import sys
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import NamedTuple
 
 from models.audit_summary import SUMMARY_FILE, AuditSummary, SummaryError
 from models.cache import LAB_BIASED_MODEL, LAB_FAIR_MODEL, LabFolders, lab_dir
@@ -31,9 +35,14 @@ PROGRESS_PREFIX = "lab: "
 FAIR_MODEL, BIASED_MODEL = LAB_FAIR_MODEL, LAB_BIASED_MODEL
 TEST_CSV = "fairface_label_test.csv"
 _PROJECT = Path(__file__).resolve().parents[1]  # where `python -m training.demo` is importable from
+# The default demo takes a few minutes on a laptop; past this, something is stuck (or the machine is
+# far too slow for a page's button), and the run is stopped rather than left holding a core.
+BUILD_DEADLINE_S = 600.0
+# One build per process: a second would train the same models into the same folders at the same time.
+_BUILDING = threading.Lock()
 
 __all__ = ["Lab", "LabBuildError", "LabProgress", "GalleryImage", "lab_dir", "lab", "build_lab", "parse_progress",
-           "gallery", "class_accuracy", "summary"]
+           "gallery", "class_accuracy", "summary", "BUILD_DEADLINE_S", "Finished", "run_with_deadline"]
 
 
 class LabBuildError(RuntimeError):
@@ -82,34 +91,94 @@ def parse_progress(line: str) -> LabProgress | None:
 
 def build_lab(progress: Callable[[float, str], None] | None = None, root: str | Path | None = None,
               args: tuple[str, ...] = (), timeout: float | None = None) -> Lab:
-    """Run the demo (reusing what is there) and return the lab; LabBuildError if it fails.
-    `progress(fraction, message)` hears each step; `args` are extra demo flags."""
-    where = lab(root)
+    """Run the demo (reusing what is there) and return the lab; LabBuildError if it fails, if
+    another build is running in this process, or if it runs past `timeout` seconds (default
+    BUILD_DEADLINE_S, from the start). `progress(fraction, message)` hears each step; `args`
+    are extra demo flags."""
+    if not _BUILDING.acquire(blocking=False):
+        raise LabBuildError("the bias lab is already being built (someone clicked first); when that build "
+                            "is done, click \"Look again\" to see its report")
+    try:
+        return _build(progress, lab(root), args, BUILD_DEADLINE_S if timeout is None else timeout)
+    finally:
+        _BUILDING.release()
+
+
+def _build(progress: Callable[[float, str], None] | None, where: Lab, args: tuple[str, ...],
+           deadline_s: float) -> Lab:
     command = [sys.executable, "-m", "training.demo", "--out", str(where.root), *args]
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(_PROJECT), os.environ.get("PYTHONPATH")])),
            "TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONUNBUFFERED": "1"}
     tail: collections.deque[str] = collections.deque(maxlen=12)
     done = None
-    process = subprocess.Popen(command, cwd=_PROJECT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                               text=True, bufsize=1)
+
+    def hear(line: str) -> None:
+        nonlocal done
+        event = parse_progress(line)
+        if event is None:
+            tail.append(line.rstrip())
+            return
+        if progress is not None:
+            progress(event.fraction, event.message)
+        done = event if event.step == "done" else done
+
+    finished = run_with_deadline(command, deadline_s, hear, cwd=_PROJECT, env=env)
+    last = next((line for line in reversed(tail) if line.strip()), "no output")
+    if finished.timed_out:
+        raise LabBuildError(f"building the bias lab ran out of time: it was stopped after {deadline_s:g} s "
+                            f"(last output: {last}); run `python -m training.demo` in a terminal to see where "
+                            "it stops")
+    if finished.returncode != 0 or done is None:
+        raise LabBuildError(f"building the bias lab failed (exit status {finished.returncode}): {last}")
+    return where
+
+
+class Finished(NamedTuple):
+    returncode: int
+    timed_out: bool  # the watchdog stopped it at the deadline
+
+
+def run_with_deadline(command: Sequence[str], deadline_s: float, on_line: Callable[[str], None] = lambda line: None,
+                      cwd: str | Path | None = None, env: dict[str, str] | None = None) -> Finished:
+    """Run `command`, handing each line of its output (stdout and stderr) to `on_line`, and kill it
+    with everything it started once `deadline_s` seconds have passed since the start.
+
+    The deadline is kept by a watchdog thread, not by the reading loop: a child that prints
+    nothing never wakes that loop up. The child gets its own process group so that the kill
+    reaches its children too (which would otherwise keep the output pipe, and the loop, open).
+    """
+    process = subprocess.Popen(list(command), cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                               text=True, bufsize=1, start_new_session=True)
+    expired = threading.Event()
+
+    def expire() -> None:
+        expired.set()
+        _kill_group(process)
+
+    watchdog = threading.Timer(deadline_s, expire)
+    watchdog.daemon = True
+    watchdog.start()
     try:
         for line in process.stdout:
-            event = parse_progress(line)
-            if event is None:
-                tail.append(line.rstrip())
-                continue
-            if progress is not None:
-                progress(event.fraction, event.message)
-            done = event if event.step == "done" else done
-        returncode = process.wait(timeout=timeout)
+            on_line(line)
+        returncode = process.wait()
     finally:
+        watchdog.cancel()
         if process.poll() is None:  # the caller gave up (a cancelled request): stop the run we started
-            process.terminate()
+            _kill_group(process)
             process.wait()
-    if returncode != 0 or done is None:
-        last = next((line for line in reversed(tail) if line.strip()), "no output")
-        raise LabBuildError(f"building the bias lab failed (exit status {returncode}): {last}")
-    return where
+        process.stdout.close()
+    # A child that ended on its own just as the watchdog fired did not run out of time.
+    return Finished(returncode, expired.is_set() and returncode != 0)
+
+
+def _kill_group(process: subprocess.Popen) -> None:
+    if process.poll() is not None:  # already reaped: its id may belong to someone else by now
+        return
+    try:
+        os.killpg(process.pid, signal.SIGKILL)  # the child leads its own group (start_new_session)
+    except (AttributeError, ProcessLookupError, PermissionError):  # no process groups here, or already gone
+        process.kill()
 
 
 def gallery(n_per_class: int = 3, root: str | Path | None = None) -> list[GalleryImage]:

@@ -14,7 +14,7 @@ from PIL import Image
 from app import cli, content, views
 from app.audit_view import HOW_TO, read_report, report_dirs
 from app.cards_view import card_markdown
-from app.errors import UNEXPECTED, user_errors
+from app.errors import UNEXPECTED, InputError, user_errors
 from app.examples import example_photos, no_face, two_faces
 from app.faces_view import CHOSEN, OTHER, draw_faces, face_at
 from app.store import SessionStore
@@ -220,8 +220,7 @@ def test_card_markdown_shows_provenance_and_warns_about_synthetic_training():
 # -- errors -------------------------------------------------------------------
 
 def test_readable_errors_become_gr_error_with_their_message():
-    class NoFaceError(ValueError):
-        pass
+    from vqa.engine import NoFaceError
 
     @user_errors
     def handler():
@@ -250,8 +249,7 @@ def test_a_bug_is_logged_in_one_line_without_its_message_and_the_person_sees_no_
 
 
 def test_a_streaming_handler_turns_a_readable_error_into_gr_error():
-    class NoFaceError(ValueError):
-        pass
+    from vqa.engine import NoFaceError
 
     @user_errors
     def stream():
@@ -262,6 +260,52 @@ def test_a_streaming_handler_turns_a_readable_error_into_gr_error():
     assert next(updates) == 1
     with pytest.raises(gr.Error, match="No face found"):
         next(updates)
+
+
+def test_readable_errors_keep_their_text():
+    from vqa.engine import ImageTooLargeError
+    from vqa.lab import LabBuildError
+
+    for error in (InputError("face numbers start at 1"), ImageTooLargeError("this photo has 90 MP; the cap is 40"),
+                  LabBuildError("the bias lab is already being built")):
+        @user_errors
+        def handler(error=error):
+            raise error
+
+        with pytest.raises(gr.Error) as caught:
+            handler()
+        assert caught.value.message == str(error)[:1].upper() + str(error)[1:]
+
+
+def test_a_plain_value_error_from_deep_inside_is_unexpected_and_logged_without_its_text(caplog):
+    @user_errors
+    def handler():
+        np.reshape(np.zeros(3), (2, 2))  # numpy's own ValueError, message and all
+        raise AssertionError("not reached")
+
+    @user_errors
+    def leaky():
+        raise ValueError("secret internals at /srv/cache")
+
+    for fn in (handler, leaky):
+        with pytest.raises(gr.Error) as caught:
+            fn()
+        assert caught.value.message == UNEXPECTED
+    lines = [r.getMessage() for r in caplog.records if r.name == "facexai.app" and r.levelname == "ERROR"]
+    assert len(lines) == 2 and all("ValueError" in line for line in lines)
+    assert "fromnumeric.py" in lines[0] and "test_parts.py" in lines[1] and "leaky" in lines[1]
+    assert not any("secret" in line or "reshape array" in line for line in lines)
+
+
+def test_the_handlers_own_sentences_still_reach_the_person():
+    from app import handlers
+
+    @user_errors
+    def ask(question):
+        return handlers._question(question)
+
+    with pytest.raises(gr.Error, match="Type a question"):
+        ask("   ")
 
 
 # -- examples -----------------------------------------------------------------
