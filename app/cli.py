@@ -54,8 +54,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="how long a photo and what is made from it stay in memory, counted from the "
                              "question (default: %(default)g; the page states it)")
     parser.add_argument("--allow-lab-build", action="store_true",
-                        help="keep the Audit tab's \"Build the bias lab\" button with --share (off there by "
-                             "default: any visitor could start minutes of training)")
+                        help="keep the Audit tab's \"Build the bias lab\" button with --share or on a Hugging "
+                             "Face Space (off there by default: any visitor could start minutes of training)")
     parser.add_argument("--no-pretrained", action="store_true",
                         help="do not import the bundled pretrained models (dlib, GEAR) at start-up")
     return parser

@@ -26,7 +26,13 @@ BUILD_BUTTON = "audit-build-lab"
 ])
 def test_the_cli_decides_whether_the_page_may_build_the_lab(argv, on):
     args = build_parser().parse_args(argv)
-    assert lab_build_on(args.share, args.allow_lab_build) is on
+    assert lab_build_on(args.share, args.allow_lab_build, environ={}) is on
+
+
+def test_a_hugging_face_space_is_a_shared_server_too():
+    space = {"SPACE_ID": "someone/face-xai"}  # what the Space runtime sets
+    assert lab_build_on(False, False, environ=space) is False
+    assert lab_build_on(False, True, environ=space) is True
 
 
 @pytest.fixture
