@@ -147,4 +147,4 @@ class SessionStore:
         # Only counts and sizes: never the key, the photo or the question.
         if evicted:
             log.info("session store: over its %d MB budget, dropped the %d oldest", self.max_bytes // 2**20, evicted)
-        log.info("session store: %s, %d held", what, len(self))
+        log.info("session store: %s, %d held, %.1f MB", what, len(self), self.bytes_held / 2**20)

@@ -516,7 +516,7 @@ def test_the_sweeper_drops_an_entry_at_its_expiry_and_logs_only_counts(caplog):
     store.put("ask:secret-session", object())
     time.sleep(0.8)
     messages = [r.getMessage() for r in caplog.records if r.name == "facexai.app.store"]
-    assert messages == ["session store: kept, 1 held", "session store: dropped 1 (expired), 0 held"]
+    assert messages == ["session store: kept, 1 held, 0.0 MB", "session store: dropped 1 (expired), 0 held, 0.0 MB"]
     assert "secret-session" not in caplog.text
 
 

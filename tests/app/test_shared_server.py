@@ -171,7 +171,7 @@ def test_the_answer_says_how_many_faces_were_left_out(user_models, photo_files, 
 
 
 @pytest.mark.slow
-def test_one_stored_ask_of_a_six_face_photo_stays_under_40_mb(facexai_cache, astronaut):
+def test_one_stored_ask_of_a_six_face_photo_stays_under_40_mb(facexai_cache, astronaut, monkeypatch):
     """The issue's bound: the six-face photo at 2560 px, an age question to two
     models with every map and check, as the app stores it."""
     from app.views import AskView
@@ -180,6 +180,7 @@ def test_one_stored_ask_of_a_six_face_photo_stays_under_40_mb(facexai_cache, ast
 
     (face,) = detect_faces(astronaut)
     photo = group_photo(astronaut, face, [1.0, 1.2, 1.5, 0.92, 1.1, 1.3], (1772, 2560)).pixels
+    monkeypatch.setenv("FACEXAI_CACHE", str(facexai_cache))
     engine = Engine(import_pretrained=False)
     stages = list(engine.ask_stages(photo, "How old is this person?", explain=("gradcam", "guided", "ig")))
     result = stages[-1]
