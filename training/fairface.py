@@ -11,7 +11,8 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-from pathlib import Path
+import posixpath
+from pathlib import Path, PureWindowsPath
 
 import numpy as np
 import pandas as pd
@@ -52,6 +53,11 @@ class MissingImagesError(FairFaceError):
 
 class PaddingError(FairFaceError):
     pass
+
+
+class FilePathError(FairFaceError):
+    """A row's `file` is empty or leads outside the data root (absolute, or up
+    through ".."): a CSV must not make training read files elsewhere."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -98,6 +104,7 @@ def read_split(
     root = Path(root)
     path = Path(csv) if csv is not None else csv_path(root, split)
     table = read_table(path)
+    _check_files_inside(path, table, root)
     table["path"] = [str(root / f) for f in table["file"]]
     _check_images_exist(table, root)
     synthetic = is_synthetic(root)
@@ -132,6 +139,27 @@ def _check_labels(path, table, attribute, labels):
             f"{path}: {int(bad.sum())} unknown {attribute} label(s) {values} (lines {rows}); "
             f"expected one of {list(labels)}"
         )
+
+
+def _check_files_inside(path: Path, table: pd.DataFrame, root: Path) -> None:
+    bad = [(i, f) for i, f in enumerate(table["file"]) if not _inside(f)]
+    if bad:
+        rows = ", ".join(f"row {i + 1} (line {i + 2}): {f!r}" for i, f in bad[:_SHOW])
+        raise FilePathError(
+            f"{path}: {len(bad)} file value(s) are empty or lead outside the data folder {root}: {rows}; "
+            "each must be a path relative to that folder, like 'train/1.jpg'"
+        )
+
+
+def _inside(file) -> bool:
+    """A relative path that stays under the root however it is read: no
+    leading / or drive, no ".." above the root (checked on the text, so a
+    symlinked images folder the owner made still reads)."""
+    if not isinstance(file, str) or not file.strip():
+        return False  # an empty cell reads as NaN
+    if posixpath.isabs(file) or PureWindowsPath(file).anchor:
+        return False
+    return posixpath.normpath(file.replace("\\", "/")).split("/")[0] != ".."
 
 
 def _check_images_exist(table: pd.DataFrame, root: Path) -> None:

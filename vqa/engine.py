@@ -12,7 +12,7 @@ the questions it answers.
 It owns loading (the pretrained importer and the registry, with the bias
 lab's models folder once `python -m training.demo` has built it), warm-up, and
 the optional general VQA model's availability; answering is vqa.pipeline.ask's.
-The names the app needs from the rooms below (error classes, load_image) are
+The names the app needs from the rooms below (error classes, load_image, size caps) are
 re-exported here, so that the app imports vqa and nothing under it.
 """
 from __future__ import annotations
@@ -36,7 +36,7 @@ from models.intake import (
     UnsupportedImageError,
     load_image,
 )
-from models.limits import MAX_DECODE_PIXELS, MAX_FACES, MAX_UPLOAD_PIXELS
+from models.limits import MAX_DECODE_PIXELS, MAX_FACES, MAX_UPLOAD_BYTES, MAX_UPLOAD_PIXELS
 from vqa import lab as bias_lab
 from vqa.agreement import Agreement, agreement
 from vqa.explain import ExplainMethodError
@@ -44,7 +44,7 @@ from vqa.pipeline import FaceIndexError
 from vqa.result import FaceResult, Result
 
 __all__ = ["Engine", "Comparison", "LabComparison", "GalleryImage", "Agreement", "COMPARE_QUESTIONS", "FIRST_METHODS",
-           "load_image", "MAX_UPLOAD_PIXELS", "MAX_DECODE_PIXELS", "MAX_FACES",
+           "load_image", "MAX_UPLOAD_PIXELS", "MAX_DECODE_PIXELS", "MAX_FACES", "MAX_UPLOAD_BYTES",
            "ImageError", "NotAnImageError", "CorruptImageError", "ImageTooLargeError", "ImageTooSmallError",
            "UnsupportedImageError", "NoFaceError", "FaceIndexError", "ExplainMethodError", "LabMissingError",
            "AttributeChoiceError"]

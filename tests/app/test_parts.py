@@ -308,6 +308,48 @@ def test_the_handlers_own_sentences_still_reach_the_person():
         ask("   ")
 
 
+# -- the photo box ------------------------------------------------------------
+
+def _data_url(image: Image.Image) -> str:
+    import base64
+    import io
+
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def test_the_photo_box_hands_a_data_url_to_the_engine_undecoded(monkeypatch):
+    """Webcam frames and pasted images may come as a data URL and no path:
+    gr.Image's own preprocess would decode them with PIL before any size check."""
+    from gradio.data_classes import ImageData
+
+    from app.components import photo_input
+    from vqa.engine import MAX_UPLOAD_PIXELS, load_image
+
+    def decodes(*args, **kwargs):
+        raise AssertionError("gr.Image's preprocess decoded the photo")
+
+    monkeypatch.setattr(gr.Image, "preprocess", decodes)
+    box = photo_input()
+    pixels = np.random.default_rng(3).integers(0, 256, (40, 50, 3), dtype=np.uint8)
+    url = _data_url(Image.fromarray(pixels))
+    value = box.preprocess(ImageData(url=url))
+    assert value == url
+    np.testing.assert_array_equal(load_image(value, max_pixels=MAX_UPLOAD_PIXELS), pixels)  # what the engine does
+    assert box.preprocess(ImageData(path="/tmp/upload.png", url=url)) == "/tmp/upload.png"  # a file: its path
+    assert box.preprocess(None) is None
+
+
+def test_the_upload_cap_is_models_limits_one_as_gradio_reads_it():
+    from gradio.utils import _parse_file_size
+
+    from app.settings import MAX_UPLOAD
+    from vqa.engine import MAX_UPLOAD_BYTES
+
+    assert _parse_file_size(MAX_UPLOAD) == MAX_UPLOAD_BYTES == 10 * 1024 * 1024
+
+
 # -- examples -----------------------------------------------------------------
 
 def test_example_photos_are_made_not_committed():

