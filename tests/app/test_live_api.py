@@ -235,6 +235,7 @@ def test_eight_clients_three_questions_each_all_answered(live_app, photo_files):
     with concurrent.futures.ThreadPoolExecutor(8) as pool:
         runs = [answers for batch in pool.map(one_client, range(8)) for answers in batch]
     assert len(runs) == 24
+    assert live_app.process.poll() is None, live_app.output()[-2000:]  # the server is still alive
     first = runs[0]
     for answers in runs:
         assert {m: a["answer"] for m, a in answers.items()} == {m: "yes" for m in first}
