@@ -69,22 +69,22 @@ class RssMonitor(threading.Thread):
         super().__init__(daemon=True, name="rss-monitor")
         self.pid, self.every = pid, every
         self.samples: list[tuple[float, int]] = []
-        self._stop = threading.Event()
+        self._halt = threading.Event()
 
     def run(self) -> None:
         import psutil
 
         try:
             process = psutil.Process(self.pid)
-            while not self._stop.is_set():
+            while not self._halt.is_set():
                 rss = process.memory_info().rss + sum(c.memory_info().rss for c in process.children(recursive=True))
                 self.samples.append((time.monotonic(), rss))
-                self._stop.wait(self.every)
+                self._halt.wait(self.every)
         except psutil.Error:  # the process ended: what was sampled stays
             return
 
     def stop(self) -> None:
-        self._stop.set()
+        self._halt.set()
         self.join(5)
 
     def peak(self, since: float = 0.0) -> int:
