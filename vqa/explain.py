@@ -8,13 +8,21 @@ completeness delta) and whether it beats a random map (faithfulness).
 from __future__ import annotations
 
 import dataclasses
+import functools
 import time
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from models.preprocessing import get_preprocess
-from xai.defaults import IG_BASELINE, IG_BATCH_SIZE, IG_MAX_STEPS, IG_STEPS, IG_TOLERANCE
+from xai.defaults import (
+    FAITHFULNESS_BATCH_SIZE,
+    IG_BASELINE,
+    IG_BATCH_SIZE,
+    IG_MAX_STEPS,
+    IG_STEPS,
+    IG_TOLERANCE,
+)
 from xai.methods import METHOD_NAMES, METHOD_TITLES, canonical_method
 
 if TYPE_CHECKING:  # xai.metrics imports TensorFlow; the annotation alone need not
@@ -151,7 +159,8 @@ def score_faithfulness(loaded, chips, targets, maps: list[dict[str, np.ndarray]]
     methods = [m for m in METHOD_NAMES if m in maps[0]]
     x = loaded.preprocess(np.stack([chip.pixels for chip in chips]))
     stacked = {m: np.stack([face_maps[m] for face_maps in maps]) for m in methods}
-    scored, seconds = _timed(faithfulness, loaded.keras_model, x, stacked, np.asarray(targets, dtype=int))
+    scored, seconds = _timed(functools.partial(faithfulness, batch_size=FAITHFULNESS_BATCH_SIZE),
+                             loaded.keras_model, x, stacked, np.asarray(targets, dtype=int))
     share = seconds / max(1, len(methods) * len(maps))
     return [{m: (scored[m][i], share) for m in methods} for i in range(len(maps))]
 

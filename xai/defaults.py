@@ -17,3 +17,6 @@ IG_BASELINE = "blur"
 # than half the rows: 2 + 2 (steps - 1) (maps + 1) forward rows per face.
 FAITHFULNESS_STEPS = 5
 FAITHFULNESS_FILL = "blur"
+# Rows per model call in the faithfulness curves: the activations of one call are
+# what a server holds at its peak (128 rows of a 224 px CNN took 2 GB on six faces).
+FAITHFULNESS_BATCH_SIZE = 16

@@ -158,3 +158,19 @@ def test_all_curves_of_all_maps_are_one_model_call():
     # Both ends once, then deletion and insertion's inner points for 3 maps and the random one.
     assert int(counter.calls.numpy()) == 1
     assert int(counter.rows.numpy()) == 2 + 2 * 4 * (3 + 1)
+
+
+def test_the_batch_size_bounds_memory_not_the_scores():
+    """A server scores in small batches (xai.defaults.FAITHFULNESS_BATCH_SIZE) to bound
+    its peak memory: the curves must not depend on it."""
+    from xai.defaults import FAITHFULNESS_BATCH_SIZE
+
+    model, x, relevance = _positive_linear(seed=3)
+    images = np.concatenate([x, x[:, ::-1]])
+    maps = {"a": np.stack([relevance, relevance[::-1]]), "b": np.stack([relevance.T, -relevance])}
+    whole = faithfulness(model, images, maps, [0, 0], batch_size=128)
+    for batch_size in (FAITHFULNESS_BATCH_SIZE, 5):
+        small = faithfulness(model, images, maps, [0, 0], batch_size=batch_size)
+        for name in maps:
+            for mine, reference in zip(small[name], whole[name]):
+                assert mine.to_dict() == pytest.approx(reference.to_dict(), rel=1e-5)
