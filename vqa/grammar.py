@@ -103,7 +103,8 @@ OUT_OF_SCOPE = (
      r"\b(tall|short|height|weigh\w*|fat|thin|skinny|overweight|obese|bmi|muscular|fit)\b",
      "Height, weight and build cannot be read from a face crop; this app only estimates race, gender and age."),
     ("appearance",
-     r"\b(skin (colou?r|tone)|colou?r of (her|his|their|the) skin|complexion)\b",
+     r"\b(skin (colou?r|tone)|colou?r of (her|his|their|the) skin|(colou?r|tone) is (her|his|their|the) skin|"
+     r"complexion)\b",
      "This app does not describe skin tone: the race models give their own categories instead, and a "
      "general model's guess at skin tone would be a guess at race by another name."),
     ("place",

@@ -76,8 +76,9 @@ class Language:
     def to_english(self, normalized: str) -> str:
         text = normalized
         for pattern, english in self._compiled[0]:
-            text = pattern.sub(english, text)
-        return re.sub(r"\s+", " ", text).strip()
+            # One space between words after each rewrite, so that a later pattern can look ahead by words.
+            text = re.sub(r"\s+", " ", pattern.sub(english, text)).strip()
+        return text
 
     def refused_topic(self, normalized: str) -> str | None:
         return next((topic for topic, pattern in self._compiled[1] if pattern.search(normalized)), None)
@@ -123,6 +124,7 @@ SPANISH = Language(
         (r"genero|sexo", "gender"), (r"edad", "age"), (r"anos", "years"),
         (r"(?:esta|este|esa|ese|aquella|aquel) (?=persona|mujer|hombre|chica|chico|senor|senora|nino|nina)",
          "this"),
+        (r"(?:el|la|los|las) (?=persona|mujer|hombre|chica|chico|senor|senora|nino|nina)", "the"),
         (r"del (?:este|oriente) de asia|asiatico oriental|asiatica oriental", "east asian"),
         (r"del sudeste asiatico|sudeste asiatico", "southeast asian"),
         (r"del sur de asia|surasiatic[oa]s?|sudasiatic[oa]s?", "south asian"),
@@ -175,6 +177,8 @@ PORTUGUESE = Language(
                       "branca branco negra negro".split()),
     before_folding=((r"\bé\b", "is"), (r"\bestá\b", "is")),
     rewrites=(
+        # First: the article "a" is also the English "a" the rewrites below write.
+        (r"(?:o|a|os|as) (?=pessoa|mulher|homem|menina|menino|moca|rapaz|senhora|senhor)", "the"),
         (r"nao (?:is|e|esta|parece|sera|era)(?: (?:um|uma))?", "is not a"),
         (r"nao", "not"),
         (r"quantos anos (?:tem|ela tem|ele tem|voce tem)|qual (?:is|e) a idade|que idade (?:tem)?", "how old"),
@@ -248,6 +252,7 @@ ITALIAN = Language(
         (r"origine etnica|gruppo etnico|etnia|etnicita", "ethnicity"), (r"razza", "race"),
         (r"genere|sesso", "gender"), (r"eta", "age"), (r"anni", "years"),
         (r"(?:questa|questo|quella|quello) (?=persona|donna|uomo|ragazza|ragazzo|signora|signore|bambin)", "this"),
+        (r"(?:il|la|lo|l|i|le|gli) (?=persona|donna|uomo|ragazza|ragazzo|signora|signore|bambin)", "the"),
         (r"dell asia orientale|est asiatic[oa]|asiatic[oa] orientale", "east asian"),
         (r"del sud est asiatico|sud ?est asiatic[oa]", "southeast asian"),
         (r"dell asia meridionale|sud asiatic[oa]", "south asian"), (r"mediorientale|medio orientale",
@@ -311,6 +316,7 @@ FRENCH = Language(
         (r"origine ethnique|groupe ethnique|ethnie|ethnicite|appartenance ethnique", "ethnicity"),
         (r"genre|sexe", "gender"), (r"ans", "years"),
         (r"(?:cette|cet|ce) (?=personne|femme|homme|fille|garcon|dame|monsieur|enfant)", "this"),
+        (r"(?:le|la|l|les) (?=personne|femme|homme|fille|garcon|dame|monsieur|enfant)", "the"),
         (r"(?:d )?asie de l est|est asiatiques?", "east asian"), (r"(?:d )?asie du sud est", "southeast asian"),
         (r"(?:d )?asie du sud|sud asiatiques?", "south asian"), (r"(?:du )?moyen orient", "middle eastern"),
         (r"asiatiques?", "asian"), (r"blanc|blanche|blancs|blanches|caucasien\w*", "white"),
@@ -469,7 +475,10 @@ HINDI = Language(
         (r"पुरुष|आदमी|मर्द", "male"), (r"महिला|औरत|स्त्री", "female"), (r"लड़का", "boy"), (r"लड़की", "girl"),
         (r"बच्चा|बच्ची|बच्चे", "child"), (r"शिशु", "baby"), (r"किशोर|किशोरी", "teenager"), (r"वयस्क", "adult"),
         (r"बूढ़ा|बूढ़ी|बुज़ुर्ग|बुजुर्ग", "elderly"), (r"जवान|युवा", "young"),
-        (r"व्यक्ति|इंसान", "person"), (r"यह|ये|वह|वो", "it"), (r"या", "or"), (r"और", "and"),
+        (r"व्यक्ति|इंसान", "person"),
+        # "यह आदमी कितने साल का है" is "how old is this man": a demonstrative before the person asked about.
+        (r"(?:यह|ये|वह|वो)(?= \S+ (?:how old|age|gender|race|ethnicity)\b)", "this"),
+        (r"यह|ये|वह|वो", "it"), (r"या", "or"), (r"और", "and"),
         (r"क्या", "is"), (r"है|हैं|का|की|के", ""),
     ),
     refused=(
@@ -511,7 +520,7 @@ ARABIC = Language(
         (r"الفتاه|البنت", "the girl"), (r"فتاه|بنت", "a girl"), (r"الولد|الصبي", "the boy"), (r"ولدا?|صبيا?", "a boy"),
         (r"(?:ال)?طفل|(?:ال)?طفله", "child"), (r"(?:ال)?رضيع", "baby"), (r"(?:ال)?مراهق|(?:ال)?مراهقه", "teenager"),
         (r"(?:ال)?بالغ|(?:ال)?بالغه", "adult"), (r"(?:ال)?عجوز|(?:ال)?مسن|(?:ال)?مسنه", "elderly"),
-        (r"(?:ال)?شاب|(?:ال)?شابه", "young"),
+        (r"(?:ال)?شاب|(?:ال)?شابه|صغير|صغيره", "young"),
         (r"(?:ال)?شخص", "person"), (r"هذا|هذه|هو|هي", "it"), (r"ام|او", "or"), (r"هل", "is"),
     ),
     refused=(
