@@ -187,6 +187,9 @@ def _unsupported(topic: str, reason: str, question: str, language: str = "en") -
     return Intent(kind="unsupported", reason=reason, topic=topic, question=question, language=language)
 
 
+REFUSED_REASONS = {topic: reason for topic, _, reason in grammar.REFUSED}
+
+
 def _refused(texts: list[str], language: languages.Language) -> tuple[str, str] | None:
     """(topic, reason) of the first harmful topic in any of the texts, in the
     language's own words or in English."""
@@ -198,9 +201,6 @@ def _refused(texts: list[str], language: languages.Language) -> tuple[str, str] 
         if found:
             return found
     return None
-
-
-REFUSED_REASONS = {topic: reason for topic, _, reason in grammar.REFUSED}
 
 
 def _merge_age_checks(checks: list[_Mention]) -> list[_Mention]:
@@ -279,6 +279,7 @@ def route(question: str | None) -> Intent:
         return _unsupported(*refused, question, language.code)
     intent, ambiguous = _route_english(english, question, language.code)
     ambiguous = ambiguous or language.is_ambiguous(normalized) or bool(re.search(grammar.AMBIGUOUS_NEGATION, english))
+    # Only a yes or no can be the answer to the opposite question; an open answer is the same either way.
     if intent.kind == "yes_no" and ambiguous:
         reason = grammar.AMBIGUOUS_NEGATION_REASON.format(example=language.example)
         return _unsupported("ambiguous_negation", reason, question, language.code)
