@@ -159,6 +159,37 @@ def cannot_answer(card: ModelCard, check: Check, probabilities: dict[str, float]
                   evidence=max(probabilities, key=probabilities.get))
 
 
+def _negated_sentence(card: ModelCard, check: Check, asked: str, answer: str, p_yes: float, unsure: bool,
+                      probabilities: dict[str, float], not_weights: np.ndarray) -> str:
+    """A negated question answered in words that repeat the negation, so that
+    its yes or no cannot be read as the answer to the question without it:
+    "You asked whether this person is NOT Male: no, the model says Male (93%)."."""
+    thing = _negated_thing(card, check, asked)
+    asked_whether = f"You asked whether this person is NOT {thing}"
+    p_thing = 1.0 - p_yes
+    if unsure:
+        return f"{asked_whether}: the model is unsure ({thing}: {_pct(p_thing)}; NOT {thing}: {_pct(p_yes)})."
+    if answer == "no":
+        return f"{asked_whether}: no, the model says {thing} ({_pct(p_thing)})."
+    # Yes: name the label that is not `thing` when there is only one (Female for NOT Male).
+    others = [label for label, w in zip(probabilities, not_weights) if w >= 1.0]
+    if card.attribute != "age" and len(others) == 1 and np.all((not_weights == 0) | (not_weights == 1)):
+        return f"{asked_whether}: yes, the model says {others[0]} ({_pct(p_yes)})."
+    sentence = f"{asked_whether}: yes, the model says not {thing} ({_pct(p_yes)})"
+    if card.attribute == "age":
+        return sentence + "."
+    top = max(others, key=probabilities.get)
+    return f"{sentence}; its most likely label is {top} ({_pct(probabilities[top] / sum(probabilities.values()))})."
+
+
+def _negated_thing(card: ModelCard, check: Check, asked: str) -> str:
+    """What a negated question asks about, to follow "is NOT": "Male", "older than 59", "aged 13 to 19"."""
+    if card.attribute != "age":
+        return asked
+    described = _describe_age(check.value)
+    return described if described.startswith(("older", "younger")) else f"aged {described}"
+
+
 def yes_no_answer(probs, card: ModelCard, check: Check, unsure_below: float = UNSURE_BELOW) -> Answer:
     """P(yes) from the probability mass of the classes (or years) asked about."""
     probabilities = _probabilities(probs, card)
@@ -174,10 +205,13 @@ def yes_no_answer(probs, card: ModelCard, check: Check, unsure_below: float = UN
     answer = "yes" if p_yes >= 0.5 else "no"
     evidence = _evidence(probabilities, weights if answer == "yes" else 1.0 - weights)
     unsure = confidence < unsure_below
-    claim = f"P({'not ' if check.negated else ''}{asked}) = {_pct(p_yes)}"
-    if p_yes < 0.5:
-        claim += f", so {_pct(confidence)} that it is not"
-    sentence = f"The model is unsure ({claim})." if unsure else f"{answer.capitalize()}: {claim}."
+    if check.negated:
+        sentence = _negated_sentence(card, check, asked, answer, p_yes, unsure, probabilities, weights)
+    else:
+        claim = f"P({asked}) = {_pct(p_yes)}"
+        if p_yes < 0.5:
+            claim += f", so {_pct(confidence)} that it is not"
+        sentence = f"The model is unsure ({claim})." if unsure else f"{answer.capitalize()}: {claim}."
     return Answer(**_base(card, "yes_no", probabilities), answer=answer, confidence=confidence,
                   text=f"{sentence} [{card.provenance}]", asked=check.value,
                   negated=check.negated, p_yes=p_yes, unsure=unsure, notes=notes, evidence=evidence)

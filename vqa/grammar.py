@@ -103,7 +103,8 @@ OUT_OF_SCOPE = (
      r"\b(tall|short|height|weigh\w*|fat|thin|skinny|overweight|obese|bmi|muscular|fit)\b",
      "Height, weight and build cannot be read from a face crop; this app only estimates race, gender and age."),
     ("appearance",
-     r"\b(skin (colou?r|tone)|colou?r of (her|his|their|the) skin|complexion)\b",
+     r"\b(skin (colou?r|tone)|colou?r of (her|his|their|the) skin|(colou?r|tone) is (her|his|their|the) skin|"
+     r"complexion)\b",
      "This app does not describe skin tone: the race models give their own categories instead, and a "
      "general model's guess at skin tone would be a guess at race by another name."),
     ("place",
@@ -245,7 +246,65 @@ REFERENT_NOUNS = (
     r"babies|baby|infants?|newborns?|toddlers?|teens?|teenagers?|adolescents?|child|children|kids?|"
     r"minors?|adults?|seniors?|pensioners?|retirees?)"
 )
-NEGATION = r"\bnot (?:a |an )?$"
+# A mention right after one of these is negated: "Is this person not a man?", "not in her 30s",
+# "a non-white person". Contracted negation before the subject ("Isn't she Asian?", expanded to
+# "is not she asian") asks whether she is, as English speakers mean it, and is not matched.
+NEGATION = r"\b(?:not|non) (?:(?:really|actually|exactly|quite|even) )?(?:a |an |in (?:her|his|their) )?$"
+# Negations that can be read two ways; a yes/no question with one is refused with a rephrasing.
+# A negation in front of two words that both ask ("not an Asian woman": not Asian, not a woman,
+# or not both?) is found by the router.
+AMBIGUOUS_NEGATION = r"\b(?:neither|nor)\b|\b(?:not|no) (?:\w+ )?not\b"
+AMBIGUOUS_NEGATION_REASON = (
+    "That negation can be read two ways, and this app will not guess which you meant: ask without it, "
+    "one thing at a time, for example {example}; the answer's yes or no then says whether it is."
+)
+
+# ---------------------------------------------------------------------------
+# Typing as people type. SHORTHAND: chat spellings and the commonest slips in
+# words too short to correct by edit distance, spelled out before anything else
+# reads the question ("hw old is she" asks her age; it is not "old is she").
+SHORTHAND = (
+    (r"\b(?:hw|hiw|hpw|hoe|hwo|haw|ho|hoow|hoq)\s*old\b", "how old"),
+    (r"\b(older|younger|more|less|greater|bigger) then\b", r"\1 than"),
+    (r"\bhowold\b", "how old"),
+    (r"\b(?:wat|wht|wut|whta|waht|wha)\b", "what"),
+    (r"\bwats\b", "what is"),
+    (r"\bu\b", "you"), (r"\br\b", "are"), (r"\bur\b", "your"),
+    (r"\b(?:pls|plz|plse|pleas)\b", "please"),
+    (r"\bppl\b", "people"),
+    (r"\bm ?(?:or|/) ?f\b", "male or female"),
+    (r"\b(?:grl|gurl)\b", "girl"), (r"\bboi\b", "boy"),
+    (r"\b(\d{1,3}) ?y o\b", r"\1 yo"),
+    (r"\bnon(white|black|asian|hispanic|latino|latina|male|female|binary)\b", r"non \1"),
+)
+# Misspelt keywords ("gendr", "etnicity", "femal") are corrected to these when
+# they are one edit (a letter added, dropped, changed, or two swapped) away from
+# exactly one of them, and only in words of FUZZY_MIN_LETTERS letters or more:
+# a short word has too many real neighbours. No age word is here ("yung" is not
+# read as "young"): an age bound never comes from a guessed word. Harmful
+# topics' words are, so that a misspelt one is still refused.
+FUZZY_MIN_LETTERS = 5
+FUZZY_KEYWORDS = (
+    "gender", "genders", "ethnicity", "ethnic", "ethnicities", "racial", "heritage", "ancestry", "demographics",
+    "describe", "female", "woman", "women", "asian", "caucasian", "hispanic", "latino", "african", "indian",
+    "black", "white",
+    "criminal", "terrorist", "dangerous", "trustworthy", "religion", "religious", "muslim", "christian", "jewish",
+    "buddhist", "catholic", "homosexual", "lesbian", "bisexual", "sexuality", "orientation", "transgender",
+    "attractive", "beautiful", "handsome", "gorgeous", "intelligent", "intelligence", "stupid", "political",
+    "politics", "republican", "democrat", "conservative", "pregnant", "disease", "disabled", "illness",
+    "autistic", "depressed", "healthy", "wealthy", "immigrant", "illegal", "undocumented", "refugee",
+    "personality", "violent",
+)
+# Real words one edit from a keyword, never corrected ("facial" is not "racial", "India" is not
+# "Indian"): those of an English dictionary (104,000 words) that would have been, and a few more.
+KNOWN_WORDS = frozenset((
+    "roman", "while", "write", "whine", "whit", "whits", "whited", "whiten", "whiter", "waite", "back", "block",
+    "blank", "slack", "flack", "clack", "asia", "aswan", "avian", "africa", "india", "indiana", "facial",
+    "radial", "ethic", "artistic", "gander", "ganders", "fender", "fenders", "bender", "lender", "lenders",
+    "mender", "menders", "render", "renders", "sender", "senders", "tender", "tenders", "vender", "venders",
+    "genre", "hermitage", "refuge", "refuges", "latin", "patina", "violet", "muslin", "christina", "woken",
+    "woven", "wotan", "meddle", "fiddle", "riddle",
+))
 
 # A question with no attribute cue but one of these is still about a face.
 FILLER_WORDS = (r"\b(is|are|was|what|which|how|who|the|this|that|person|people|face|photo|picture|image"

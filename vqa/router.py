@@ -3,6 +3,12 @@
 A small engine over the tables in vqa/grammar.py. It never guesses beyond them:
 what it does not recognise is "unsupported" with a reason a person can read.
 Deterministic and offline.
+
+A question in another language (vqa/languages.py) is checked against that
+language's refused topics, then rewritten word by word into the grammar's
+English; an English one has its shorthand spelled out and its misspelt
+keywords corrected (grammar.SHORTHAND, grammar.FUZZY_KEYWORDS). Harmful topics
+are looked for before and after, so that no rewrite can hide one.
 """
 from __future__ import annotations
 
@@ -12,8 +18,8 @@ from collections.abc import Callable
 from typing import Any
 
 from models.labels import ATTRIBUTES, age_value, parse_age_value
-from vqa import grammar
-from vqa.text import MAX_QUESTION_CHARS, normalize
+from vqa import grammar, languages
+from vqa.text import LETTER, MAX_QUESTION_CHARS, fix_typos, normalize
 
 __all__ = ["KINDS", "Check", "Intent", "age_value", "parse_age_value", "route"]
 
@@ -46,6 +52,7 @@ class Intent:
     topic: str | None = None  # unsupported, general: the grammar row that decided it
     notes: tuple[str, ...] = ()  # parts of a supported question left unanswered
     question: str = ""
+    language: str = "en"  # the vqa.languages table it was read with (ISO 639-1)
 
     @property
     def open_attributes(self) -> tuple[str, ...]:
@@ -144,8 +151,17 @@ def _class_mentions(text: _Text) -> list[_Mention]:
             mention.referent = True
             if not re.fullmatch(grammar.REFERENT_NOUNS, text.original[mention.start: mention.end]):
                 referent_ends.add(mention.end)
-        mention.negated = bool(re.search(grammar.NEGATION, text.original[: mention.start]))
     return [m for m in found if not m.referent]
+
+
+def _mark_negations(mentions: list[_Mention], text: _Text) -> bool:
+    """Set each mention's `negated`; True when a negation is ambiguous: it
+    stands before two words that both ask ("not an Asian woman")."""
+    for mention in mentions:
+        mention.negated = bool(re.search(grammar.NEGATION, text.original[: mention.start]))
+    ordered = sorted(mentions, key=lambda m: m.start)
+    return any(first.negated and not text.original[first.end: second.start].strip()
+               for first, second in zip(ordered, ordered[1:]))
 
 
 def _out_of_scope(text: _Text) -> list[tuple[str, str]]:
@@ -167,8 +183,24 @@ def _bare_age(text: _Text) -> list[_Mention]:
             for m in text.consume(grammar.BARE_AGE)]
 
 
-def _unsupported(topic: str, reason: str, question: str) -> Intent:
-    return Intent(kind="unsupported", reason=reason, topic=topic, question=question)
+def _unsupported(topic: str, reason: str, question: str, language: str = "en") -> Intent:
+    return Intent(kind="unsupported", reason=reason, topic=topic, question=question, language=language)
+
+
+REFUSED_REASONS = {topic: reason for topic, _, reason in grammar.REFUSED}
+
+
+def _refused(texts: list[str], language: languages.Language) -> tuple[str, str] | None:
+    """(topic, reason) of the first harmful topic in any of the texts, in the
+    language's own words or in English."""
+    for text in texts:
+        topic = language.refused_topic(text)
+        if topic:
+            return topic, REFUSED_REASONS[topic]
+        found = _first_match(grammar.REFUSED, text)
+        if found:
+            return found
+    return None
 
 
 def _merge_age_checks(checks: list[_Mention]) -> list[_Mention]:
@@ -215,6 +247,20 @@ def _age_out_of_range(mentions: list[_Mention]) -> _Mention | None:
     return None
 
 
+def _english(question: str) -> tuple[languages.Language, str, str]:
+    """(language, the question normalised in it, the same in the grammar's English)."""
+    normalized = normalize(question)
+    language = languages.detect(normalized, question)
+    if language is not languages.ENGLISH:
+        normalized = normalize(language.prepare(question))
+        return language, normalized, language.to_english(normalized)
+    english = normalized
+    for pattern, replacement in grammar.SHORTHAND:
+        english = re.sub(pattern, replacement, english)
+    english = fix_typos(english, grammar.FUZZY_KEYWORDS, grammar.KNOWN_WORDS, grammar.FUZZY_MIN_LETTERS)
+    return language, normalized, english
+
+
 def route(question: str | None) -> Intent:
     """Route a question to the attributes it asks about (see module docstring)."""
     if question is None:
@@ -225,14 +271,24 @@ def route(question: str | None) -> Intent:
         return _unsupported("empty", grammar.EMPTY_REASON, question)
     if len(question) > MAX_QUESTION_CHARS:
         return _unsupported("too_long", grammar.TOO_LONG_REASON.format(n=len(question)), question)
-    normalized = normalize(question)
-    if not re.search(r"[a-z]", normalized):
+    language, normalized, english = _english(question)
+    if not re.search(LETTER, normalized):
         return _unsupported("garbage", grammar.GARBAGE_REASON, question)
-    refused = _first_match(grammar.REFUSED, normalized)
+    refused = _refused([normalized, english], language)
     if refused:
-        return _unsupported(*refused, question)
+        return _unsupported(*refused, question, language.code)
+    intent, ambiguous = _route_english(english, question, language.code)
+    ambiguous = ambiguous or language.is_ambiguous(normalized) or bool(re.search(grammar.AMBIGUOUS_NEGATION, english))
+    # Only a yes or no can be the answer to the opposite question; an open answer is the same either way.
+    if intent.kind == "yes_no" and ambiguous:
+        reason = grammar.AMBIGUOUS_NEGATION_REASON.format(example=language.example)
+        return _unsupported("ambiguous_negation", reason, question, language.code)
+    return intent
 
-    text = _Text(normalized)
+
+def _route_english(english: str, question: str, language: str) -> tuple[Intent, bool]:
+    """The Intent of a question in the grammar's English, and whether a negation in it is ambiguous."""
+    text = _Text(english)
     mentions = _age_bounds(text) + _open_cues(text) + _class_mentions(text)
     outside = _out_of_scope(text)
     visual = _general(text)
@@ -240,17 +296,19 @@ def route(question: str | None) -> Intent:
         mentions = [m for m in mentions if m.value not in grammar.COLOUR_VALUES]
     if not any(m.attribute == "age" for m in mentions):
         mentions += _bare_age(text)
+    ambiguous = _mark_negations([m for m in mentions if m.value is not None or m.bounds is not None], text)
     bad_age = _age_out_of_range(mentions)
     if bad_age:
         asked = text.original[bad_age.start: bad_age.end].strip()
-        return _unsupported("age_range", grammar.AGE_RANGE_REASON.format(asked=repr(asked)), question)
+        return _unsupported("age_range", grammar.AGE_RANGE_REASON.format(asked=repr(asked)), question,
+                            language), False
 
     attributes, checks = _resolve(mentions)
     if not attributes:
         if visual and not outside:
-            return Intent(kind="general", topic=visual[0][0], question=question)
+            return Intent(kind="general", topic=visual[0][0], question=question, language=language), False
         topic, reason = outside[0] if outside else ("not_understood", grammar.NOT_UNDERSTOOD_REASON)
-        return _unsupported(topic, reason, question)
+        return _unsupported(topic, reason, question, language), False
     final = tuple(_check(m) for m in checks)
     return Intent(
         kind="yes_no" if final else "open",
@@ -260,4 +318,5 @@ def route(question: str | None) -> Intent:
         notes=tuple(reason for _, reason in outside) + tuple(grammar.GENERAL_NOTE.format(what=what)
                                                             for _, what in visual),
         question=question,
-    )
+        language=language,
+    ), ambiguous

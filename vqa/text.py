@@ -3,6 +3,9 @@ plain lower-case word stream the grammar tables are written against.
 
 Contractions are expanded and numbers written as words become digits, so that
 the grammar needs one pattern for "older than 30" and not one per spelling.
+Latin letters lose their accents ("género" -> "genero", "Mädchen" ->
+"maedchen") so that the language tables (vqa/languages.py) match with or
+without them; Chinese, Devanagari and Arabic letters are kept as they are.
 """
 from __future__ import annotations
 
@@ -80,9 +83,52 @@ def _replace_number_run(match: re.Match) -> str:
     return " ".join(out)
 
 
+# The scripts the language tables are written in, besides Latin letters: CJK
+# ideographs, Devanagari (with its vowel signs), Arabic letters and digits.
+# Punctuation inside those blocks (the danda, the Arabic comma and question mark) is not kept.
+OTHER_SCRIPTS = "\u4e00-\u9fff\u0900-\u0963\u0966-\u097f\u0621-\u064a\u0660-\u0669\u066e-\u06d3"
+LETTER = f"[a-z{OTHER_SCRIPTS}]"
+# German's own transliteration, before other marks are dropped: "schön" and
+# "schoen" are one word, and "schon" (already) stays another.
+UMLAUTS = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"})
+# Arabic letters people write in several ways (hamza seats, taa marbuta,
+# alef maqsura) become one; the short-vowel marks and the stretching tatweel go.
+ARABIC_FOLD = str.maketrans({"أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ة": "ه", "ى": "ي", "ـ": None})
+ARABIC_MARKS = re.compile("[\u064b-\u0652\u0670]")
+
+
+def _fold_latin(text: str) -> str:
+    """Drop accents from Latin letters only: a Devanagari vowel sign is a
+    combining mark too, and dropping it would change the word."""
+    out = []
+    for char in unicodedata.normalize("NFD", text.translate(UMLAUTS)):
+        if unicodedata.combining(char) and out and "a" <= out[-1] <= "z":
+            continue
+        out.append(char)
+    return unicodedata.normalize("NFC", "".join(out))
+
+
+def _ascii_digits(text: str) -> str:
+    """Arabic-Indic and Devanagari digits as 0-9, so that age bounds parse."""
+    return "".join(str(unicodedata.digit(c)) if c.isdigit() and not c.isascii() else c for c in text)
+
+
+def fold_letters(text: str) -> str:
+    """Accents off Latin letters, one spelling of Arabic letters, ASCII digits;
+    case kept (the language tables' patterns are folded with it: their \\S is not \\s)."""
+    text = unicodedata.normalize("NFKC", text)
+    text = ARABIC_MARKS.sub("", text.translate(ARABIC_FOLD))
+    return _ascii_digits(_fold_latin(text))
+
+
+def fold(text: str) -> str:
+    """Lower case, then fold_letters: the first step of normalize()."""
+    return fold_letters(unicodedata.normalize("NFKC", text).lower())
+
+
 def normalize(question: str) -> str:
     """Lower-case words, digits for number words, expanded contractions."""
-    text = unicodedata.normalize("NFKC", question).lower()
+    text = fold(question)
     text = text.replace("\u2019", "'").replace("\u2018", "'")
     for pattern, replacement in CONTRACTIONS:
         text = re.sub(pattern, replacement, text)
@@ -93,6 +139,32 @@ def normalize(question: str) -> str:
         text = re.sub(rf"\b{word}\b", f"{decade}s", text)
     text = _NUMBER_RUN.sub(_replace_number_run, text)
     # Keep digits' "+" and "-" (ages "70+", "20-29") and "/" ("y/o"); the rest is space.
-    text = re.sub(r"[^a-z0-9+\-/ ]+", " ", text)
+    text = re.sub(rf"[^a-z0-9+\-/ {OTHER_SCRIPTS}]+", " ", text)
     text = re.sub(r"(?<![0-9])-|-(?![0-9])", " ", text)
     return re.sub(r"\s+", " ", text).strip()
+
+
+def one_edit_apart(a: str, b: str) -> bool:
+    """Whether b is a with exactly one letter added, dropped, changed, or two
+    neighbours swapped (optimal string alignment distance 1)."""
+    if a == b or abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) > len(b):
+        a, b = b, a
+    i = next((k for k in range(len(a)) if a[k] != b[k]), len(a))
+    if len(a) < len(b):
+        return a[i:] == b[i + 1:]
+    return a[i + 1:] == b[i + 1:] or (a[i + 2:] == b[i + 2:] and a[i: i + 2] == b[i: i + 2][::-1])
+
+
+def fix_typos(text: str, keywords, keep=frozenset(), min_letters: int = 5) -> str:
+    """Each word of `min_letters` letters or more that is one edit from exactly
+    one keyword becomes that keyword; words in `keywords` or `keep` stay."""
+    def fixed(match: re.Match) -> str:
+        word = match.group(0)
+        if len(word) < min_letters or word in keep or word in keywords:
+            return word
+        near = {keyword for keyword in keywords if one_edit_apart(word, keyword)}
+        return near.pop() if len(near) == 1 else word
+
+    return re.sub(r"\b[a-z]+\b", fixed, text)

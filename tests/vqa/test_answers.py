@@ -136,3 +136,45 @@ def test_evidence_is_the_label_behind_the_answer():
     asian = yes_no_answer(race, card("race", FAIRFACE_RACE), Check("race", "Asian"))
     assert asian.evidence == "Southeast Asian"
     assert open_answer(race, card("race", FAIRFACE_RACE)).evidence == "Southeast Asian"
+
+
+# ---------------------------------------------------------------------------
+# Negated questions: the sentence repeats the negation, so that its yes or no
+# cannot be taken for the answer to the question without it.
+
+@pytest.mark.parametrize("question", ["Is this person not a man?", "¿Esta persona no es un hombre?",
+                                      "Ist das kein Mann?", "Ce n'est pas un homme ?"])
+def test_a_negated_gender_question_says_what_was_asked_and_what_the_model_says(question):
+    male = FAIRFACE_GENDER.index("Male")
+    probs = np.zeros(2)
+    probs[male], probs[1 - male] = 0.93, 0.07
+    no = answer_for(probs, card("gender", FAIRFACE_GENDER), route(question))
+    assert (no.answer, no.negated, no.p_yes) == ("no", True, pytest.approx(0.07))
+    assert no.text.startswith("You asked whether this person is NOT Male: no, the model says Male (93%).")
+    yes = answer_for(probs[::-1].copy(), card("gender", FAIRFACE_GENDER), route(question))
+    assert yes.answer == "yes" and yes.evidence == "Female"
+    assert yes.text.startswith("You asked whether this person is NOT Male: yes, the model says Female (93%).")
+
+
+def test_a_negated_race_question_names_the_most_likely_other_label():
+    probs = np.array([0.6, 0.05, 0.05, 0.1, 0.1, 0.05, 0.05])  # FairFace order: White first
+    got = answer_for(probs, card("race", FAIRFACE_RACE), route("Is she not Asian?"))
+    assert got.p_yes == pytest.approx(1 - probs[3] - probs[4]) and got.answer == "yes"
+    assert got.text.startswith("You asked whether this person is NOT Asian: yes, the model says not Asian (80%); "
+                               "its most likely label is White (60%).")
+
+
+def test_a_negated_age_question_is_the_complement_of_the_plain_one():
+    probs = dirichlet(9)
+    plain = answer_for(probs, card("age", FAIRFACE_AGE), route("Is she in her 30s?"))
+    negated = answer_for(probs, card("age", FAIRFACE_AGE), route("Is she not in her 30s?"))
+    assert negated.p_yes == pytest.approx(1 - plain.p_yes, abs=1e-12)
+    assert negated.answer != plain.answer or plain.p_yes == 0.5
+    assert negated.text.startswith("You asked whether this person is NOT aged 30 to 39: ")
+
+
+def test_an_unsure_negated_answer_gives_both_shares():
+    got = answer_for(np.array([0.45, 0.55]), card("gender", FAIRFACE_GENDER), route("Is this person not a woman?"))
+    female = FAIRFACE_GENDER.index("Female")
+    p_female = [0.45, 0.55][female]
+    assert got.unsure and f"Female: {100 * p_female:.0f}%" in got.text and "NOT Female" in got.text
