@@ -32,8 +32,9 @@ def build_parser() -> argparse.ArgumentParser:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("photos", nargs="+", type=Path, metavar="PHOTO", help="image file(s)")
     parser.add_argument("question", metavar="QUESTION", help='e.g. "How old is this person?"')
-    parser.add_argument("--explain", default="gradcam",
-                        help="comma-separated: gradcam, guided, ig, or none (default: gradcam)")
+    parser.add_argument("--explain", default=None,
+                        help="comma-separated: gradcam, guided, ig, or none (default: gradcam; for a question only "
+                             "the general VQA model answers, its one map, ig)")
     parser.add_argument("--out", type=Path, help="write heatmap overlays (PNG; the general VQA model's as "
                                                  f"{VQA_HEATMAP_FILE}) and result.json here")
     parser.add_argument("--json", action="store_true", help="print one JSON object per photo")
@@ -97,6 +98,17 @@ def _write(folder: Path, result) -> Path:
     return folder
 
 
+def _default_explain(question: str, explain: str | None) -> str:
+    """--explain as given; by default Grad-CAM, and for a question only the general VQA
+    model answers, Integrated Gradients: its only map (a face model's Grad-CAM is not
+    made for it), so that its answer comes with an explanation unless asked otherwise."""
+    if explain is not None:
+        return explain
+    from vqa.router import route
+
+    return "ig" if route(question).kind == "general" else "gradcam"
+
+
 def _stderr(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
@@ -108,7 +120,7 @@ def main(argv: list[str] | None = None) -> int:
     from vqa.pipeline import CheckError, parse_checks
 
     try:
-        methods, checks = parse_methods(args.explain), parse_checks(args.checks)
+        methods, checks = parse_methods(_default_explain(args.question, args.explain)), parse_checks(args.checks)
     except (ExplainMethodError, CheckError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
