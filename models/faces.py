@@ -26,15 +26,16 @@ Alignment lives in models.alignment; `align` and `Chip` are re-exported here.
 from __future__ import annotations
 
 import dataclasses
-import functools
 import importlib.resources
 import math
+import threading
 from pathlib import Path
 
 import numpy as np
 
 from models.alignment import Chip, align, rgb_uint8, template_points
 from models.limits import DETECT_MAX_PIXELS
+from models.threads import built_once, per_thread
 
 __all__ = [
     "Chip",
@@ -151,35 +152,56 @@ def face_recognition_models_file(name: str) -> Path:
     return path
 
 
-@functools.lru_cache(maxsize=1)
+# Thread safety (the app answers from several worker threads; docs/models.md,
+# "Thread safety"). Each object is built once (models.threads), never twice by
+# threads that ask at once, and then:
+# - dlib's HOG detector: one per thread. It keeps its image pyramid inside
+#   (object_detector's mutable scanner) and runs without the GIL: two threads
+#   on one detector corrupted the heap (glibc aborted) within seconds.
+# - the CNN (MMOD) detector: one, called under _CNN_LOCK. dlib's network keeps
+#   every layer's output inside and overwrites it on each call; one copy per
+#   thread would keep ~175 MiB each after a 1 MP scan. It is off the app's path
+#   (and holds the GIL for its seconds anyway), so waiting costs nothing there.
+# - the 5- and 68-point shape predictors: one, shared, no lock. dlib documents
+#   shape_predictor as safe for concurrent use (its call is const, no state
+#   kept), and 4 threads x ~2,000 landmark calls each on one shared pair, run
+#   without the GIL, gave one thread's landmarks exactly. A copy per thread
+#   would cost 11 MiB (5-point) and 70 MiB (68-point) for nothing.
+# - MTCNN: one, shared. It holds three Keras models whose weights only ever
+#   read; TensorFlow's eager ops are safe to call from several threads, as the
+#   registry's Keras models are.
+_CNN_LOCK = threading.Lock()
+
+
+@built_once
 def _cnn_detector():
     import dlib
 
     return dlib.cnn_face_detection_model_v1(str(face_recognition_models_file("mmod_human_face_detector.dat")))
 
 
-@functools.lru_cache(maxsize=1)
+@built_once
 def _shape_predictor_68():
     import dlib
 
     return dlib.shape_predictor(str(face_recognition_models_file("shape_predictor_68_face_landmarks.dat")))
 
 
-@functools.lru_cache(maxsize=1)
+@per_thread
 def _dlib_detector():
     import dlib
 
     return dlib.get_frontal_face_detector()
 
 
-@functools.lru_cache(maxsize=1)
+@built_once
 def _shape_predictor():
     import dlib
 
     return dlib.shape_predictor(str(shape_predictor_path()))
 
 
-@functools.lru_cache(maxsize=1)
+@built_once
 def _mtcnn():
     from mtcnn import MTCNN
 
@@ -260,7 +282,8 @@ def _detect_dlib(image: np.ndarray, upsample: int) -> list[tuple[tuple[float, ..
 
 
 def _detect_cnn(image: np.ndarray, upsample: int) -> list[tuple[tuple[float, ...], float]]:
-    found = _cnn_detector()(image, upsample)
+    with _CNN_LOCK:
+        found = _cnn_detector()(image, upsample)
     return [
         ((d.rect.left(), d.rect.top(), d.rect.right() + 1, d.rect.bottom() + 1), float(d.confidence))
         for d in found
