@@ -323,8 +323,23 @@ class Engine:
         options.setdefault("max_pixels", self.max_pixels)
         options.setdefault("max_faces", self.max_faces)
         registry = options.pop("registry", None)
+        lab_models = options.pop("lab_models", False)
         return ask_stages(image, question, explain=explain, first=first,
-                          registry=self.registry if registry is None else registry, **options)
+                          registry=self.answering(lab_models) if registry is None else registry, **options)
+
+    def answering(self, lab_models: bool = False):
+        """The models that answer questions about a photo: every model listed, but the
+        bias lab's only when asked for (lab_models): they were trained on SYNTHETIC
+        cartoon faces, and their answers about a real photo mean nothing. The lab's
+        own comparison (compare_lab) uses them on its synthetic test images."""
+        registry = self.registry
+        built = bias_lab.lab(self.lab_root).models.resolve() if self.include_lab else None
+        mine = [model for model in registry if model.path.parent.resolve() != built]
+        if lab_models or built is None or len(mine) == len(registry.models):
+            return registry
+        from models.registry import Registry
+
+        return Registry(models=mine, load_problems=list(registry.load_problems), dirs=registry.dirs)
 
     def compare(self, image: Any, attribute: str, explain=("gradcam", "ig"), **options) -> Comparison:
         """Every model for `attribute` on the largest face, and whether they agree;

@@ -109,6 +109,22 @@ def test_the_engine_picks_up_the_bias_lab_once_built_without_a_restart(folder, t
     assert engine.lab() == lab.lab(root) and engine.registry_dirs() == [folder, root / "models"]
 
 
+def test_the_labs_synthetic_models_answer_a_real_photo_only_when_asked_to(folder, tmp_path, reduced_lab, astronaut):
+    from vqa import lab
+
+    _, built, _ = reduced_lab
+    root = tmp_path / "lab"
+    shutil.copytree(built.root, root)
+    engine = Engine(folder, include_cache=False, include_lab=True, lab_root=root)
+    question = "What is this person's race?"
+    assert [a.model for a in engine.ask(astronaut, question, explain=(), checks=()).answers] == ["race-a", "race-b"]
+    opted = engine.ask(astronaut, question, explain=(), checks=(), lab_models=True)
+    assert {lab.FAIR_MODEL, lab.BIASED_MODEL} <= {a.model for a in opted.answers}
+    assert all(a.card.synthetic for a in opted.answers if a.model in (lab.FAIR_MODEL, lab.BIASED_MODEL))
+    compared = engine.compare(astronaut, "race", explain=(), checks=())
+    assert compared.models == ["race-a", "race-b"]  # Compare's real photos too; its lab gallery keeps them
+
+
 def test_the_labs_folder_is_one_of_the_registrys_by_default_with_the_cache(monkeypatch, reduced_lab):
     from vqa import lab
 
