@@ -310,10 +310,11 @@ def audit_space(attribute: str, model_labels) -> AuditSpace:
     for label in FAIRFACE[attribute]:
         holders = [m for m in model_labels if _holds(m, label, attribute, model_labels)]
         if len(holders) != 1:
+            where = f"{len(holders)} of them: {', '.join(holders)}" if holders else "none of them"
             raise LabelSpaceError(
-                f"FairFace's {attribute} {label!r} lies inside {len(holders)} of the model's labels "
-                f"{list(model_labels)} ({holders or 'none'}), not exactly one, so the model's answers cannot be "
-                "scored on FairFace's labels")
+                f"FairFace's {attribute} {label!r} does not lie inside exactly one of the model's labels "
+                f"{list(model_labels)} (it lies inside {where}), so the model's answers cannot be scored on "
+                "FairFace's labels")
         truth[label] = holders[0]
     return AuditSpace(attribute, model_labels, truth)
 

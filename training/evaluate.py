@@ -42,6 +42,7 @@ from models.audit_summary import (
     ModelEntry,
     RaceRow,
 )
+from models.cache import models_dir
 from models.labels import FAIRFACE, AuditSpace, LabelSpaceError, audit_space
 from models.registry import load_registry
 from training.audit import audit, fair_vs_biased, val_chips
@@ -324,7 +325,10 @@ def _compare(audits: dict, summary: AuditSummary, out: Path) -> None:
 def main(argv=None) -> dict:
     p = argparse.ArgumentParser(prog="python -m training.evaluate", description=__doc__.split("\n\n")[0])
     p.add_argument("--data", required=True, help="FairFace folder (its val split is used)")
-    p.add_argument("--models", required=True, help="folder of <name>.keras + <name>.json models")
+    p.add_argument("--models", help="folder of <name>.keras + <name>.json models (any registry folder)")
+    p.add_argument("--pretrained", action="store_true",
+                   help="also audit the pretrained models in the user cache (models.cache.models_dir(): dlib's and "
+                        "GEAR's, scored through models.labels' equivalences)")
     p.add_argument("--out", default="audit", help="report folder (default: ./audit)")
     p.add_argument("--per-class", type=int, default=16,
                    help="faces per class for the mean heatmaps and the localization scores")
@@ -332,17 +336,30 @@ def main(argv=None) -> dict:
     p.add_argument("--sanity-images", type=int, default=14,
                    help="val faces for the model-randomisation check (0: skip it)")
     p.add_argument("--no-heatmaps", action="store_true", help="numbers only: no heatmaps, localization or sanity check")
+    p.add_argument("--no-skin-tone", action="store_true",
+                   help="do not measure each face's skin tone (ITA; on real data dlib's detector runs on every chip)")
     args = p.parse_args(argv)
+    folders = ([args.models] if args.models else []) + ([str(models_dir())] if args.pretrained else [])
+    if not folders:
+        p.error("give --models DIR, --pretrained, or both")
     try:
-        summary = evaluate(args.data, args.models, args.out, args.per_class, args.ig_steps, not args.no_heatmaps,
-                           args.sanity_images)
+        summary = evaluate(args.data, folders if len(folders) > 1 else folders[0], args.out, args.per_class,
+                           args.ig_steps, not args.no_heatmaps, args.sanity_images, skin_tone=not args.no_skin_tone)
     except ValueError as err:  # FairFaceError, NoModelsError, ...: a message, not a traceback
         p.exit(2, f"error: {err}\n")
     for name, entry in summary["models"].items():
         a = entry["audit"]
-        print(f"{name}: accuracy {a['accuracy']:.3f}, worst group {a['worst_group']} {a['worst_group_accuracy']:.3f}")
+        print(f"{name}: accuracy {a['accuracy']:.3f}, worst group {a['worst_group']} {a['worst_group_accuracy']:.3f}, "
+              f"ECE {_number(a['calibration']['ece_before'])} -> {_number(a['calibration']['ece_after'])}, "
+              f"set coverage {_number(a['conformal']['coverage'])}")
+    for name, why in summary["skipped"].items():
+        print(f"{name}: not audited ({why})")
     print(f"report: {Path(args.out) / 'report.html'}")
     return summary
+
+
+def _number(value) -> str:
+    return "n/a" if value is None else f"{value:.3f}"
 
 
 if __name__ == "__main__":

@@ -117,6 +117,6 @@ def test_a_single_year_age_model_is_summed_into_fairfaces_groups(other_spaces, s
 def test_a_model_whose_labels_do_not_nest_is_skipped_with_the_reason(other_spaces):
     summary, out = other_spaces
     assert "gear-age" not in summary["models"]
-    assert "20-29" in summary["skipped"]["gear-age"] and "not exactly one" in summary["skipped"]["gear-age"]
+    assert "20-29" in summary["skipped"]["gear-age"] and "none of them" in summary["skipped"]["gear-age"]
     assert "gear-age" in (out / "report.html").read_text()
     assert json.loads((out / "summary.json").read_text())["skipped"] == summary["skipped"]
