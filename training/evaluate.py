@@ -137,7 +137,9 @@ def evaluate(data, models_dir, out, per_class: int = 16, ig_steps: int = 32, hea
         if progress is not None:
             progress(index / len(models), f"auditing {model.name} ({index + 1} of {len(models)})")
         size, padding = model.card.input.size, model.card.input.padding
-        chips = chips_by_frame.setdefault((size, padding), val_chips(val, size, padding))
+        if (size, padding) not in chips_by_frame:  # models of one input share their chips
+            chips_by_frame[size, padding] = val_chips(val, size, padding)
+        chips = chips_by_frame[size, padding]
         probs = space.to_space(model.predict(chips))
         y_true = true_ids(val, space)
         result = audit(model.name, model.attribute, space.labels, probs, val, y_true=y_true)
@@ -170,6 +172,8 @@ def evaluate(data, models_dir, out, per_class: int = 16, ig_steps: int = 32, hea
             audit=ModelAudit(**result.summary(), calibration=checked.calibration, conformal=checked.conformal,
                              intervals=intervals(correct[model.name], result.y_true, space.labels, val.table)))
     summary.synthetic = summary.synthetic or any(m.card.synthetic for m, _ in audits.values())
+    if skin_tone and masks is None and val.synthetic:  # the cue masks place the synthetic landmarks
+        masks = read_masks(data, "val", val.table["file"])
     tones = _skin_tones(val, chips_by_frame, landmarks_by_frame, masks) if skin_tone else None
     if tones is not None:
         for name, right in correct.items():

@@ -143,14 +143,17 @@ def reliability_png(name: str, raw, calibrated, y, calibration, path: Path) -> P
         probs = np.asarray(probs)
         confidence, right = probs.max(axis=1), probs.argmax(axis=1) == np.asarray(y)
         which = np.clip(np.ceil(confidence * ECE_BINS).astype(int) - 1, 0, ECE_BINS - 1)
-        for b in np.unique(which):
-            inside = which == b
-            share, said = right[inside].mean(), confidence[inside].mean()
-            ax.bar(edges[b], share, width=1.0 / ECE_BINS, align="edge", color="C0", edgecolor="white")
-            # The gap to the diagonal: red where the model said more than it got right, orange where less.
-            ax.bar(edges[b], abs(said - share), bottom=min(said, share), width=1.0 / ECE_BINS, align="edge",
-                   color="C3" if said > share else "C1", alpha=0.35)
-            ax.text(edges[b] + 0.5 / ECE_BINS, 0.02, str(int(inside.sum())), ha="center", fontsize=6, rotation=90)
+        used = np.unique(which)
+        counts = np.bincount(which, minlength=ECE_BINS)[used]
+        share = np.bincount(which, right, ECE_BINS)[used] / counts
+        said = np.bincount(which, confidence, ECE_BINS)[used] / counts
+        ax.bar(edges[used], share, width=1.0 / ECE_BINS, align="edge", color="C0", edgecolor="white")
+        # The gap to the diagonal: red where the model said more than it got right, orange where less.
+        # Hatched, not filled: an underconfident gap lies over the bar, and a fill would muddy its colour.
+        ax.bar(edges[used], np.abs(said - share), bottom=np.minimum(said, share), width=1.0 / ECE_BINS,
+               align="edge", fill=False, hatch="////", edgecolor=np.where(said > share, "C3", "C1"), linewidth=0)
+        for left, n in zip(edges[used], counts):
+            ax.text(left + 0.5 / ECE_BINS, 0.02, str(int(n)), ha="center", fontsize=6, rotation=90)
         ax.plot([0, 1], [0, 1], "k--", linewidth=1)
         ece_text = "n/a" if ece is None else f"{ece:.3f}"
         ax.set(xlim=(0, 1), ylim=(0, 1), xlabel="top label's probability", title=f"{title}: ECE {ece_text}")
