@@ -248,7 +248,7 @@ def confidence_markdown(name: str, audit) -> str:
              f"{_num(calibration.ece_after)} after. Sets at alpha = {conformal.alpha:g}: coverage "
              f"{_pct(conformal.coverage)}, mean size {_num(conformal.mean_set_size, 2)} labels.", "",
              "| when it said | it was right | share [95% interval] |", "|---|---|---|"]
-    lines += [f"| {label} | {round(share.accuracy * share.n) if share.n else 0} of {share.n} | "
+    lines += [f"| {label} | {share.count} of {share.n} | "
               f"{interval_text(share)} |" for label, share in calibration.when_said.items()]
     return "\n".join(lines)
 

@@ -42,6 +42,11 @@ class Proportion:
     high: float | None
     n: int
 
+    @property
+    def count(self) -> int:
+        """How many of the n faces (the share's numerator: "right r of n times")."""
+        return 0 if self.accuracy is None else round(self.accuracy * self.n)
+
 
 @dataclasses.dataclass
 class Gap:

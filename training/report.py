@@ -125,7 +125,7 @@ def calibration_sentence(entry: ModelEntry) -> str:
 
 def when_said_rows(entry: ModelEntry) -> tuple[list[str], list[list[str]]]:
     """When the model said X, how often it was right: r of n, with the interval."""
-    rows = [[label, f"{round(share.accuracy * share.n)} of {share.n}" if share.n else "never said",
+    rows = [[label, f"{share.count} of {share.n}" if share.n else "never said",
              interval_text(share)] for label, share in entry.audit.calibration.when_said.items()]
     return ["when it said", "it was right", "share [95% interval]"], rows
 
