@@ -16,7 +16,18 @@ import gradio as gr
 from PIL import Image
 
 from vqa import lab
-from vqa.audit import LANDMARK_SOURCES, RANDOM_MODEL, SUMMARY_FILE, AuditSummary
+from vqa.audit import (
+    CALIBRATION_NOTE,
+    CONFORMAL_NOTE,
+    INTERVALS_NOTE,
+    LANDMARK_SOURCES,
+    RANDOM_MODEL,
+    SKIN_TONE_NOTE,
+    SUMMARY_FILE,
+    AuditSummary,
+    gap_text,
+    interval_text,
+)
 
 SUMMARY = SUMMARY_FILE  # written by training.report.write_report beside report.html
 METHOD_TITLES = {"gradcam": "Grad-CAM", "guided": "Guided Grad-CAM", "ig": "Integrated Gradients"}
@@ -104,8 +115,10 @@ def summary_markdown(summary: AuditSummary | dict) -> str:
         parts.append("> **Synthetic**: these models were trained and evaluated on generated data. "
                      "The numbers show that the pipeline works, not how models behave on real faces.")
     parts.append(f"Test faces: {summary.val_images} from the balanced val split of `{summary.data}`.")
+    if summary.skipped:
+        parts.append("Not audited: " + "; ".join(f"**{name}**: {why}" for name, why in summary.skipped.items()))
     if summary.comparison:
-        parts.append(_comparison(summary.comparison))
+        parts.append(_comparison(summary.comparison, summary))
     if summary.localization:
         parts.append(localization_markdown(summary))
     if summary.randomization:
@@ -114,11 +127,29 @@ def summary_markdown(summary: AuditSummary | dict) -> str:
     return "\n\n".join(parts)
 
 
-def _comparison(comparison) -> str:
-    rows = [f"| {race} | {_pct(r.fair)} | {_pct(r.biased)} | {_pct(r.drop)} |"
-            for race, r in comparison.per_race.items()]
-    return "\n".join(["### Fair vs census-biased race model, per race",
-                      "| race | fair | biased | drop |", "|---|---|---|---|", *rows])
+def _comparison(comparison, summary: AuditSummary | None = None) -> str:
+    models = [summary.models.get(n) if summary else None for n in (comparison.fair_model, comparison.biased_model)]
+    if all(m is not None and m.audit.intervals is not None for m in models):
+        fair, biased = (m.audit.intervals.per_class for m in models)
+        rows = [f"| {race} | {interval_text(fair.get(race))} | {interval_text(biased.get(race))} | {_pct(r.drop)} | "
+                f"{fair[race].n if race in fair else 0} |" for race, r in comparison.per_race.items()]
+        head = ["| race | fair [95% interval] | biased [95% interval] | drop | n |", "|---|---|---|---|---|"]
+    else:
+        rows = [f"| {race} | {_pct(r.fair)} | {_pct(r.biased)} | {_pct(r.drop)} |"
+                for race, r in comparison.per_race.items()]
+        head = ["| race | fair | biased | drop |", "|---|---|---|---|"]
+    lines = ["### Fair vs census-biased race model, per race", *head, *rows]
+    if all(m is not None and m.audit.conformal is not None for m in models):
+        fair, biased = (m.audit.conformal.per_class for m in models)
+        lines += ["", "Mean prediction-set size per race (coverage), eval half: the biased model's sets are the "
+                  "large ones for the races it rarely saw, where it does not know.", "",
+                  "| race | fair | biased |", "|---|---|---|"]
+        lines += [f"| {race} | {_sets(fair.get(race))} | {_sets(biased.get(race))} |" for race in comparison.per_race]
+    return "\n".join(lines)
+
+
+def _sets(cell) -> str:
+    return "n/a" if cell is None or cell.mean_set_size is None else f"{cell.mean_set_size:.2f} ({_pct(cell.coverage)})"
 
 
 def localization_markdown(summary: AuditSummary) -> str:
@@ -164,13 +195,90 @@ def randomization_markdown(summary: AuditSummary) -> str:
 def _model(name: str, entry) -> str:
     audit, card = entry.audit, entry.card
     synthetic = " (synthetic)" if card.get("synthetic") else ""
-    lines = [f"### {name}",
-             f"Trained on **{card.get('training_data') or 'unknown data'}**{synthetic}. "
-             f"Accuracy {_pct(audit.accuracy)}; worst race × gender group **{audit.worst_group}** "
-             f"at {_pct(audit.worst_group_accuracy)} (best minus worst: {_pct(audit.best_minus_worst_group)}).",
-             "", "| class | accuracy |", "|---|---|"]
-    lines += [f"| {label} | {_pct(value)} |" for label, value in audit.per_class_accuracy.items()]
+    if audit.intervals is None or audit.intervals.overall is None:  # a summary written before intervals
+        accuracy = (f"Accuracy {_pct(audit.accuracy)}; worst race × gender group **{audit.worst_group}** "
+                    f"at {_pct(audit.worst_group_accuracy)} (best minus worst: {_pct(audit.best_minus_worst_group)}).")
+    else:
+        accuracy = f"Accuracy {interval_text(audit.intervals.overall)} over {audit.intervals.overall.n} faces."
+    lines = [f"### {name}", f"Trained on **{card.get('training_data') or 'unknown data'}**{synthetic}. {accuracy}", ""]
+    if audit.intervals is None:
+        lines += ["| class | accuracy |", "|---|---|"]
+        lines += [f"| {label} | {_pct(value)} |" for label, value in audit.per_class_accuracy.items()]
+        return "\n".join(lines)
+    lines += _class_table(audit) + ["", _intervals(audit)]
+    if audit.calibration is not None and audit.conformal is not None:
+        lines += ["", confidence_markdown(name, audit)]
+    if audit.skin_tone:
+        lines += ["", skin_tone_markdown(audit)]
     return "\n".join(lines)
+
+
+def _class_table(audit) -> list[str]:
+    """Per class: accuracy [95% interval] and n; with calibration, ECE before / after and the sets (eval half)."""
+    calibrated = audit.calibration is not None and audit.conformal is not None
+    header = "| class | accuracy [95% interval] | n |" + (
+        " ECE before | ECE after | set coverage | mean set size |" if calibrated else "")
+    lines = [header, "|" + "---|" * (header.count("|") - 1)]
+    for label in audit.labels:
+        share = audit.intervals.per_class.get(label)
+        row = f"| {label} | {interval_text(share)} | {share.n if share else 0} |"
+        if calibrated:
+            ece, sets = audit.calibration.per_class.get(label), audit.conformal.per_class.get(label)
+            row += (f" {_num(ece and ece.ece_before)} | {_num(ece and ece.ece_after)} | "
+                    f"{_pct(sets and sets.coverage)} | {_num(sets and sets.mean_set_size, 2)} |")
+        lines.append(row)
+    return lines
+
+
+def _intervals(audit) -> str:
+    """The race x gender cells with n and interval; small cells greyed (italic, marked) and not ranked."""
+    intervals = audit.intervals
+    if intervals.worst_group is None:
+        verdict = f"No two race × gender groups have {intervals.min_cell} faces or more, so no worst group is named."
+    else:
+        verdict = (f"Among groups of {intervals.min_cell}+ faces: worst **{intervals.worst_group}** "
+                   f"{interval_text(intervals.race_x_gender[intervals.worst_group])}, best {intervals.best_group}; "
+                   f"best minus worst {gap_text(intervals.gap)}.")
+    small = sum(cell.n < intervals.min_cell for cell in intervals.race_x_gender_x_age.values())
+    lines = [INTERVALS_NOTE.format(min_cell=intervals.min_cell), "", verdict, "",
+             "| race / gender | accuracy [95% interval] | n |", "|---|---|---|"]
+    lines += [_cell(group, cell, intervals.min_cell) for group, cell in intervals.race_x_gender.items()]
+    lines += ["", f"Race × gender × age: {len(intervals.race_x_gender_x_age)} cells, {small} of them under "
+              f"{intervals.min_cell} faces (the full table is in report.html)."]
+    return "\n".join(lines)
+
+
+def _cell(group: str, cell, min_cell: int) -> str:
+    if cell.n < min_cell:  # greyed: too few faces to lean on
+        return " | ".join(["", *[f"<span style='color:#999'>*{text}*</span>"
+                                 for text in (group, interval_text(cell), f"{cell.n} (under {min_cell})")], ""]).strip()
+    return f"| {group} | {interval_text(cell)} | {cell.n} |"
+
+
+def confidence_markdown(name: str, audit) -> str:
+    """Temperature, ECE before / after, the sets' coverage, and "when it said X it was right r of n times"."""
+    calibration, conformal = audit.calibration, audit.conformal
+    lines = [f"#### {name}: confidence you can check", CALIBRATION_NOTE, "", CONFORMAL_NOTE, "",
+             f"**Temperature T = {calibration.temperature:.2f}** (fitted on {calibration.fit_images} faces); on the "
+             f"other {calibration.eval_images}: ECE {_num(calibration.ece_before)} before, "
+             f"{_num(calibration.ece_after)} after. Sets at alpha = {conformal.alpha:g}: coverage "
+             f"{_pct(conformal.coverage)}, mean size {_num(conformal.mean_set_size, 2)} labels.", "",
+             "| when it said | it was right | share [95% interval] |", "|---|---|---|"]
+    lines += [f"| {label} | {share.count} of {share.n} | "
+              f"{interval_text(share)} |" for label, share in calibration.when_said.items()]
+    return "\n".join(lines)
+
+
+def skin_tone_markdown(audit) -> str:
+    min_cell = audit.intervals.min_cell if audit.intervals else 30
+    lines = ["#### Skin tone measured from the pixels (ITA°)", SKIN_TONE_NOTE, "",
+             "| ITA category | accuracy [95% interval] | n |", "|---|---|---|"]
+    lines += [_cell(category, cell, min_cell) for category, cell in audit.skin_tone.items()]
+    return "\n".join(lines)
+
+
+def _num(value, digits: int = 3) -> str:
+    return "n/a" if value is None else f"{value:.{digits}f}"
 
 
 def regions_markdown(summary: AuditSummary, name: str) -> str:
@@ -201,6 +309,7 @@ def _figures(folder: Path, summary: AuditSummary) -> list:
              (summary.figures.get("localization"), "do the heatmaps point at the cue? (grey: random floor)")]
     for name, entry in summary.models.items():
         named += [(entry.figures.get("confusion"), f"{name}: confusion matrix"),
+                  (entry.figures.get("reliability"), f"{name}: reliability before and after temperature scaling"),
                   (entry.figures.get("heatmaps"), f"{name}: mean heatmaps per class"),
                   (entry.figures.get("regions"), f"{name}: where on the face (mean region shares per class)")]
     # Opened here so Gradio serves copies from its cache, never paths on the server;

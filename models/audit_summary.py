@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Any
 
 SUMMARY_FILE = "summary.json"
+# A model audit's parts that summaries written before them lack: absent, not null, when not measured.
+OPTIONAL_AUDIT_PARTS = ("calibration", "conformal", "intervals", "skin_tone")
 RANDOM_MODEL = "random"  # the localization floor's "model" name
 
 
@@ -28,6 +30,91 @@ def _number(value) -> float | None:
         return None
     value = float(value)
     return None if math.isnan(value) else value
+
+
+@dataclasses.dataclass
+class Proportion:
+    """A share of faces (an accuracy, or how often an answer was right) with its n and
+    95% Wilson score interval (models.calibration.wilson)."""
+
+    accuracy: float | None  # None: no faces
+    low: float | None
+    high: float | None
+    n: int
+
+    @property
+    def count(self) -> int:
+        """How many of the n faces (the share's numerator: "right r of n times")."""
+        return 0 if self.accuracy is None else round(self.accuracy * self.n)
+
+
+@dataclasses.dataclass
+class Gap:
+    """Best group's accuracy minus the worst's, with a 95% interval (Newcombe's hybrid score
+    interval for a difference of two independent proportions; the groups were picked after
+    looking, so read it as a guide, not a test)."""
+
+    value: float
+    low: float
+    high: float
+
+
+@dataclasses.dataclass
+class Intervals:
+    """Every accuracy of the audit with its n and 95% interval. Cells of fewer than
+    `min_cell` faces are shown greyed out and are left out of worst_group and gap."""
+
+    per_class: dict[str, Proportion]
+    race_x_gender: dict[str, Proportion]  # "race / gender"
+    race_x_gender_x_age: dict[str, Proportion]  # "race / gender / age"
+    min_cell: int = 30
+    overall: Proportion | None = None  # the whole val split
+    worst_group: str | None = None  # among race x gender cells of >= min_cell faces; None: fewer than two such cells
+    best_group: str | None = None
+    gap: Gap | None = None
+
+
+@dataclasses.dataclass
+class ClassCalibration:
+    ece_before: float | None  # top-label ECE over the eval half's faces of this true class
+    ece_after: float | None
+    n: int
+
+
+@dataclasses.dataclass
+class CalibrationAudit:
+    """Temperature scaling fitted on the fit half of the val split, ECE measured on the
+    eval half (15 equal-width bins of the top label's probability)."""
+
+    temperature: float
+    fit_images: int
+    eval_images: int
+    ece_before: float | None
+    ece_after: float | None
+    per_class: dict[str, ClassCalibration]
+    bins: int = 15
+    seed: int = 0  # of the split (stratified by the model's attribute; predictions.csv's "split" column)
+    # Over all val faces: when the model said this label, how often it was right (Wilson interval).
+    when_said: dict[str, Proportion] = dataclasses.field(default_factory=dict)
+
+
+@dataclasses.dataclass
+class ClassCoverage:
+    coverage: float | None  # share of the eval half's faces of this true class whose set holds it
+    mean_set_size: float | None
+    n: int
+    qhat: float = 1.0  # the label joins a set when 1 - its calibrated probability is at most qhat
+
+
+@dataclasses.dataclass
+class ConformalAudit:
+    """Class-conditional (Mondrian) split conformal prediction sets: fitted on the fit
+    half, measured on the eval half (age sets: contiguous ranges of age groups)."""
+
+    alpha: float
+    coverage: float | None
+    mean_set_size: float | None
+    per_class: dict[str, ClassCoverage]
 
 
 @dataclasses.dataclass
@@ -45,6 +132,10 @@ class ModelAudit:
     best_minus_worst_group: float
     confusion_matrix: list[list[int]]  # rows: true class, columns: predicted, in `labels` order
     val_images: int
+    calibration: CalibrationAudit | None = None
+    conformal: ConformalAudit | None = None
+    intervals: Intervals | None = None
+    skin_tone: dict[str, Proportion] = dataclasses.field(default_factory=dict)  # ITA category -> accuracy
 
 
 @dataclasses.dataclass
@@ -119,6 +210,35 @@ LANDMARK_SOURCES = {
 }
 
 
+# What the confidence parts measure, in words the report and the Audit tab both quote.
+CALIBRATION_NOTE = (
+    "A model's softmax often says 100% where it is right far less often. The val split is halved (seeded, "
+    "stratified by the model's attribute); on the fit half one temperature T is fitted (softmax(log p / T), "
+    "minimising the negative log-likelihood), and on the other half the expected calibration error (ECE: 15 "
+    "equal-width bins of the top label's probability, the gap between what it said and how often it was "
+    "right) is measured before and after. One T cannot fix a model that is sure and wrong on some groups "
+    "only: read the per-class ECE.")
+CONFORMAL_NOTE = (
+    "Prediction sets: class-conditional (Mondrian) split conformal prediction fitted on the fit half, so that "
+    "for faces of each class the set holds the true label at least 1 - alpha of the time; measured on the eval "
+    "half. Age sets are contiguous ranges of age groups. Large sets are where the model does not know.")
+INTERVALS_NOTE = (
+    "Every accuracy carries its n and a 95% Wilson interval. Cells of fewer than {min_cell} faces are greyed "
+    "out and left out of the worst group; the best-minus-worst gap carries Newcombe's interval (the two groups "
+    "were picked after looking, so it is a guide, not a test).")
+
+
+def interval_text(share: Proportion | None) -> str:
+    """"45.0% [26.0-65.0%]" (the 95% interval), or "n/a" for no faces."""
+    if share is None or share.accuracy is None:
+        return "n/a"
+    return f"{share.accuracy:.1%} [{share.low:.1%}-{share.high:.1%}]"
+
+
+def gap_text(gap: Gap | None) -> str:
+    return "n/a" if gap is None else f"{gap.value:.1%} [{gap.low:.1%} to {gap.high:.1%}]"
+
+
 @dataclasses.dataclass
 class AuditSummary:
     data: str
@@ -132,11 +252,16 @@ class AuditSummary:
     randomization: dict[str, dict[str, RandomizationCheck]] = dataclasses.field(default_factory=dict)
     regions: Regions = dataclasses.field(default_factory=dict)
     region_landmarks: dict[str, dict[str, int]] = dataclasses.field(default_factory=dict)  # model -> {source: chips}
+    skipped: dict[str, str] = dataclasses.field(default_factory=dict)  # model -> why it was not audited
 
     def to_dict(self) -> dict[str, Any]:
         out = _clean(dataclasses.asdict(self))
         if self.comparison is None:
             del out["comparison"]  # as before this schema: absent when there is nothing to compare
+        for entry in out["models"].values():  # the same for a model's newer parts
+            for key in OPTIONAL_AUDIT_PARTS:
+                if not entry["audit"].get(key):
+                    entry["audit"].pop(key, None)
         return out
 
     @classmethod
@@ -191,8 +316,7 @@ def _fields(kind, data: dict) -> dict:
 
 def _parse(data: dict) -> AuditSummary:
     fields = _fields(AuditSummary, data)
-    fields["models"] = {name: ModelEntry(**{**_fields(ModelEntry, entry),
-                                            "audit": ModelAudit(**_fields(ModelAudit, entry["audit"]))})
+    fields["models"] = {name: ModelEntry(**{**_fields(ModelEntry, entry), "audit": _model_audit(entry["audit"])})
                         for name, entry in data["models"].items()}
     if data.get("comparison"):
         comparison = _fields(Comparison, data["comparison"])
@@ -216,7 +340,39 @@ def _parse(data: dict) -> AuditSummary:
         for model, methods in (data.get("regions") or {}).items()}
     fields["region_landmarks"] = {model: {source: int(n) for source, n in counts.items()}
                                   for model, counts in (data.get("region_landmarks") or {}).items()}
+    fields["skipped"] = {str(model): str(why) for model, why in (data.get("skipped") or {}).items()}
     summary = AuditSummary(**fields)
     if not isinstance(summary.data, str) or not isinstance(summary.val_images, int):
         raise TypeError("data must be a string and val_images an integer")
     return summary
+
+
+def _proportions(data: dict | None) -> dict[str, Proportion]:
+    return {key: Proportion(**_fields(Proportion, value)) for key, value in (data or {}).items()}
+
+
+def _model_audit(data: dict) -> ModelAudit:
+    """A model's audit; the parts newer than the first schema are optional."""
+    fields = _fields(ModelAudit, data)
+    if fields.get("calibration"):
+        calibration = _fields(CalibrationAudit, fields["calibration"])
+        calibration["per_class"] = {c: ClassCalibration(**_fields(ClassCalibration, v))
+                                    for c, v in calibration["per_class"].items()}
+        calibration["when_said"] = _proportions(calibration.get("when_said"))
+        fields["calibration"] = CalibrationAudit(**calibration)
+    if fields.get("conformal"):
+        conformal = _fields(ConformalAudit, fields["conformal"])
+        conformal["per_class"] = {c: ClassCoverage(**_fields(ClassCoverage, v))
+                                  for c, v in conformal["per_class"].items()}
+        fields["conformal"] = ConformalAudit(**conformal)
+    if fields.get("intervals"):
+        intervals = _fields(Intervals, fields["intervals"])
+        for table in ("per_class", "race_x_gender", "race_x_gender_x_age"):
+            intervals[table] = _proportions(intervals[table])
+        if intervals.get("gap"):
+            intervals["gap"] = Gap(**_fields(Gap, intervals["gap"]))
+        if intervals.get("overall"):
+            intervals["overall"] = Proportion(**_fields(Proportion, intervals["overall"]))
+        fields["intervals"] = Intervals(**intervals)
+    fields["skin_tone"] = _proportions(fields.get("skin_tone"))
+    return ModelAudit(**fields)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 import re
+from typing import NamedTuple
 
 import numpy as np
 
@@ -260,3 +261,73 @@ KNOWN_LABELS = {
     "gender": FAIRFACE_GENDER,
     "age": FAIRFACE_AGE,
 }
+
+
+# ---------------------------------------------------------------------------
+# Scoring a model of another label space on FairFace's labels (the audit).
+
+# UTKFace's five races hold FairFace's seven: every FairFace race lies in exactly
+# one of them ("Other" is UTKFace's Hispanic, Latino and Middle Eastern faces, as
+# GEAR's card says; "Asian" is UNIONS' "asian").
+UTKFACE_RACE_HOLDS = {
+    "White": ("White",),
+    "Black": ("Black",),
+    "Asian": ("East Asian", "Southeast Asian"),
+    "Indian": ("Indian",),
+    "Other": ("Latino_Hispanic", "Middle Eastern"),
+}
+
+
+class LabelSpaceError(ValueError):
+    """A model's labels cannot be scored against FairFace's."""
+
+
+class AuditSpace(NamedTuple):
+    """How a model is scored on FairFace's labels: in `labels` (the model's own, or
+    FairFace's age groups for a single-year age model, whose years are summed into
+    them), each FairFace label counted as the class of `labels` that holds it."""
+
+    attribute: str
+    labels: tuple[str, ...]
+    truth: dict[str, str]  # FairFace label -> the class of `labels` it belongs to
+    single_years: bool = False  # the model's outputs are single years, summed into FairFace's age groups
+
+    def to_space(self, probs: np.ndarray) -> np.ndarray:
+        """The model's probabilities over `labels` (single years summed; exact)."""
+        return single_year_ages_to_fairface(probs) if self.single_years else np.asarray(probs, dtype=np.float64)
+
+
+def audit_space(attribute: str, model_labels) -> AuditSpace:
+    """The AuditSpace of a model with these labels, or LabelSpaceError when FairFace's
+    labels do not each fall into exactly one of them (GEAR's age groups: FairFace's
+    20-29 straddles 0-20, 21-25 and 26-30)."""
+    model_labels = tuple(model_labels)
+    if attribute not in FAIRFACE:
+        raise LabelSpaceError(f"attribute must be one of {ATTRIBUTES}, got {attribute!r}")
+    if attribute == "age" and model_labels != FAIRFACE_AGE and is_single_years(model_labels):
+        return AuditSpace(attribute, FAIRFACE_AGE, {g: g for g in FAIRFACE_AGE}, single_years=True)
+    truth = {}
+    for label in FAIRFACE[attribute]:
+        holders = [m for m in model_labels if _holds(m, label, attribute, model_labels)]
+        if len(holders) != 1:
+            where = f"{len(holders)} of them: {', '.join(holders)}" if holders else "none of them"
+            raise LabelSpaceError(
+                f"FairFace's {attribute} {label!r} does not lie inside exactly one of the model's labels "
+                f"{list(model_labels)} (it lies inside {where}), so the model's answers cannot be scored on "
+                "FairFace's labels")
+        truth[label] = holders[0]
+    return AuditSpace(attribute, model_labels, truth)
+
+
+def _holds(model_label: str, fairface_label: str, attribute: str, model_labels: tuple[str, ...]) -> bool:
+    """Whether the model's class holds FairFace's (the same class, or a broader one that nests it)."""
+    if attribute == "age":
+        try:
+            low, high = label_years(model_label)
+            f_low, f_high = label_years(fairface_label)
+        except ValueError:
+            return False
+        return low <= f_low and f_high <= high  # every year of FairFace's group is in the model's
+    if canonical_label(model_label) == canonical_label(fairface_label):
+        return True
+    return model_labels == UTKFACE_RACE and fairface_label in UTKFACE_RACE_HOLDS.get(model_label, ())

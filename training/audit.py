@@ -47,15 +47,17 @@ class Audit:
         }
 
 
-def val_chips(val: FairFaceSplit, size: int) -> np.ndarray:
-    """All val images as uint8 chips (N, size, size, 3) in the 0.25 framing."""
+def val_chips(val: FairFaceSplit, size: int, padding: float = 0.25) -> np.ndarray:
+    """All val images as uint8 chips (N, size, size, 3) in the framing of `padding`
+    (FairFace's 0.25 by default; a model with less padding sees a tighter crop)."""
     ds = make_dataset(val.paths(), np.zeros(len(val), np.int64), 2, image_size=size, preprocessing="raw",
-                      crop=crop_fraction(val.padding), batch_size=256, cache=None)
+                      crop=crop_fraction(val.padding, padding), batch_size=256, cache=None)
     return np.concatenate([x.numpy() for x, _ in ds]).astype(np.uint8)
 
 
-def audit(name: str, attribute: str, labels, probs: np.ndarray, val: FairFaceSplit) -> Audit:
-    y_true = val.labels(attribute)
+def audit(name: str, attribute: str, labels, probs: np.ndarray, val: FairFaceSplit, y_true=None) -> Audit:
+    """`y_true`: the true class ids in `labels` (default: the val CSV's, for FairFace's own labels)."""
+    y_true = val.labels(attribute) if y_true is None else np.asarray(y_true)
     y_pred = np.asarray(probs).argmax(1)
     classes = pd.Series(np.asarray(labels)[y_true], name=attribute)
     per_class = MetricFrame(metrics=accuracy_score, y_true=y_true, y_pred=y_pred, sensitive_features=classes)

@@ -117,9 +117,9 @@ def chip_landmarks(chip: np.ndarray, fallback: Callable[[], ChipLandmarks]) -> C
     return ChipLandmarks(points, "predictor") if points is not None else fallback()
 
 
-def template_fallback(size: int) -> Callable[[int], ChipLandmarks]:
-    """index -> dlib's mean face on a `size` chip (the same for every chip)."""
-    points = template_landmarks(size)
+def template_fallback(size: int, padding: float = FAIRFACE_PADDING) -> Callable[[int], ChipLandmarks]:
+    """index -> dlib's mean face on a `size` chip aligned with `padding` (the same for every chip)."""
+    points = template_landmarks(size, padding)
     return lambda index: ChipLandmarks(points, "template")
 
 

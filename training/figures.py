@@ -127,3 +127,40 @@ def localization_png(localization: dict, path: Path) -> Path:
 def _score(score, key: str) -> float:
     value = None if score is None else getattr(score, key)
     return 0.0 if value is None else value
+
+
+def reliability_png(name: str, raw, calibrated, y, calibration, path: Path) -> Path:
+    """The reliability diagram of one model on the eval half, before and after temperature
+    scaling: per bin of the top label's probability, the share right (bars) against the
+    diagonal a calibrated model follows, with each bin's faces."""
+    from models.calibration import ECE_BINS
+
+    fig, axes = plt.subplots(1, 2, figsize=(8.4, 3.9), dpi=100, sharey=True)
+    edges = np.linspace(0.0, 1.0, ECE_BINS + 1)
+    panels = ((raw, "raw softmax", calibration.ece_before),
+              (calibrated, f"temperature T = {calibration.temperature:.2f}", calibration.ece_after))
+    for ax, (probs, title, ece) in zip(axes, panels):
+        probs = np.asarray(probs)
+        confidence, right = probs.max(axis=1), probs.argmax(axis=1) == np.asarray(y)
+        which = np.clip(np.ceil(confidence * ECE_BINS).astype(int) - 1, 0, ECE_BINS - 1)
+        used = np.unique(which)
+        counts = np.bincount(which, minlength=ECE_BINS)[used]
+        share = np.bincount(which, right, ECE_BINS)[used] / counts
+        said = np.bincount(which, confidence, ECE_BINS)[used] / counts
+        ax.bar(edges[used], share, width=1.0 / ECE_BINS, align="edge", color="C0", edgecolor="white")
+        # The gap to the diagonal: red where the model said more than it got right, orange where less.
+        # Hatched, not filled: an underconfident gap lies over the bar, and a fill would muddy its colour.
+        ax.bar(edges[used], np.abs(said - share), bottom=np.minimum(said, share), width=1.0 / ECE_BINS,
+               align="edge", fill=False, hatch="////", edgecolor=np.where(said > share, "C3", "C1"), linewidth=0)
+        for left, n in zip(edges[used], counts):
+            ax.text(left + 0.5 / ECE_BINS, 0.02, str(int(n)), ha="center", fontsize=6, rotation=90)
+        ax.plot([0, 1], [0, 1], "k--", linewidth=1)
+        ece_text = "n/a" if ece is None else f"{ece:.3f}"
+        ax.set(xlim=(0, 1), ylim=(0, 1), xlabel="top label's probability", title=f"{title}: ECE {ece_text}")
+    axes[0].set_ylabel("share right (red: over-, orange: underconfident)")
+    fig.suptitle(f"{name}: reliability on the eval half ({len(np.asarray(y))} faces; numbers: faces per bin)",
+                 fontsize=10)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+    return path

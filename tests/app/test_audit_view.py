@@ -102,3 +102,59 @@ def test_the_tab_shows_each_models_region_shares_and_their_landmarks(tmp_path):
 
 def test_a_summary_without_regions_shows_no_region_table():
     assert "where on the face" not in summary_markdown(lab_summary())
+
+
+def confident_summary() -> AuditSummary:
+    """lab_summary's race-fair model with its confidence parts computed by training.confidence
+    from 90 faces: 40 White men (36 right), 40 Black women (22 right), 10 Black men (too few to rank)."""
+    import numpy as np
+    import pandas as pd
+
+    from training.confidence import confidence, fit_eval_split, intervals
+    from vqa.audit import Proportion
+
+    summary = lab_summary()
+    y = np.repeat([0, 1, 1], [40, 40, 10])
+    right = np.concatenate([np.arange(40) < 36, np.arange(40) < 22, np.arange(10) < 5])
+    predicted = np.where(right, y, 1 - y)
+    probs = np.full((90, 2), 0.05)
+    probs[np.arange(90), predicted] = 0.95
+    table = pd.DataFrame({"race": np.array(["White", "Black"])[y], "age": "20-29",
+                          "gender": ["Male"] * 40 + ["Female"] * 40 + ["Male"] * 10})
+    checked = confidence("race-fair", "race", ("White", "Black"), probs, y, fit_eval_split(y))
+    audit = summary.models["race-fair"].audit
+    audit.calibration, audit.conformal = checked.calibration, checked.conformal
+    audit.intervals = intervals(right, y, ("White", "Black"), table)
+    audit.skin_tone = {"light": Proportion(0.8, 0.6, 0.9, 40), "dark": Proportion(0.5, 0.2, 0.8, 8)}
+    summary.models["race-fair"].figures["reliability"] = "race-fair_reliability.png"
+    return summary
+
+
+def test_the_tab_shows_calibration_sets_intervals_and_skin_tone(tmp_path):
+    from PIL import Image
+
+    from training.report import write_report
+    from vqa.audit import SKIN_TONE_NOTE, interval_text
+
+    summary = confident_summary()
+    audit = summary.models["race-fair"].audit
+    write_report(tmp_path, summary)
+    Image.new("RGB", (5, 5)).save(tmp_path / "race-fair_reliability.png")
+    text, figures = read_report(tmp_path)
+    assert "#### race-fair: confidence you can check" in text
+    assert f"**Temperature T = {audit.calibration.temperature:.2f}** (fitted on 45 faces)" in text
+    assert "| class | accuracy [95% interval] | n | ECE before | ECE after | set coverage | mean set size |" in text
+    assert f"| White | {interval_text(audit.intervals.per_class['White'])} | 40 |" in text
+    # When it said White: the 36 White faces it got right, and the 23 of 50 Black faces it got wrong.
+    assert f"| White | 36 of 59 | {interval_text(audit.calibration.when_said['White'])} |" in text
+    assert "worst **Black / Female**" in text and "best White / Male" in text
+    assert "*Black / Male*" in text and "*10 (under 30)*" in text  # greyed, and not the worst group
+    assert SKIN_TONE_NOTE in text and "*8 (under 30)*" in text
+    assert "race-fair: reliability before and after temperature scaling" in [c for _, c in figures]
+    page = (tmp_path / "report.html").read_text()
+    assert "<tr class=small><td>Black / Male</td>" in page and "confidence you can check" in page
+
+
+def test_a_summary_written_before_the_confidence_parts_still_shows_its_accuracies():
+    text = summary_markdown(lab_summary())
+    assert "| class | accuracy |" in text and "| White | 90.0% |" in text and "confidence you can check" not in text

@@ -140,3 +140,32 @@ def test_known_labels_name_every_class_of_the_bundled_label_spaces():
     assert not labels.is_label_of("blue", "race") and not labels.is_label_of("young", "age")
     assert labels.is_label_of("mixed", "race", [("Mixed", "Other")])  # a model's own label space
     assert labels.is_single_years([str(y) for y in range(81)]) and not labels.is_single_years(FAIRFACE_AGE)
+
+
+def test_audit_spaces_score_other_label_spaces_on_fairfaces_labels():
+    from models.labels import (
+        FAIRFACE_AGE,
+        FAIRFACE_RACE,
+        UNIONS,
+        UTKFACE_RACE_HOLDS,
+        LabelSpaceError,
+        audit_space,
+    )
+    from models.pretrained import GEAR_AGE_LABELS
+
+    gear = audit_space("race", UTKFACE_RACE)
+    assert gear.labels == UTKFACE_RACE and not gear.single_years
+    assert [gear.truth[r] for r in FAIRFACE_RACE] == ["White", "Black", "Other", "Asian", "Asian", "Indian", "Other"]
+    # The one definition of "Asian" agrees with the vocabulary's union.
+    assert {labels.normalize_label(r) for r in UTKFACE_RACE_HOLDS["Asian"]} == set(UNIONS["asian"])
+    assert audit_space("gender", ("man", "woman")).truth == {"Male": "man", "Female": "woman"}
+    assert audit_space("race", FAIRFACE_RACE).truth == {r: r for r in FAIRFACE_RACE}
+    years = audit_space("age", [str(a) for a in range(81)])
+    assert years.labels == FAIRFACE_AGE and years.single_years
+    probs = np.zeros(81)
+    probs[[1, 25, 75]] = [0.2, 0.5, 0.3]
+    assert years.to_space(probs).tolist() == pytest.approx([0.2, 0, 0, 0.5, 0, 0, 0, 0, 0.3])
+    with pytest.raises(LabelSpaceError, match="'20-29' does not lie inside exactly one"):
+        audit_space("age", GEAR_AGE_LABELS)
+    with pytest.raises(LabelSpaceError, match="White"):
+        audit_space("race", ("Light", "Dark"))

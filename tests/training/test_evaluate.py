@@ -107,7 +107,9 @@ def test_predictions_csv_has_one_row_per_model_and_val_image(report, synthetic_r
     summary, out = report
     predictions = pd.read_csv(out / "predictions.csv")
     val = pd.read_csv(synthetic_root / "fairface_label_val.csv")
-    assert tuple(predictions.columns) == PREDICTION_COLUMNS
+    assert tuple(predictions.columns[:len(PREDICTION_COLUMNS)]) == PREDICTION_COLUMNS
+    labels = list(dict.fromkeys(label for entry in summary["models"].values() for label in entry["audit"]["labels"]))
+    assert list(predictions.columns[len(PREDICTION_COLUMNS):]) == [f"p_{label}" for label in labels]
     assert len(predictions) == len(val) * len(summary["models"])
     race = predictions[predictions["model"] == "synthetic_race"].reset_index(drop=True)
     assert race["file"].tolist() == val["file"].tolist() and race["true_label"].tolist() == val["race"].tolist()
@@ -201,3 +203,122 @@ def test_region_shares_are_reported_per_model_method_and_class_with_their_landma
         assert (out / summary["models"][model]["figures"]["regions"]).read_bytes()[:4] == b"\x89PNG"
     page = (out / "report.html").read_text()
     assert "where on the face" in page and "images: synthetic cartoons, not faces" in page
+
+
+def _ece(confidence: pd.Series, correct: pd.Series) -> float:
+    """Top-label ECE with pandas' binning (15 right-closed bins of (0, 1]): not the audit's code."""
+    bins = pd.cut(confidence, np.linspace(0, 1, 16), right=True, include_lowest=True)
+    frame = pd.DataFrame({"confidence": confidence, "correct": correct.astype(float), "bin": bins})
+    per_bin = frame.groupby("bin", observed=True).agg(n=("correct", "size"), right=("correct", "mean"),
+                                                      said=("confidence", "mean"))
+    return float((per_bin["n"] * (per_bin["right"] - per_bin["said"]).abs()).sum() / len(frame))
+
+
+def recomputed_confidence(out) -> dict:
+    """{model: {"ece_before", "ece_after", "coverage", "mean_set_size", "per_class": {...}}}, from
+    predictions.csv alone."""
+    summary = json.loads((out / "summary.json").read_text())
+    predictions = pd.read_csv(out / "predictions.csv")
+    result = {}
+    for name, rows in predictions.groupby("model"):
+        labels = summary["models"][name]["audit"]["labels"]
+        held = rows[rows["split"] == "eval"]
+        calibrated = held[[f"p_{label}" for label in labels]].to_numpy()
+        after = pd.Series(calibrated.max(axis=1), index=held.index)
+        right_after = pd.Series(np.asarray(labels)[calibrated.argmax(axis=1)], index=held.index) == held["true_label"]
+        right_before = held["true_label"] == held["predicted_label"]
+        sets = held["set"].str.split("|")
+        covered = pd.Series([t in s for t, s in zip(held["true_label"], sets)], index=held.index)
+        sizes = sets.str.len()
+        per_class = {}
+        for label, own in held.groupby("true_label"):
+            per_class[label] = {"ece_before": _ece(own["probability"], right_before[own.index]),
+                                "ece_after": _ece(after[own.index], right_after[own.index]),
+                                "coverage": covered[own.index].mean(), "mean_set_size": sizes[own.index].mean(),
+                                "n": len(own)}
+        result[name] = {"ece_before": _ece(held["probability"], right_before), "ece_after": _ece(after, right_after),
+                        "coverage": covered.mean(), "mean_set_size": sizes.mean(), "per_class": per_class,
+                        "fit_images": int((rows["split"] == "fit").sum()), "eval_images": len(held)}
+    return result
+
+
+def assert_confidence_matches_predictions(summary: dict, recomputed: dict) -> None:
+    for name, mine in recomputed.items():
+        audit = summary["models"][name]["audit"]
+        calibration, conformal = audit["calibration"], audit["conformal"]
+        assert calibration["fit_images"] == mine["fit_images"] and calibration["eval_images"] == mine["eval_images"]
+        for key in ("ece_before", "ece_after"):
+            assert calibration[key] == pytest.approx(mine[key], abs=1e-9)
+        for key in ("coverage", "mean_set_size"):
+            assert conformal[key] == pytest.approx(mine[key])
+        for label, cell in mine["per_class"].items():
+            assert calibration["per_class"][label]["ece_before"] == pytest.approx(cell["ece_before"], abs=1e-9)
+            assert calibration["per_class"][label]["ece_after"] == pytest.approx(cell["ece_after"], abs=1e-9)
+            assert conformal["per_class"][label]["coverage"] == pytest.approx(cell["coverage"])
+            assert conformal["per_class"][label]["mean_set_size"] == pytest.approx(cell["mean_set_size"])
+            assert conformal["per_class"][label]["n"] == calibration["per_class"][label]["n"] == cell["n"]
+
+
+def test_ece_and_coverage_match_predictions_csv_recomputed_independently(report):
+    summary, out = report
+    recomputed = recomputed_confidence(out)
+    assert set(recomputed) == set(summary["models"])
+    assert_confidence_matches_predictions(summary, recomputed)
+    wrong = json.loads(json.dumps(summary))  # the check catches an ECE off by a point
+    wrong["models"]["synthetic_race_biased"]["audit"]["calibration"]["ece_after"] += 0.01
+    with pytest.raises(AssertionError):
+        assert_confidence_matches_predictions(wrong, recomputed)
+
+
+def test_the_split_is_written_down_stratified_by_the_attribute(report, synthetic_root):
+    _, out = report
+    predictions = pd.read_csv(out / "predictions.csv")
+    val = pd.read_csv(synthetic_root / "fairface_label_val.csv")
+    for attribute, model in (("race", "synthetic_race"), ("age", "synthetic_age")):
+        rows = predictions[predictions["model"] == model]
+        fit = (rows["split"] == "fit").groupby(val[attribute].to_numpy()).sum()
+        assert fit.to_dict() == (val[attribute].value_counts() // 2).to_dict()
+    # Both race models share one split: the same faces were fitted on.
+    race = predictions[predictions["model"] == "synthetic_race"]["split"].tolist()
+    assert predictions[predictions["model"] == "synthetic_race_biased"]["split"].tolist() == race
+
+
+def test_the_apps_calibration_records_give_the_sets_the_audit_wrote(report):
+    from models.calibration import load_calibrations
+
+    summary, out = report
+    records = load_calibrations(out)
+    assert set(records) == set(summary["models"])
+    predictions = pd.read_csv(out / "predictions.csv")
+    for name, record in records.items():
+        rows = predictions[predictions["model"] == name].head(40)
+        calibrated = rows[[f"p_{label}" for label in record.labels]].to_numpy()
+        assert ["|".join(record.prediction_set(p)) for p in calibrated] == rows["set"].tolist()
+        assert record.synthetic and record.source == str(out)
+        assert record.temperature == summary["models"][name]["audit"]["calibration"]["temperature"]
+    age = predictions[predictions["model"] == "synthetic_age"]["set"].str.split("|")
+    order = summary["models"]["synthetic_age"]["audit"]["labels"]
+    assert all([order.index(a) for a in s] == list(range(order.index(s[0]), order.index(s[-1]) + 1)) for s in age)
+
+
+def test_every_accuracy_carries_its_n_and_interval_and_skin_tone_is_recomputable(report):
+    from models.calibration import wilson
+
+    summary, out = report
+    predictions = pd.read_csv(out / "predictions.csv")
+    for name, rows in predictions.groupby("model"):
+        audit = summary["models"][name]["audit"]
+        correct = rows["true_label"] == rows["predicted_label"]
+        for label, cell in audit["intervals"]["per_class"].items():
+            own = correct[rows["true_label"] == label]
+            assert cell["n"] == len(own) and cell["accuracy"] == pytest.approx(own.mean())
+            assert (cell["low"], cell["high"]) == pytest.approx(wilson(int(own.sum()), len(own)))
+        cells = correct.groupby(rows["race"] + " / " + rows["gender"] + " / " + rows["age"]).agg(["mean", "size"])
+        assert {k: v["n"] for k, v in audit["intervals"]["race_x_gender_x_age"].items()} == cells["size"].to_dict()
+        tones = correct.groupby(rows["skin_tone"]).agg(["mean", "size"])
+        assert {k: (v["accuracy"], v["n"]) for k, v in audit["skin_tone"].items()} == {
+            k: (pytest.approx(r["mean"]), r["size"]) for k, r in tones.iterrows()}
+        small = [k for k, v in audit["intervals"]["race_x_gender"].items() if v["n"] < 30]
+        assert audit["intervals"]["worst_group"] not in small
+    page = (out / "report.html").read_text()
+    assert "confidence you can check" in page and "not race" in page and "reliability" in page
