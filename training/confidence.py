@@ -74,7 +74,8 @@ def confidence(name: str, attribute: str, labels, probs, y, fit, *, alpha: float
     record = Calibration(model=name, attribute=attribute, labels=labels, temperature=temperature,
                          qhat=tuple(float(q) for q in qhat), alpha=alpha, fit_images=int(fit.sum()),
                          eval_images=int(held.sum()), synthetic=synthetic, single_years=single_years,
-                         when_said=when_said(y, probs.argmax(1), labels))
+                         # On the eval half only: the faces nothing was fitted on.
+                         when_said=when_said(y[held], probs[held].argmax(1), labels))
     sets = set_masks(calibrated, qhat, record.ordinal)
     return Confidence(
         calibration=CalibrationAudit(

@@ -47,6 +47,14 @@ class Answer:
     # vqa.stability.Stability: the same model re-asked on variants of the crop
     # (None when the stability check is off).
     stability: Any = None
+    # From the model's audit (vqa.confidence), None without one: the answer's
+    # probability after temperature scaling, the labels of its 90% prediction
+    # set, where the calibration came from (CalibrationSource) and how often the
+    # model was right when it said this (AuditRecord).
+    calibrated_confidence: float | None = None
+    prediction_set: tuple[str, ...] | None = None
+    calibration: Any = None
+    audit: Any = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -68,6 +76,10 @@ class Answer:
             "notes": list(self.notes),
             "evidence": self.evidence,
             "stability": self.stability.to_dict() if self.stability is not None else None,
+            "calibrated_confidence": self.calibrated_confidence,
+            "prediction_set": list(self.prediction_set) if self.prediction_set is not None else None,
+            "calibration": self.calibration.to_dict() if self.calibration is not None else None,
+            "audit": self.audit.to_dict() if self.audit is not None else None,
         }
 
 

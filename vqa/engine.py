@@ -39,6 +39,7 @@ from models.intake import (
 from models.limits import MAX_DECODE_PIXELS, MAX_FACES, MAX_UPLOAD_BYTES, MAX_UPLOAD_PIXELS
 from vqa import lab as bias_lab
 from vqa.agreement import Agreement, agreement
+from vqa.confidence import find_calibrations
 from vqa.explain import ExplainMethodError
 from vqa.pipeline import FaceIndexError
 from vqa.result import FaceResult, Result
@@ -184,6 +185,7 @@ class Engine:
         self._registry = None
         self._stamps: dict[Path, tuple | None] = {}  # model file -> _stamp() when it was listed
         self._lock = threading.Lock()
+        self._calibrations: dict | None = None
 
     @property
     def models_dir(self) -> Path | None:
@@ -225,6 +227,7 @@ class Engine:
                         if old_stamps.get(model.path) == self._stamps.get(model.path)}
                 registry.models = [kept.get(model.path, model) for model in registry.models]
             self._registry = registry
+            self._calibrations = None  # an audit may have been written since
         return registry
 
     def registry_dirs(self) -> list[Path]:
@@ -324,8 +327,33 @@ class Engine:
         options.setdefault("max_faces", self.max_faces)
         registry = options.pop("registry", None)
         lab_models = options.pop("lab_models", False)
+        options.setdefault("calibrations", self.calibrations())
         return ask_stages(image, question, explain=explain, first=first,
                           registry=self.answering(lab_models) if registry is None else registry, **options)
+
+    def audit_dirs(self) -> list[Path]:
+        """Where the models' audits (and so their calibrations) are looked for: each user
+        folder's audit/ and the folder itself, the cache's audit/ (`python -m
+        training.evaluate --pretrained --out <cache>/audit`), and the bias lab's report."""
+        from models.cache import cache_dir
+
+        dirs = [d for folder in self.models_dirs for d in (folder / "audit", folder)]
+        if self.include_cache:
+            dirs.append(cache_dir() / "audit")
+        built = self.lab()
+        if built is not None:
+            dirs.append(built.report)
+        return dirs
+
+    def calibrations(self) -> dict:
+        """{model name: (models.calibration.Calibration, its audit in words)}, read once
+        (and again at reload()); models without an audit are absent: their answers keep
+        the raw softmax and say so (vqa.confidence)."""
+        with self._lock:
+            if self._calibrations is None:
+                built = self.lab()
+                self._calibrations = find_calibrations(self.audit_dirs(), built.report if built else None)
+            return self._calibrations
 
     def answering(self, lab_models: bool = False):
         """The models that answer questions about a photo: every model listed, but the

@@ -18,6 +18,7 @@ from models.limits import MAX_FACES
 from vqa import general, grammar
 from vqa.agreement import vqa_disagrees
 from vqa.answers import UNSURE_BELOW, answer_for
+from vqa.confidence import calibrated
 from vqa.explain import IG_BASELINE, METHOD_NAMES, METHOD_TITLES, explain_chips, parse_methods, score_faithfulness
 from vqa.result import ExplainedMap, FaceResult, ModelAnswer, Result
 from vqa.router import Intent, general_description, route
@@ -204,7 +205,7 @@ class _Pass:
     never changed afterwards)."""
 
     def __init__(self, pixels, question: str, intent: Intent, options: AskOptions, registry, progress,
-                 face_index: int | None, whole_image: bool, max_faces: int | None):
+                 face_index: int | None, whole_image: bool, max_faces: int | None, calibrations: dict | None = None):
         self.pixels, self.intent, self.options, self.progress = pixels, intent, options, progress
         self.question = question or ""
         self.problems: list[str] = []
@@ -217,6 +218,9 @@ class _Pass:
         self.face_index, self.whole_image, self.max_faces = face_index, whole_image, max_faces
         self._chips: list[_Chips] = []
         self.regions_notes: list[str | None] = []
+        self.skin_tones: list = []
+        # model name -> (models.calibration.Calibration, its source in words): vqa.confidence
+        self.calibrations = calibrations or {}
 
     # -- stages --------------------------------------------------------------
 
@@ -231,6 +235,7 @@ class _Pass:
         self.faces = found
         self._chips = [_Chips(self.pixels, face) for _, face in found]
         self.regions_notes = [None] * len(found)
+        self.skin_tones = [None] * len(found)
         for j, loaded in enumerate(self.models):
             _notify(self.progress, 0.1 + 0.4 * j / max(1, len(self.models)), f"Asking {loaded.name}")
             run = self._predict(loaded)
@@ -256,8 +261,10 @@ class _Pass:
                 self._score(run)
 
     def check(self) -> None:
-        """The trust checks asked for: stability of every answer, regions of every map."""
+        """The trust checks asked for: stability of every answer, regions of every map;
+        and each face's skin tone, measured from its pixels."""
         checks = self.options.checks
+        self.skin_tones = [_skin_tone(chips) for chips in self._chips]
         if "stability" in checks and self.runs:
             others = _other_detections(self.timings, self.pixels, [face for _, face in self.faces], checks)
             for run in self.runs:
@@ -300,7 +307,7 @@ class _Pass:
         for i, (index, face) in enumerate(self.faces):
             records = [run.record(i) for run in self.runs]
             faces.append(FaceResult(index=index, face=face, records=records, image_shape=self.pixels.shape,
-                                    regions_note=self.regions_notes[i]))
+                                    regions_note=self.regions_notes[i], skin_tone=self.skin_tones[i]))
         return Result(question=self.question, intent=self.intent, image=self.pixels, faces=faces,
                       problems=list(dict.fromkeys(self.problems)), second_opinion=self.second_opinion,
                       timings=dict(self.timings), faces_left_out=self.left_out)
@@ -327,6 +334,8 @@ class _Pass:
         for timing in timings:
             timing["predict"] = share
         answers = [answer_for(p, loaded.card, self.intent, self.options.unsure_below) for p in probs]
+        calibration, source = self.calibrations.get(loaded.name, (None, ""))
+        answers = [calibrated(answer, p, calibration, source) for answer, p in zip(answers, probs)]
         return _ModelRun(loaded, chips, answers, timings)
 
     def _score(self, run: _ModelRun) -> None:
@@ -440,6 +449,7 @@ def ask_stages(image: Any, question: str, explain=("gradcam",), first: tuple[str
     face_index, whole_image = options.pop("face_index", None), options.pop("whole_image", False)
     progress, max_faces = options.pop("progress", None), options.pop("max_faces", MAX_FACES)
     max_pixels = options.pop("max_pixels", None)
+    calibrations = options.pop("calibrations", None)
     ask_options = AskOptions(
         methods=parse_methods(explain), ig_steps=options.pop("ig_steps", None),
         ig_baseline=options.pop("ig_baseline", IG_BASELINE), unsure_below=options.pop("unsure_below", UNSURE_BELOW),
@@ -449,7 +459,8 @@ def ask_stages(image: Any, question: str, explain=("gradcam",), first: tuple[str
         raise TypeError(f"ask() got unexpected keyword argument(s) {', '.join(sorted(options))}")
     pixels = load_image(image, max_pixels=max_pixels)
     intent = route(question)
-    one = _Pass(pixels, question, intent, ask_options, registry, progress, face_index, whole_image, max_faces)
+    one = _Pass(pixels, question, intent, ask_options, registry, progress, face_index, whole_image, max_faces,
+                calibrations)
     yield from _stages(one, ask_options, first)
 
 
@@ -485,6 +496,27 @@ def _stages(one: _Pass, options: AskOptions, first: tuple[str, ...] | None) -> I
     one.ask_vqa(explain=options.explain_vqa)
     _notify(one.progress, 1.0, "Done")
     yield one.result()
+
+
+def _skin_tone(chips: _Chips):
+    """The face's ITA skin tone (models.skin_tone) from its 68 landmarks, None when it has
+    none (a whole-image face no detector finds) or too few skin pixels."""
+    from models.skin_tone import SkinToneError, ita
+
+    points, _ = chips.landmarks68()
+    if points is None:
+        return None
+    # The face's own window of the photo, the masks drawn on it rather than on the whole
+    # photo: the landmarks' box, with room above for the forehead (a nose-length over the brows).
+    height, width = chips.image.shape[:2]
+    span = points.max(axis=0) - points.min(axis=0)
+    x0, y0 = np.floor(points.min(axis=0) - [2, span[1]]).astype(int)
+    x1, y1 = np.ceil(points.max(axis=0)).astype(int) + 3
+    x0, y0, x1, y1 = max(0, x0), max(0, y0), min(width, x1), min(height, y1)
+    try:
+        return ita(chips.image[y0:y1, x0:x1], points - [x0, y0])
+    except SkinToneError:
+        return None
 
 
 def _other_detections(timings: dict[str, float], pixels, faces, checks) -> list:

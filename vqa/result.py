@@ -70,6 +70,9 @@ class FaceResult:
     records: list[ModelAnswer] = dataclasses.field(default_factory=list)  # one per model that answered
     image_shape: tuple[int, ...] | None = None  # the photo's, for maps painted onto it
     regions_note: str | None = None  # why a face has no regions (no 68 landmarks)
+    # models.skin_tone.SkinTone: ITA of this photo's skin pixels under its lighting
+    # (not a measurement of the person, not race); None before the slow stage or without landmarks
+    skin_tone: Any = None
 
     def record(self, model: str) -> ModelAnswer | None:
         return next((r for r in self.records if r.model == model), None)
@@ -127,6 +130,8 @@ class FaceResult:
         out = self._to_dict(heatmaps)
         out["occlusion"] = {model: occlusion.to_dict() for model, occlusion in self.occlusion.items()}
         out["regions_note"] = self.regions_note
+        out["skin_tone"] = (None if self.skin_tone is None else
+                            {"ita": float(self.skin_tone.ita), "category": self.skin_tone.category})
         for model, methods in out["heatmaps"].items():
             for method, info in methods.items():
                 info.update(self._regions_dict(model, method))

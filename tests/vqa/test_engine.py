@@ -195,3 +195,55 @@ def test_the_app_engine_refuses_what_the_app_refuses_and_scripts_keep_the_bomb_c
         next(Engine(folder, include_cache=False, max_pixels=MAX_UPLOAD_PIXELS).ask_stages(photo, "Is this a woman?"))
     with pytest.raises(CorruptImageError):  # the header passes; there are no pixels behind it
         Engine(folder, include_cache=False).ask(photo, "Is this a woman?")
+
+
+def test_a_lab_answer_carries_its_calibration_set_and_audit_record_recomputed_from_predictions(
+        monkeypatch, reduced_lab):
+    """The issue's part 6, checked against the audit's own predictions.csv with pandas:
+    the calibrated confidence is the temperature-scaled probability, the audit record is
+    the eval half's count, and the source names the lab's audit, its images and SYNTHETIC."""
+    import pandas as pd
+
+    from models.audit_summary import AuditSummary
+    from vqa import lab
+
+    cache, built, _ = reduced_lab
+    monkeypatch.setenv("FACEXAI_CACHE", str(cache))
+    engine = Engine(import_pretrained=False)
+    summary = AuditSummary.load(built.report)
+    table = pd.read_csv(built.report / "predictions.csv")
+    compared = engine.compare_lab(engine.lab_gallery(1)[0])
+    for answer in compared.answers:
+        audit = summary.models[answer.model].audit
+        temperature = audit.calibration.temperature
+        logits = np.log(np.maximum(list(answer.probabilities.values()), np.finfo(np.float32).smallest_subnormal))
+        scaled = np.exp(logits / temperature - (logits / temperature).max())
+        scaled /= scaled.sum()
+        labels = list(answer.probabilities)
+        assert answer.calibrated_confidence == pytest.approx(scaled[labels.index(answer.answer)], rel=1e-6)
+        assert answer.answer in answer.prediction_set and set(answer.prediction_set) <= set(labels)
+        assert answer.calibration.synthetic and answer.calibration.source == "the bias lab's audit"
+        assert answer.calibration.images == audit.calibration.fit_images + audit.calibration.eval_images
+        said = labels[int(scaled.argmax())]
+        rows = table[(table.model == answer.model) & (table.split == "eval") & (table.predicted_label == said)]
+        assert (answer.audit.said, answer.audit.n) == (said, len(rows))
+        assert answer.audit.right == int((rows.true_label == said).sum())
+        assert answer.audit.low <= answer.audit.right / answer.audit.n <= answer.audit.high
+        record = answer.to_dict()
+        assert record["calibration"] == {"source": "the bias lab's audit", "images": answer.calibration.images,
+                                         "synthetic": True}
+        assert record["audit"]["said"] == said and record["prediction_set"] == list(answer.prediction_set)
+    assert {a.model for a in compared.answers} == {lab.FAIR_MODEL, lab.BIASED_MODEL}
+
+
+def test_a_model_without_an_audit_keeps_its_raw_softmax_and_says_so(folder, astronaut):
+    from vqa.confidence import NOT_CALIBRATED
+
+    result = Engine(folder, include_cache=False).ask(astronaut, "What is this person's race?", explain=())
+    for answer in result.answers:
+        record = answer.to_dict()
+        assert record["calibration"] is None and record["calibrated_confidence"] is None
+        assert record["prediction_set"] is None and record["audit"] is None
+    assert "raw softmax" in NOT_CALIBRATED
+    face = result.to_dict()["faces"][0]
+    assert face["skin_tone"]["category"] and -90 <= face["skin_tone"]["ita"] <= 90
