@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from models.audit_summary import SummaryError
-from models.calibration import Calibration, CalibrationError, load_calibrations
+from models.calibration import ALPHA, Calibration, CalibrationError, load_calibrations
 from models.cards import ModelCard
 from vqa.answers import Answer, answer_for
 
@@ -59,6 +59,30 @@ class AuditRecord:
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
+
+
+def confidence_text(answer: Answer) -> str:
+    """The calibration's own words for one answer: its calibrated confidence and where it
+    came from, its 90% set, and how often the model was right when it said this; or that
+    the percentage is the raw softmax."""
+    if answer.calibration is None:
+        return NOT_CALIBRATED[:1].upper() + NOT_CALIBRATED[1:] + "."
+    source = answer.calibration
+    kind = "SYNTHETIC " if source.synthetic else ""
+    lines = [f"Calibrated: {_pct(answer.calibrated_confidence)} (temperature-scaled on {source.images} "
+             f"{kind}images of {source.source})."]
+    if answer.prediction_set:
+        coverage = 1 - ALPHA
+        lines.append(f"At {coverage:.0%}: {' or '.join(answer.prediction_set)}.")
+    if answer.audit is not None and answer.audit.n:
+        record = answer.audit
+        lines.append(f"When it said {record.said} it was right {record.right} of {record.n} times, "
+                     f"{_pct(record.share)} (95% interval {_pct(record.low)}-{_pct(record.high)}).")
+    return " ".join(lines)
+
+
+def _pct(p: float | None) -> str:
+    return "?" if p is None else f"{100 * p:.0f}%"
 
 
 def calibrated(answer: Answer, probs, calibration: Calibration | None, source: str) -> Answer:

@@ -18,6 +18,7 @@ same `Answer.answer` the pipeline would have given on that crop.
 """
 from __future__ import annotations
 
+import collections
 import dataclasses
 import time
 from typing import Any, NamedTuple
@@ -91,6 +92,16 @@ class Stability:
             "answer": self.answer,
             "skipped": list(self.skipped),
         }
+
+    @property
+    def headline(self) -> str | None:
+        """What an answer's headline says before any percentage when the crop variants
+        disagree ("Unstable: Asian on this crop, White on 5 of 6 nearby crops."); None when stable."""
+        if self.stable or not self.variants:
+            return None
+        others = collections.Counter(v.answer for v in self.disagreeing)
+        other, count = others.most_common(1)[0]
+        return f"Unstable: {self.answer} on this crop, {other} on {count} of {len(self.variants)} nearby crops."
 
     @property
     def text(self) -> str:

@@ -247,3 +247,20 @@ def test_a_model_without_an_audit_keeps_its_raw_softmax_and_says_so(folder, astr
     assert "raw softmax" in NOT_CALIBRATED
     face = result.to_dict()["faces"][0]
     assert face["skin_tone"]["category"] and -90 <= face["skin_tone"]["ita"] <= 90
+
+
+def test_the_calibrations_words_say_its_numbers_and_a_raw_softmax_says_so(monkeypatch, reduced_lab, folder, astronaut):
+    from vqa.confidence import confidence_text
+
+    cache, _, _ = reduced_lab
+    monkeypatch.setenv("FACEXAI_CACHE", str(cache))
+    engine = Engine(import_pretrained=False)
+    answer = engine.compare_lab(engine.lab_gallery(1)[0]).answers[1]  # the census-biased model
+    text = confidence_text(answer)
+    record = answer.audit
+    assert text.startswith(f"Calibrated: {100 * answer.calibrated_confidence:.0f}% (temperature-scaled on "
+                           f"{answer.calibration.images} SYNTHETIC images of the bias lab's audit).")
+    assert f"At 90%: {' or '.join(answer.prediction_set)}." in text
+    assert f"When it said {record.said} it was right {record.right} of {record.n} times" in text
+    raw = Engine(folder, include_cache=False).ask(astronaut, "What is this person's race?", explain=()).answers[0]
+    assert confidence_text(raw) == "Not calibrated: this is the model's raw softmax."

@@ -2,6 +2,8 @@
 Keras models whose answer is known from their weights."""
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -266,3 +268,16 @@ def test_on_ask_answers_the_batched_variants_match_asking_one_by_one(tiny_regist
             assert variant.confidence == pytest.approx(alone.confidence, abs=1e-5)
         assert found.answer == answer.answer
         json.dumps(found.to_dict())
+
+
+def test_the_headline_of_an_unstable_answer_names_the_other_answer_and_its_count():
+    from vqa.stability import Stability, Variant
+
+    said = [Variant("padding 0.15", "White", 0.2), Variant("padding 0.35", "White", 0.3),
+            Variant("shift +7+7", "Asian", 0.6), Variant("shift -7-7", "White", 0.1),
+            Variant("flip", "White", 0.2), Variant("other detector", "White", 0.4)]
+    said = [dataclasses.replace(v, agrees=v.answer == "Asian") for v in said]
+    unstable = Stability(agreement=1 / 6, stable=False, low=0.1, high=0.6, variants=said, answer="Asian")
+    assert unstable.headline == "Unstable: Asian on this crop, White on 5 of 6 nearby crops."
+    steady = Stability(agreement=1.0, stable=True, low=0.9, high=0.95, variants=said[2:3], answer="Asian")
+    assert steady.headline is None
