@@ -9,6 +9,21 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 import pytest  # noqa: E402
 
+# The fast inner loop is `python -m pytest -m "not slow"`: no live app, no browser, no
+# training run, no download. A test is slow when it asks for one of these fixtures
+# (each starts an app, imports the pretrained models through npm, or trains), or when
+# it carries the browser mark; tests that start other processes carry `slow` themselves.
+SLOW_FIXTURES = frozenset({
+    "pretrained_import", "facexai_cache", "pretrained", "pretrained_registry", "empty_cache",
+    "live_app", "client", "vqa_client", "page", "reduced_lab", "four_models", "synthetic_root",
+})
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if SLOW_FIXTURES & set(getattr(item, "fixturenames", ())) or item.get_closest_marker("browser"):
+            item.add_marker(pytest.mark.slow)
+
 
 @pytest.fixture(scope="session")
 def pretrained_import(request, tmp_path_factory):

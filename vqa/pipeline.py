@@ -262,9 +262,10 @@ class _Pass:
 
     def check(self) -> None:
         """The trust checks asked for: stability of every answer, regions of every map;
-        and each face's skin tone, measured from its pixels."""
+        and, with the regions, each face's skin tone, measured from its pixels."""
         checks = self.options.checks
-        self.skin_tones = [_skin_tone(chips) for chips in self._chips]
+        if "regions" in checks and self.options.methods:  # the 68 landmarks are found for the regions anyway
+            self.skin_tones = [_skin_tone(chips) for chips in self._chips]
         if "stability" in checks and self.runs:
             others = _other_detections(self.timings, self.pixels, [face for _, face in self.faces], checks)
             for run in self.runs:

@@ -145,8 +145,17 @@ def test_the_tab_shows_calibration_sets_intervals_and_skin_tone(tmp_path):
     assert f"**Temperature T = {audit.calibration.temperature:.2f}** (fitted on 45 faces)" in text
     assert "| class | accuracy [95% interval] | n | ECE before | ECE after | set coverage | mean set size |" in text
     assert f"| White | {interval_text(audit.intervals.per_class['White'])} | 40 |" in text
-    # When it said White: the 36 White faces it got right, and the 23 of 50 Black faces it got wrong.
-    assert f"| White | 36 of 59 | {interval_text(audit.calibration.when_said['White'])} |" in text
+    # When it said White, on the eval half (the faces nothing was fitted on): counted here from the split.
+    import numpy as np
+
+    from training.confidence import fit_eval_split
+
+    y = np.repeat([0, 1, 1], [40, 40, 10])
+    right = np.concatenate([np.arange(40) < 36, np.arange(40) < 22, np.arange(10) < 5])
+    said_white = ~fit_eval_split(y) & (np.where(right, y, 1 - y) == 0)
+    count, n = int((said_white & (y == 0)).sum()), int(said_white.sum())
+    assert (audit.calibration.when_said["White"].count, audit.calibration.when_said["White"].n) == (count, n)
+    assert f"| White | {count} of {n} | {interval_text(audit.calibration.when_said['White'])} |" in text
     assert "worst **Black / Female**" in text and "best White / Male" in text
     assert "*Black / Male*" in text and "*10 (under 30)*" in text  # greyed, and not the worst group
     assert SKIN_TONE_NOTE in text and "*8 (under 30)*" in text

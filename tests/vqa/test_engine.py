@@ -239,7 +239,7 @@ def test_a_lab_answer_carries_its_calibration_set_and_audit_record_recomputed_fr
 def test_a_model_without_an_audit_keeps_its_raw_softmax_and_says_so(folder, astronaut):
     from vqa.confidence import NOT_CALIBRATED
 
-    result = Engine(folder, include_cache=False).ask(astronaut, "What is this person's race?", explain=())
+    result = Engine(folder, include_cache=False).ask(astronaut, "What is this person's race?", explain=("gradcam",))
     for answer in result.answers:
         record = answer.to_dict()
         assert record["calibration"] is None and record["calibrated_confidence"] is None
