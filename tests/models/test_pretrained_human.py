@@ -232,3 +232,23 @@ def _input_gradient(model, x, target: int):
         return tape.gradient(probability, inputs)
 
     return gradient(tf.constant(x)).numpy()
+
+
+def test_a_model_that_fails_to_convert_is_reported_and_the_others_are_written(pretrained, tmp_path, monkeypatch):
+    from models import human_models
+    from models.convert_tfjs import TfjsConversionError
+    from models.pretrained import import_human_models
+
+    build = human_models.build
+
+    def failing(spec, folder, graph=None):
+        if spec.name == "faceres-age":
+            raise TfjsConversionError("node 'x': TF.js op Foo is not supported")
+        return build(spec, folder, graph)
+
+    monkeypatch.setattr(human_models, "build", failing)
+    messages = []
+    paths = import_human_models(tmp_path / "models", messages.append, downloads=pretrained[1])
+    assert [p.stem for p in paths] == [n for n in NAMES if n != "faceres-age"]
+    assert "faceres-age not imported: node 'x': TF.js op Foo is not supported" in messages
+    assert not (tmp_path / "models" / "faceres-age.keras").exists()
