@@ -10,7 +10,9 @@ builders, cards and the model zoo.
     registry.py    the zoo: which models exist, where, in which order, what failed
     handle.py      ModelHandle: one model on disk, loaded and compiled on first use
     keras_file.py  reading a .keras file's config without TensorFlow
-    pretrained.py  importing dlib's and GEAR's models into the cache
+    pretrained.py  importing dlib's, GEAR's and the other human-models into the cache
+    human_models.py  SSR-Net, the mini-Xception and FaceRes: what each graph is and its card
+    graph_layers.py  the few Keras layers the TF.js importer needs beyond Keras' own
     cli.py         python -m models list|import (python -m models.pretrained = import)
     quiet.py       silence_tf() (defined in xai/quiet.py): no TensorFlow start-up lines
 """

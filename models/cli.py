@@ -17,7 +17,7 @@ import warnings
 from models.labels import ATTRIBUTES
 from models.quiet import silence_tf
 
-IMPORT_HELP = "import the bundled pretrained models (dlib's, GEAR) into the cache"
+IMPORT_HELP = "import the bundled pretrained models (dlib's, GEAR, SSR-Net, a mini-Xception, FaceRes) into the cache"
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -57,6 +57,8 @@ class ModelHandle:
         try:
             import keras
 
+            import models.graph_layers  # noqa: F401  registers the importers' layers, so their files load
+
             model = keras.saving.load_model(self.path, compile=False)
             check_loaded(model, self.card, self.path)
         except Exception as err:  # Keras raises many types for a bad file

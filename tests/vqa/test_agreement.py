@@ -5,7 +5,7 @@ import types
 import pytest
 
 from models.labels import FAIRFACE_GENDER, FAIRFACE_RACE
-from vqa.agreement import agreement, vqa_disagrees
+from vqa.agreement import agreement, agreement_summary, vqa_disagrees
 from vqa.router import route
 
 
@@ -101,3 +101,70 @@ def test_nothing_to_compare_is_none():
     assert vqa_disagrees(None, route("What race is she?"), [_answer("r", "White")]) is None
     assert vqa_disagrees("white", route("What race is she?"), []) is None
     assert vqa_disagrees("white", route("What race is she?"), [_answer("r", "x", confidence=None)]) is None
+
+
+# --- the one-sentence summary --------------------------------------------------------
+
+def _trained(model, answer, data, attribute="gender"):
+    labels = {"gender": FAIRFACE_GENDER, "age": ("30-39",), "race": FAIRFACE_RACE}[attribute]
+    card = types.SimpleNamespace(labels=labels, training_data=data)
+    return types.SimpleNamespace(model=model, answer=answer, confidence=0.9, attribute=attribute, kind="open",
+                                 card=card)
+
+
+UTK, IMDB, DLIB = "UTKFace (non-commercial research terms)", "IMDB-WIKI (IMDB part)", "dlib-models (Cydral): private"
+
+
+def test_summary_names_the_majority_and_groups_dissenters_that_share_training_data():
+    answers = [_trained("a", "Female", DLIB), _trained("b", "Female", IMDB), _trained("c", "Male", UTK),
+               _trained("d", "Female", ""), _trained("e", "Male", "UTKFace (another crop)")]
+    assert agreement_summary(agreement(answers, "gender")) == (
+        "3 of 5 gender models say Female; the two models trained on UTKFace disagree with the rest (Male).")
+
+
+def test_summary_says_how_many_of_a_data_set_dissent_and_names_single_dissenters():
+    answers = [_trained("ssr", "Male", IMDB), _trained("xcp", "Male", "IMDB-WIKI: other filtering"),
+               _trained("res", "Female", IMDB), _trained("gear", "Female", UTK), _trained("dlib", "Female", DLIB),
+               _trained("user", "Female", "FairFace"), _trained("odd", "woman", "")]
+    assert agreement_summary(agreement(answers, "gender")) == (
+        "5 of 7 gender models say Female; two of the three models trained on IMDB-WIKI disagree with the rest "
+        "(Male).")
+    one = [_trained("gear", "Male", UTK), _trained("dlib", "Female", DLIB), _trained("x", "woman", "")]
+    assert agreement_summary(agreement(one, "gender")) == (
+        "2 of 3 gender models say Female; gear (trained on UTKFace) disagrees with the rest (Male).")
+    nameless = [_trained("p", "Male", ""), _trained("q", "Female", ""), _trained("r", "Female", "")]
+    assert agreement_summary(agreement(nameless, "gender")).endswith("; p disagrees with the rest (Male).")
+
+
+def test_summary_of_agreement_split_and_too_few_answers():
+    same = [_trained(m, "Female", UTK) for m in "abc"]
+    assert agreement_summary(agreement(same, "gender")) == "All 3 gender models say Female."
+    ages = [_trained("a", "30-39", DLIB, "age"), _trained("b", "31-40", UTK, "age")]
+    assert agreement_summary(agreement(ages, "age")) == "Both age models agree: 30-39, 31-40."
+    assert agreement_summary(agreement(ages + [_trained("c", "35", UTK, "age")], "age")) == (
+        "All 3 age models agree: 30-39, 31-40, 35.")
+    split = [_trained("a", "20-29", IMDB, "age"), _trained("b", "20-29", IMDB, "age"),
+             _trained("c", "61+", UTK, "age"), _trained("d", "45", DLIB, "age")]
+    assert agreement_summary(agreement(split, "age")) == (
+        "The 4 age models disagree: the two models trained on IMDB-WIKI say 20-29, "
+        "c (trained on UTKFace) says 61+ and d (trained on dlib-models) says 45.")
+    assert agreement_summary(agreement([_trained("a", "Male", UTK)], "gender")) == "Only a answered: Male."
+    assert agreement_summary(agreement([], "race")) == "No race model answered."
+
+
+def test_summary_age_groups_count_as_agreeing_when_they_overlap():
+    """A majority by meaning: 30-39 overlaps 31-40 and 35, not 61+."""
+    answers = [_trained("a", "35", DLIB, "age"), _trained("b", "30-39", IMDB, "age"),
+               _trained("c", "31-40", UTK, "age"), _trained("d", "61+", IMDB, "age")]
+    summary = agreement_summary(agreement(answers, "age"))
+    assert summary.startswith("3 of 4 age models say ") and summary.endswith(
+        "; d (trained on IMDB-WIKI) disagrees with the rest (61+).")
+
+
+def test_the_general_model_without_a_card_is_named_in_the_summary():
+    from vqa.general import SecondOpinion
+
+    said = SecondOpinion("tiny-vilt", answer="man", confidence=0.4, family="ViLT")
+    answers = [_trained("a", "Female", UTK), _trained("b", "Female", DLIB), said]
+    assert agreement_summary(agreement(answers, "gender")) == (
+        "2 of 3 gender models say Female; tiny-vilt disagrees with the rest (man).")
