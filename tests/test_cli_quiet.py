@@ -39,3 +39,7 @@ def test_training_train_imports_keras_before_main_and_is_still_quiet():
                           text=True, cwd=ROOT, env=_env(), timeout=300)
     assert quiet.returncode == 0 and quiet.stderr == "", quiet.stderr
     assert loud.returncode == 0 and loud.stderr != ""  # the check above can fail: TF does write here
+
+
+# Each test starts a Python process that imports TensorFlow: not in the fast loop (pytest -m "not slow").
+pytestmark = pytest.mark.slow

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from benchmarks.detector_floor import chosen_floor, covered_face, false_positive_scores
 from models.bench import GROUP_SCALES, group_photo
 from models.faces import MIN_SCORE, detect_faces
 
 
+@pytest.mark.slow  # 144 photos through the detector
 def test_the_floor_is_the_largest_false_positive_plus_the_margin_and_drops_every_one():
     scores = false_positive_scores()
     assert MIN_SCORE["dlib"] == chosen_floor(scores)

@@ -7,6 +7,8 @@ from __future__ import annotations
 import threading
 import time
 
+import pytest
+
 from models import faces
 from models.threads import built_once, per_thread
 from tests.thread_stress import describe, run_child
@@ -71,6 +73,7 @@ def test_the_face_module_gives_each_thread_a_hog_detector_and_shares_the_predict
     assert predictors[0][0] is predictors[1][0]  # documented safe to share: one for all
 
 
+@pytest.mark.slow  # a child process of threads
 def test_dlibs_hog_detector_and_5_point_predictor_from_threads_agree_with_one_thread():
     """2 threads and 4 threads, each detecting and landmarking photos of 1 to 6 faces
     with the objects models.faces hands out. Before the per-thread detector, the
@@ -81,9 +84,11 @@ def test_dlibs_hog_detector_and_5_point_predictor_from_threads_agree_with_one_th
         assert ", 0 differed" in run.stdout
 
 
+@pytest.mark.slow  # a child process of threads
 def test_detect_faces_from_four_threads_gives_what_one_thread_gives():
     """detect_faces with HOG, MTCNN and dlib's CNN, 4 threads x 12 calls: the same
     boxes, landmarks and scores as one thread's, and the child lives."""
     run = run_child("detect", timeout=600)
     assert run.returncode == 0, describe(run)
     assert "4 threads x 12 calls" in run.stdout and ", 0 differed" in run.stdout
+

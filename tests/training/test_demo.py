@@ -116,3 +116,7 @@ def test_a_model_is_published_whole_or_not_at_all(tmp_path, monkeypatch):
     monkeypatch.undo()
     publish(model, card, tmp_path)
     assert sorted(p.name for p in tmp_path.iterdir() if p.is_file()) == ["m.json", "m.keras"]
+
+
+# Trains the bias lab's models: not in the fast loop (pytest -m "not slow").
+pytestmark = pytest.mark.slow

@@ -51,3 +51,7 @@ def test_auto_is_the_default_strategy_on_one_cpu(monkeypatch):
     monkeypatch.delenv("TF_CONFIG", raising=False)
     assert choose_strategy("auto").num_replicas_in_sync == 1
     assert choose_strategy("default") is tf.distribute.get_strategy()
+
+
+# Trains on several devices in a child process: not in the fast loop (pytest -m "not slow").
+pytestmark = pytest.mark.slow

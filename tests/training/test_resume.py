@@ -111,3 +111,7 @@ def test_patience_counters_and_best_weights_survive_an_interruption(tmp_path):
     assert record.seen["stop"] == pytest.approx(expected["stop"])
     for restored, saved in zip(record.seen["best_weights"], best_weights):
         np.testing.assert_array_equal(restored, saved)
+
+
+# Trains and resumes in child processes: not in the fast loop (pytest -m "not slow").
+pytestmark = pytest.mark.slow

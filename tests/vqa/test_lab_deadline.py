@@ -77,3 +77,7 @@ def test_the_lock_is_given_back_after_a_failed_build(tmp_path, monkeypatch):
     for _ in range(2):  # the second is not "already being built"
         with pytest.raises(lab.LabBuildError, match="exit status 2"):
             lab.build_lab(root=tmp_path)
+
+
+# Runs the lab's child processes against a deadline: not in the fast loop (pytest -m "not slow").
+pytestmark = pytest.mark.slow
