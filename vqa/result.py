@@ -44,7 +44,10 @@ class ModelAnswer:
 
     @property
     def nbytes(self) -> int:
-        return int(self.chip.pixels.nbytes) + sum(int(m.heatmap.nbytes) for m in self.maps.values())
+        stability = self.answer.stability
+        crops = [] if stability is None else [stability.thumbnail, *(v.thumbnail for v in stability.variants)]
+        return (int(self.chip.pixels.nbytes) + sum(int(m.heatmap.nbytes) for m in self.maps.values())
+                + sum(int(c.nbytes) for c in crops if c is not None))
 
 
 class _PhotoMaps(Mapping):

@@ -53,9 +53,12 @@ class Variant:
     probability: float | None
     confidence: float | None = None
     agrees: bool = True
+    # The crop itself, THUMBNAIL px wide, for the strip the page shows (not in the JSON).
+    thumbnail: np.ndarray | None = dataclasses.field(default=None, compare=False, repr=False)
 
     def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
+        return {"name": self.name, "answer": self.answer, "probability": self.probability,
+                "confidence": self.confidence, "agrees": self.agrees}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -78,6 +81,7 @@ class Stability:
     variants: list[Variant]
     answer: str = ""
     skipped: tuple[str, ...] = ()
+    thumbnail: np.ndarray | None = dataclasses.field(default=None, compare=False, repr=False)  # the crop answered
 
     @property
     def disagreeing(self) -> list[Variant]:
@@ -242,7 +246,24 @@ def stability(loaded, image: np.ndarray, face, answer: Answer, intent, *, chip=N
     probs = loaded.predict(np.stack([c.pixels for _, c in variants]))
     said = [(name, answer_for(p, loaded.card, intent, unsure_below))
             for (name, _), p in zip(variants, probs, strict=True)]
-    return compare(answer, said, skipped)
+    checked = compare(answer, said, skipped)
+    crops = [thumbnail(c.pixels) for _, c in variants]
+    original = thumbnail(chip.pixels) if chip is not None else None
+    return dataclasses.replace(checked, thumbnail=original,
+                               variants=[dataclasses.replace(v, thumbnail=t) for v, t in zip(checked.variants, crops)])
+
+
+THUMBNAIL = 96  # px: a strip of seven crops stays small in the store (~190 KB an answer)
+
+
+def thumbnail(pixels: np.ndarray) -> np.ndarray:
+    """A crop shrunk to THUMBNAIL px wide (uint8), for the page's strip of crops."""
+    from PIL import Image
+
+    image = Image.fromarray(np.asarray(pixels, dtype=np.uint8))
+    if image.width > THUMBNAIL:
+        image = image.resize((THUMBNAIL, round(image.height * THUMBNAIL / image.width)), Image.Resampling.BILINEAR)
+    return np.asarray(image)
 
 
 def compare(answer: Answer, said: list[tuple[str, Answer]], skipped: tuple[str, ...] = ()) -> Stability:

@@ -114,6 +114,13 @@ class Faithfulness:
     random_insertion_auc: float
     steps: int = FAITHFULNESS_STEPS
     fill: str = FAITHFULNESS_FILL
+    # The curves the AUCs sum, steps + 1 points each on the same [0, 1] scale, from
+    # nothing removed (deletion) or nothing restored (insertion) to all of it; () when
+    # the score does not move. For drawing them against each other.
+    deletion_curve: tuple[float, ...] = ()
+    insertion_curve: tuple[float, ...] = ()
+    random_deletion_curve: tuple[float, ...] = ()
+    random_insertion_curve: tuple[float, ...] = ()
 
     @property
     def better_than_random(self) -> bool | None:
@@ -184,26 +191,28 @@ def faithfulness(model, images, heatmaps, targets, steps: int = FAITHFULNESS_STE
         ends, curves = block[:2], block[2:].reshape(len(orders), inner)
         random_curves = curves[-1]
         for name, mine in zip(maps, curves[:-1]):
-            aucs = _scaled_aucs(ends, mine, random_curves, steps)
-            out[name].append(Faithfulness(*aucs, steps=int(steps), fill=fill_name))
+            aucs, drawn = _scaled_aucs(ends, mine, random_curves, steps)
+            out[name].append(Faithfulness(*aucs, steps=int(steps), fill=fill_name, **drawn))
     return out if isinstance(heatmaps, dict) else out[""]
 
 
 def _scaled_aucs(ends, mine, random_curves, steps):
-    """(deletion, insertion, random deletion, random insertion) AUCs, the logits
-    scaled to [0, 1] by the lowest and highest seen on this map's and the random
-    map's curves: one scale for both, so the comparison is fair, and no division
-    by a near-zero F(photo) - F(fill). nan when the score does not move."""
+    """((deletion, insertion, random deletion, random insertion) AUCs, {the four curves}),
+    the logits scaled to [0, 1] by the lowest and highest seen on this map's and the
+    random map's curves: one scale for both, so the comparison is fair, and no division
+    by a near-zero F(photo) - F(fill). nan AUCs and no curves when the score does not move."""
     full, empty = ends
     low, high = min(ends.min(), mine.min(), random_curves.min()), max(ends.max(), mine.max(), random_curves.max())
     if high - low <= 1e-3:
-        return (np.nan,) * 4
-    aucs = []
+        return (np.nan,) * 4, {}
+    curves = []
     for inner in (mine, random_curves):
         deletion = np.concatenate([[full], inner[:steps - 1], [empty]])
         insertion = np.concatenate([[empty], inner[steps - 1:], [full]])
-        aucs += [float(np.trapezoid((c - low) / (high - low), dx=1.0 / steps)) for c in (deletion, insertion)]
-    return aucs[0], aucs[1], aucs[2], aucs[3]
+        curves += [(c - low) / (high - low) for c in (deletion, insertion)]
+    aucs = tuple(float(np.trapezoid(c, dx=1.0 / steps)) for c in curves)
+    names = ("deletion_curve", "insertion_curve", "random_deletion_curve", "random_insertion_curve")
+    return aucs, {name: tuple(float(v) for v in c) for name, c in zip(names, curves)}
 
 
 def _random_maps(shape, seed):

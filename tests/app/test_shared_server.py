@@ -190,7 +190,9 @@ def test_one_stored_ask_of_a_six_face_photo_stays_under_40_mb(facexai_cache, ast
     # Counted independently: every array the result holds.
     arrays = [result.image] + [a for f in result.faces for r in f.records
                                for a in (r.chip.pixels, *(m.heatmap for m in r.maps.values()))]
-    assert stored == sum(a.nbytes for a in arrays)
+    crops = [c for a in result.answers for c in (a.stability.thumbnail, *(v.thumbnail for v in a.stability.variants))]
+    assert all(c.shape[1] <= 96 for c in crops)  # the stability strip's thumbnails
+    assert stored == sum(a.nbytes for a in arrays + crops)
     assert stored <= 40 * 2**20, f"{stored / 2**20:.1f} MB"
     # No array the size of the photo besides the photo itself.
     assert sum(a.size >= photo.shape[0] * photo.shape[1] for a in arrays) == 1

@@ -281,3 +281,17 @@ def test_the_headline_of_an_unstable_answer_names_the_other_answer_and_its_count
     assert unstable.headline == "Unstable: Asian on this crop, White on 5 of 6 nearby crops."
     steady = Stability(agreement=1.0, stable=True, low=0.9, high=0.95, variants=said[2:3], answer="Asian")
     assert steady.headline is None
+
+
+def test_each_variant_keeps_a_thumbnail_of_its_crop_for_the_page_and_not_for_the_json(tiny_registry, astronaut):
+    from vqa.pipeline import ask
+
+    result = ask(astronaut, "What is this person's race?", explain=(), registry=tiny_registry, checks=("stability",))
+    stability = result.answers[0].stability
+    chip = result.faces[0].records[0].chip
+    assert stability.thumbnail is not None and stability.thumbnail.shape[1] == min(96, chip.size)
+    for variant in stability.variants:
+        assert variant.thumbnail.dtype == np.uint8 and variant.thumbnail.shape[1] == min(96, chip.size)
+        assert "thumbnail" not in variant.to_dict()
+    flip = next(v for v in stability.variants if v.name == "flip")
+    np.testing.assert_array_equal(flip.thumbnail, stability.thumbnail[:, ::-1])  # the mirrored crop, shrunk alike

@@ -174,3 +174,20 @@ def test_the_batch_size_bounds_memory_not_the_scores():
         for name in maps:
             for mine, reference in zip(small[name], whole[name]):
                 assert mine.to_dict() == pytest.approx(reference.to_dict(), rel=1e-5)
+
+
+def test_the_curves_are_what_the_aucs_sum_and_the_linear_model_draws():
+    """The drawn curves: steps + 1 points from 'nothing removed' to 'all removed', whose
+    trapezoid is the AUC; on the linear model, the closed form of the deletion curve."""
+    model, x, relevance = _positive_linear(seed=1)
+    steps = 4
+    result = faithfulness(model, x, relevance[None], [0], steps=steps, fill="black")[0]
+    order = np.sort(relevance.ravel())[::-1]
+    counts = np.rint(np.linspace(0, order.size, steps + 1)).astype(int)
+    expected = 1 - np.array([order[:c].sum() for c in counts]) / order.sum()
+    np.testing.assert_allclose(result.deletion_curve, expected, atol=1e-5)
+    for curve, auc in ((result.deletion_curve, result.deletion_auc), (result.insertion_curve, result.insertion_auc),
+                       (result.random_deletion_curve, result.random_deletion_auc),
+                       (result.random_insertion_curve, result.random_insertion_auc)):
+        assert len(curve) == steps + 1 and np.trapezoid(curve, dx=1 / steps) == pytest.approx(auc, abs=1e-9)
+    assert tuple(result.to_dict()["deletion_curve"]) == result.deletion_curve  # in the JSON too
