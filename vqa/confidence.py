@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from models.audit_summary import SummaryError
 from models.calibration import ALPHA, Calibration, CalibrationError, load_calibrations
@@ -37,9 +37,12 @@ class CalibrationSource:
     source: str  # the audit, in words (no server path)
     images: int  # labelled faces it was fitted and measured on (fit + eval halves)
     synthetic: bool  # fitted on the generated set: the numbers mean nothing about real faces
+    # The audit's reliability diagram of this model (a PNG the page shows beside the answer);
+    # a server path, so never in the JSON.
+    figure: Path | None = dataclasses.field(default=None, compare=False, repr=False)
 
     def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
+        return {"source": self.source, "images": self.images, "synthetic": self.synthetic}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -85,7 +88,8 @@ def _pct(p: float | None) -> str:
     return "?" if p is None else f"{100 * p:.0f}%"
 
 
-def calibrated(answer: Answer, probs, calibration: Calibration | None, source: str) -> Answer:
+def calibrated(answer: Answer, probs, calibration: Calibration | None, source: str,
+               figure: Path | None = None) -> Answer:
     """`answer` with its calibrated confidence, prediction set, calibration source and audit
     record; unchanged (calibration None) when its model has no calibration."""
     if calibration is None or answer.confidence is None:
@@ -102,7 +106,8 @@ def calibrated(answer: Answer, probs, calibration: Calibration | None, source: s
     return dataclasses.replace(
         answer, calibrated_confidence=_probability_of(answer.answer, again),
         prediction_set=calibration.prediction_set(scaled),
-        calibration=CalibrationSource(source, calibration.fit_images + calibration.eval_images, calibration.synthetic),
+        calibration=CalibrationSource(source, calibration.fit_images + calibration.eval_images, calibration.synthetic,
+                                      figure),
         audit=record)
 
 
@@ -131,16 +136,30 @@ def source_name(folder: Path, lab_report: Path | None) -> str:
     return f"the audit in {folder.parent.name}/{folder.name}"
 
 
-def find_calibrations(folders, lab_report: Path | None = None) -> dict[str, tuple[Calibration, str]]:
-    """{model: (Calibration, its source in words)} from the audits in `folders` (the first
-    folder that calibrated a model wins); a folder without a readable summary is skipped."""
-    found: dict[str, tuple[Calibration, str]] = {}
+class Found(NamedTuple):
+    """A model's calibration, its audit in words, and that audit's reliability diagram (or None)."""
+
+    calibration: Calibration
+    source: str
+    figure: Path | None = None
+
+
+def find_calibrations(folders, lab_report: Path | None = None) -> dict[str, Found]:
+    """{model: Found} from the audits in `folders` (the first folder that calibrated a
+    model wins); a folder without a readable summary is skipped."""
+    from models.audit_summary import AuditSummary
+
+    found: dict[str, Found] = {}
     for folder in folders:
         folder = Path(folder)
         try:
             records = load_calibrations(folder)
+            entries = AuditSummary.load(folder).models
+            figures = {name: entry.figures.get("reliability") for name, entry in entries.items()}
         except (OSError, SummaryError, CalibrationError):
             continue
         for name, record in records.items():
-            found.setdefault(name, (record, source_name(folder, lab_report)))
+            figure = folder / figures[name] if figures.get(name) else None
+            found.setdefault(name, Found(record, source_name(folder, lab_report),
+                                         figure if figure is not None and figure.is_file() else None))
     return found

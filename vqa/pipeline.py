@@ -219,7 +219,7 @@ class _Pass:
         self._chips: list[_Chips] = []
         self.regions_notes: list[str | None] = []
         self.skin_tones: list = []
-        # model name -> (models.calibration.Calibration, its source in words): vqa.confidence
+        # model name -> vqa.confidence.Found (its Calibration, source in words, reliability diagram)
         self.calibrations = calibrations or {}
 
     # -- stages --------------------------------------------------------------
@@ -335,8 +335,10 @@ class _Pass:
         for timing in timings:
             timing["predict"] = share
         answers = [answer_for(p, loaded.card, self.intent, self.options.unsure_below) for p in probs]
-        calibration, source = self.calibrations.get(loaded.name, (None, ""))
-        answers = [calibrated(answer, p, calibration, source) for answer, p in zip(answers, probs)]
+        found = self.calibrations.get(loaded.name)
+        if found is not None:
+            answers = [calibrated(answer, p, found.calibration, found.source, found.figure)
+                       for answer, p in zip(answers, probs)]
         return _ModelRun(loaded, chips, answers, timings)
 
     def _score(self, run: _ModelRun) -> None:

@@ -223,6 +223,7 @@ def test_a_lab_answer_carries_its_calibration_set_and_audit_record_recomputed_fr
         assert answer.calibrated_confidence == pytest.approx(scaled[labels.index(answer.answer)], rel=1e-6)
         assert answer.answer in answer.prediction_set and set(answer.prediction_set) <= set(labels)
         assert answer.calibration.synthetic and answer.calibration.source == "the bias lab's audit"
+        assert answer.calibration.figure == built.report / summary.models[answer.model].figures["reliability"]
         assert answer.calibration.images == audit.calibration.fit_images + audit.calibration.eval_images
         said = labels[int(scaled.argmax())]
         rows = table[(table.model == answer.model) & (table.split == "eval") & (table.predicted_label == said)]
