@@ -41,6 +41,7 @@ from vqa import lab as bias_lab
 from vqa.agreement import Agreement, agreement
 from vqa.explain import ExplainMethodError
 from vqa.pipeline import FaceIndexError
+from vqa.progress import Progress, from_messages
 from vqa.result import FaceResult, Result
 
 __all__ = ["Engine", "Comparison", "LabComparison", "GalleryImage", "Agreement", "COMPARE_QUESTIONS", "FIRST_METHODS",
@@ -49,7 +50,6 @@ __all__ = ["Engine", "Comparison", "LabComparison", "GalleryImage", "Agreement",
            "UnsupportedImageError", "NoFaceError", "FaceIndexError", "ExplainMethodError", "LabMissingError",
            "AttributeChoiceError"]
 
-Progress = Callable[[str], None]
 GalleryImage = bias_lab.GalleryImage
 
 COMPARE_QUESTIONS = {
@@ -87,7 +87,7 @@ class Comparison:
     agreement: Agreement  # of the face models
     # The face models whose answers mean what the general VQA model's does;
     # None when it is off, failed, or named no class of the attribute.
-    vqa_agrees_with: tuple[str, ...] | None = None
+    general_agrees_with: tuple[str, ...] | None = None
 
     @property
     def face(self) -> FaceResult:
@@ -95,13 +95,17 @@ class Comparison:
 
     @property
     def models(self) -> list[str]:
-        """The face models that were asked (the general VQA model is `vqa`)."""
+        """The face models that were asked (the general VQA model's answer is `general_answer`)."""
         return [answer.model for answer in self.face.answers]
 
     @property
-    def vqa(self):
-        """The general VQA model's answer (vqa.general.SecondOpinion), or None when it is off."""
-        return getattr(self.result, "second_opinion", None)
+    def general_answer(self):
+        """The general VQA model's answer (vqa.general.GeneralAnswer), or None when it is off."""
+        return self.result.general_answer
+
+    # The app's spellings (app/views.py, app/handlers.py), until it reads the names above.
+    vqa = general_answer
+    vqa_agrees_with = property(lambda self: self.general_agrees_with)
 
     @property
     def face_model_count(self) -> int:
@@ -116,16 +120,16 @@ class Comparison:
     @classmethod
     def of(cls, attribute: str, result: Result) -> Comparison:
         """The face models' agreement on the first face of `result`, and which of
-        them the general VQA model's answer (result.second_opinion) agrees with,
+        them the general VQA model's answer (result.general_answer) agrees with,
         both by vqa.agreement's one vocabulary (a VQA "woman" is a face model's "Female")."""
         answers = list(result.faces[0].answers)
-        vqa = getattr(result, "second_opinion", None)
+        said = result.general_answer
         agrees_with = None
-        if vqa is not None and agreement([vqa], attribute).count:
-            paired = [(answer.model, agreement([answer, vqa], attribute)) for answer in answers]
+        if said is not None and agreement([said], attribute).count:
+            paired = [(answer.model, agreement([answer, said], attribute)) for answer in answers]
             agrees_with = tuple(model for model, pair in paired if pair.count == 2 and pair.agree)
         return cls(attribute=attribute, result=result, agreement=agreement(answers, attribute),
-                   vqa_agrees_with=agrees_with)
+                   general_agrees_with=agrees_with)
 
     def how_to_add(self) -> str:
         """How a person gets a second model to compare with, for this attribute."""
@@ -155,7 +159,10 @@ class Engine:
     models_dir: a folder or folders of <name>.keras + <name>.json (a user's own
     models, listed before the pretrained ones). import_pretrained: import
     dlib's and GEAR's models into the cache on first use (once per cache).
-    second_opinion: a general VQA model (hub id or folder) asked beside ours.
+    general_vqa: the general VQA model (hub id or folder; vqa.general) asked
+    beside ours; `second_opinion` is its documented old spelling.
+    progress: a one-line message callback (print, list.append) that hears
+    what loading and warm-up do.
     include_lab: also list the bias lab's models folder (vqa.lab.lab().models,
     in the user cache) whenever it exists, so that models built by
     `python -m training.demo` or the Audit tab's button appear at the next
@@ -164,9 +171,10 @@ class Engine:
 
     def __init__(self, models_dir: str | Path | Iterable[str | Path] | None = None, *,
                  include_cache: bool = True, import_pretrained: bool = True,
-                 second_opinion: str | Path | None = None, progress: Progress | None = None,
+                 second_opinion: str | Path | None = None, progress: Callable[[str], object] | None = None,
                  include_lab: bool | None = None, lab_root: str | Path | None = None,
-                 max_pixels: int = MAX_DECODE_PIXELS, max_faces: int | None = MAX_FACES):
+                 max_pixels: int = MAX_DECODE_PIXELS, max_faces: int | None = MAX_FACES,
+                 general_vqa: str | Path | None = None):
         if isinstance(models_dir, (str, Path)):
             models_dir = [models_dir]
         self.models_dirs = [Path(d) for d in (models_dir or ())]
@@ -174,9 +182,12 @@ class Engine:
         self.include_lab = include_cache if include_lab is None else include_lab
         self.lab_root = lab_root
         self.import_pretrained = import_pretrained and include_cache
-        self.second_opinion = second_opinion
-        self.second_opinion_problem: str | None = None  # why the general VQA model was switched off
-        self.progress = progress or _silent
+        self.general_vqa = general_vqa if general_vqa is not None else second_opinion
+        self.general_vqa_problem: str | None = None  # why the general VQA model was switched off
+        # The engine's edge: a message callback, heard as the one vqa.progress.Progress inside
+        # (models, which cannot import vqa, still hears messages).
+        self._messages = progress or _silent
+        self.progress: Progress = from_messages(self._messages)
         # The largest photo accepted: the decompression-bomb ceiling for scripts
         # and the CLI, MAX_UPLOAD_PIXELS for the app's visitors.
         self.max_pixels = max_pixels
@@ -184,6 +195,10 @@ class Engine:
         self._registry = None
         self._stamps: dict[Path, tuple | None] = {}  # model file -> _stamp() when it was listed
         self._lock = threading.Lock()
+
+    # The documented old spellings (docs/vqa.md), read by the app.
+    second_opinion = property(lambda self: self.general_vqa)
+    second_opinion_problem = property(lambda self: self.general_vqa_problem)
 
     @property
     def models_dir(self) -> Path | None:
@@ -205,11 +220,11 @@ class Engine:
         """Import and list the models now (else on first use); says what it found."""
         registry = self.registry
         for model in registry:
-            self.progress(f"  model {model.name}: {model.attribute}, {model.card.provenance}")
+            self.progress(None, f"  model {model.name}: {model.attribute}, {model.card.provenance}")
         for problem in registry.problems:
-            self.progress(f"  skipped: {problem}")
+            self.progress(None, f"  skipped: {problem}")
         if not len(registry):
-            self.progress("  no models found: train some (python -m training.demo) or import the pretrained "
+            self.progress(None, "  no models found: train some (python -m training.demo) or import the pretrained "
                           "ones (python -m models.pretrained)")
         return self
 
@@ -248,8 +263,8 @@ class Engine:
         from models.pretrained import ensure_pretrained
 
         started = time.perf_counter()
-        paths = ensure_pretrained(progress=self.progress)
-        self.progress(f"  {len(paths)} pretrained models ready ({time.perf_counter() - started:.1f} s)")
+        paths = ensure_pretrained(progress=self._messages)
+        self.progress(None, f"  {len(paths)} pretrained models ready ({time.perf_counter() - started:.1f} s)")
 
     # -- warm-up ----------------------------------------------------------------
 
@@ -265,10 +280,10 @@ class Engine:
             try:
                 model.predict(np.zeros((1, size, size, 3), np.uint8))
             except ValueError as err:
-                self.progress(f"  could not load {model.name}: {err}")
-        self.progress(f"  models loaded ({time.perf_counter() - started:.1f} s)")
-        if self.second_opinion:
-            self.check_second_opinion()
+                self.progress(None, f"  could not load {model.name}: {err}")
+        self.progress(None, f"  models loaded ({time.perf_counter() - started:.1f} s)")
+        if self.general_vqa:
+            self.check_general_vqa()
 
     def warm_in_background(self) -> threading.Thread:
         """warm() in a thread; a question asked meanwhile waits for the models."""
@@ -276,18 +291,18 @@ class Engine:
         thread.start()
         return thread
 
-    def check_second_opinion(self) -> None:
+    def check_general_vqa(self) -> None:
         """Load the general VQA model once; if it cannot load, switch it off and
         say why, rather than let every question retry (offline, that costs seconds)."""
-        from vqa import vilt
+        from vqa import general
 
         try:
-            vilt.load(self.second_opinion)
-            self.progress(f"Second opinion ready: {self.second_opinion}")
-        except vilt.ViltUnavailable as err:
-            self.second_opinion_problem = str(err)
-            self.second_opinion = None
-            self.progress(f"Second opinion off: {err}")
+            general.load(self.general_vqa)
+            self.progress(None, f"Second opinion ready: {self.general_vqa}")
+        except general.GeneralVqaUnavailable as err:
+            self.general_vqa_problem = str(err)
+            self.general_vqa = None
+            self.progress(None, f"Second opinion off: {err}")
 
     # -- what it can do ---------------------------------------------------------
 
@@ -319,7 +334,7 @@ class Engine:
         stage is the VQA model's answer without its map."""
         from vqa.pipeline import ask_stages
 
-        options.setdefault("second_opinion", self.second_opinion)
+        options = self._with_general_vqa(options)
         options.setdefault("max_pixels", self.max_pixels)
         options.setdefault("max_faces", self.max_faces)
         registry = options.pop("registry", None)
@@ -331,9 +346,14 @@ class Engine:
         the general VQA model (when on) answers the same question as one more row."""
         if attribute not in COMPARE_QUESTIONS:
             raise AttributeChoiceError(f"choose one of {', '.join(COMPARE_QUESTIONS)}")
-        options.setdefault("second_opinion", self.second_opinion)
         result = self.ask(image, COMPARE_QUESTIONS[attribute], explain=explain, face_index=0, **options)
         return Comparison.of(attribute, result)
+
+    def _with_general_vqa(self, options: dict) -> dict:
+        """The caller's choice of general VQA model under either spelling, else this engine's."""
+        if "general_vqa" not in options and "second_opinion" not in options:
+            options["general_vqa"] = self.general_vqa
+        return options
 
     # -- the bias lab -----------------------------------------------------------
 
@@ -365,7 +385,7 @@ class Engine:
         pair = Registry(models=[model for name in names for model in registry if model.name == name])
         options.setdefault("checks", ("faithfulness",))  # each map against a random one; no detector to vary
         result = self.ask(image.path, COMPARE_QUESTIONS["race"], explain=explain, registry=pair, whole_image=True,
-                          second_opinion=None, **options)
+                          general_vqa=None, **options)
         accuracy = bias_lab.class_accuracy(built.root)
         return LabComparison(image=image, comparison=Comparison.of("race", result),
                              accuracy={name: accuracy.get(name, {}).get(image.race) for name in names})
