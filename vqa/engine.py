@@ -11,13 +11,14 @@ the questions it answers.
 
 It owns loading (the pretrained importer and the registry, with the bias
 lab's models folder once `python -m training.demo` has built it), warm-up, and
-the optional general VQA model's availability; answering is vqa.pipeline.ask's.
+the optional general VQA model's availability; answering is vqa.pipeline.ask's,
+the side-by-side record vqa.comparison's, and the bias lab vqa.lab's (its
+subprocess driver, its folders, its pair compared): the engine delegates.
 The names the app needs from the rooms below (error classes, load_image, size caps) are
 re-exported here, so that the app imports vqa and nothing under it.
 """
 from __future__ import annotations
 
-import dataclasses
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -37,31 +38,25 @@ from models.intake import (
     load_image,
 )
 from models.limits import MAX_DECODE_PIXELS, MAX_FACES, MAX_UPLOAD_BYTES, MAX_UPLOAD_PIXELS
-from vqa import lab as bias_lab
-from vqa.agreement import Agreement, agreement
+from vqa.agreement import Agreement
+from vqa.comparison import COMPARE_QUESTIONS, HOW_TO_ADD_RACE_MODELS, AttributeChoiceError, Comparison
 from vqa.explain import ExplainMethodError
+from vqa.lab import compare as lab_compare
+from vqa.lab import folders as lab_folders
+from vqa.lab.compare import LabComparison, LabMissingError
+from vqa.lab.folders import GalleryImage, Lab
 from vqa.pipeline import FaceIndexError
 from vqa.progress import Progress, from_messages
-from vqa.result import FaceResult, Result
+from vqa.result import Result
 
 __all__ = ["Engine", "Comparison", "LabComparison", "GalleryImage", "Agreement", "COMPARE_QUESTIONS", "FIRST_METHODS",
+           "HOW_TO_ADD_RACE_MODELS",
            "load_image", "MAX_UPLOAD_PIXELS", "MAX_DECODE_PIXELS", "MAX_FACES", "MAX_UPLOAD_BYTES",
            "ImageError", "NotAnImageError", "CorruptImageError", "ImageTooLargeError", "ImageTooSmallError",
            "UnsupportedImageError", "NoFaceError", "FaceIndexError", "ExplainMethodError", "LabMissingError",
            "AttributeChoiceError"]
 
-GalleryImage = bias_lab.GalleryImage
-
-COMPARE_QUESTIONS = {
-    "race": "What is this person's race?",
-    "gender": "What is this person's gender?",
-    "age": "How old is this person?",
-}
 FIRST_METHODS = ("gradcam",)  # fast enough to come with the first answer; the rest follow
-HOW_TO_ADD_RACE_MODELS = ("click *Build the bias lab* in the Audit tab, or run `python -m training.demo`: a fair "
-                          "and a census-biased race model on a small SYNTHETIC set, found without a restart; or "
-                          "train your own with `python -m training.train --task race [--biased] --data DIR "
-                          "--out DIR` and start the app with `--models DIR`")
 
 
 def _silent(message: str) -> None:
@@ -75,82 +70,6 @@ def _stamp(path: Path) -> tuple | None:
         return tuple((s.st_mtime_ns, s.st_size) for s in (Path(path).stat(), Path(path).with_suffix(".json").stat()))
     except OSError:
         return None
-
-
-@dataclasses.dataclass
-class Comparison:
-    """Every model for one attribute on one face (the largest), and the general
-    VQA model's answer as one more row when it is on."""
-
-    attribute: str
-    result: Result
-    agreement: Agreement  # of the face models
-    # The face models whose answers mean what the general VQA model's does;
-    # None when it is off, failed, or named no class of the attribute.
-    general_agrees_with: tuple[str, ...] | None = None
-
-    @property
-    def face(self) -> FaceResult:
-        return self.result.faces[0]
-
-    @property
-    def models(self) -> list[str]:
-        """The face models that were asked (the general VQA model's answer is `general_answer`)."""
-        return [answer.model for answer in self.face.answers]
-
-    @property
-    def general_answer(self):
-        """The general VQA model's answer (vqa.general.GeneralAnswer), or None when it is off."""
-        return self.result.general_answer
-
-    # The app's spellings (app/views.py, app/handlers.py), until it reads the names above.
-    vqa = general_answer
-    vqa_agrees_with = property(lambda self: self.general_agrees_with)
-
-    @property
-    def face_model_count(self) -> int:
-        """Face models that answered (the general VQA model is not one of them)."""
-        return sum(answer.confidence is not None for answer in self.face.answers)
-
-    @property
-    def single_model(self) -> bool:
-        """Only one face model answered: there is nothing of its kind to compare it with."""
-        return self.face_model_count == 1
-
-    @classmethod
-    def of(cls, attribute: str, result: Result) -> Comparison:
-        """The face models' agreement on the first face of `result`, and which of
-        them the general VQA model's answer (result.general_answer) agrees with,
-        both by vqa.agreement's one vocabulary (a VQA "woman" is a face model's "Female")."""
-        answers = list(result.faces[0].answers)
-        said = result.general_answer
-        agrees_with = None
-        if said is not None and agreement([said], attribute).count:
-            paired = [(answer.model, agreement([answer, said], attribute)) for answer in answers]
-            agrees_with = tuple(model for model, pair in paired if pair.count == 2 and pair.agree)
-        return cls(attribute=attribute, result=result, agreement=agreement(answers, attribute),
-                   general_agrees_with=agrees_with)
-
-    def how_to_add(self) -> str:
-        """How a person gets a second model to compare with, for this attribute."""
-        if self.attribute == "race":
-            return HOW_TO_ADD_RACE_MODELS
-        return (f"train one with `python -m training.train --task {self.attribute} --data DIR --out DIR`, "
-                "then start the app with `--models DIR`")
-
-
-@dataclasses.dataclass
-class LabComparison:
-    """The bias lab's fair and census-biased race models on one held-out
-    synthetic test image, with each model's accuracy on that image's class."""
-
-    image: GalleryImage
-    comparison: Comparison
-    accuracy: dict[str, float | None]  # model -> accuracy on image.race over the lab's balanced val split
-
-    @property
-    def answers(self) -> list:
-        return list(self.comparison.face.answers)
 
 
 class Engine:
@@ -247,7 +166,7 @@ class Engine:
         (looked up at each scan: the lab may be built while the app runs)."""
         dirs = list(self.models_dirs)
         if self.include_lab:
-            models = bias_lab.lab(self.lab_root).models
+            models = lab_folders.lab(self.lab_root).models
             if models.is_dir() and models not in dirs:
                 dirs.append(models)
         return dirs
@@ -355,45 +274,19 @@ class Engine:
             options["general_vqa"] = self.general_vqa
         return options
 
-    # -- the bias lab -----------------------------------------------------------
+    # -- the bias lab: vqa.lab's, through this facade ----------------------------
 
-    def lab(self) -> bias_lab.Lab | None:
+    def lab(self) -> Lab | None:
         """The bias lab when it is built (both race models and their audit), else None."""
-        built = bias_lab.lab(self.lab_root)
+        built = lab_folders.lab(self.lab_root)
         return built if self.include_lab and built.ready else None
 
     def lab_gallery(self, n_per_class: int = 3) -> list[GalleryImage]:
         """Held-out synthetic test images of the lab, n_per_class per race; [] before it is built."""
         built = self.lab()
-        return bias_lab.gallery(n_per_class, root=built.root) if built else []
+        return lab_folders.gallery(n_per_class, root=built.root) if built else []
 
     def compare_lab(self, image: GalleryImage, explain=("gradcam", "ig"), **options) -> LabComparison:
-        """The lab's fair and census-biased race models on one of its gallery
-        images (a synthetic face crop, so no detector runs: the whole image is
-        the face, as in training), with each model's accuracy on the image's class."""
-        built = self.lab()
-        if built is None:
-            raise LabMissingError("the bias lab is not built yet: click \"Build the bias lab\" in the Audit tab "
-                                  "or run `python -m training.demo`")
-        registry = self.registry
-        names = (bias_lab.FAIR_MODEL, bias_lab.BIASED_MODEL)
-        missing = [name for name in names if name not in {model.name for model in registry}]
-        if missing:  # built since the last scan
-            registry = self.reload()
-        from models.registry import Registry
-
-        pair = Registry(models=[model for name in names for model in registry if model.name == name])
-        options.setdefault("checks", ("faithfulness",))  # each map against a random one; no detector to vary
-        result = self.ask(image.path, COMPARE_QUESTIONS["race"], explain=explain, registry=pair, whole_image=True,
-                          general_vqa=None, **options)
-        accuracy = bias_lab.class_accuracy(built.root)
-        return LabComparison(image=image, comparison=Comparison.of("race", result),
-                             accuracy={name: accuracy.get(name, {}).get(image.race) for name in names})
-
-
-class AttributeChoiceError(ValueError):
-    """compare() was asked for an attribute no model answers (race, gender, age)."""
-
-
-class LabMissingError(ValueError):
-    """A lab comparison was asked for before the lab was built."""
+        """vqa.lab.compare.compare with this engine: the lab's fair and census-biased race
+        models on one of its gallery images, with each model's accuracy on the image's class."""
+        return lab_compare.compare(self, image, explain=explain, **options)
