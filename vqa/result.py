@@ -35,7 +35,7 @@ class ModelAnswer:
     answer: Answer
     chip: Any  # models.alignment.Chip the model saw
     maps: dict[str, ExplainedMap] = dataclasses.field(default_factory=dict)  # method -> map, METHOD_NAMES order
-    occlusion: Any = None  # vqa.occlusion.Occlusion of the explained class; None: not checked
+    occlusion: Any = None  # xai.occlusion.Occlusion of the explained class (vqa.occlusion); None: not checked
     timings: dict[str, float] = dataclasses.field(default_factory=dict)  # stage -> seconds
 
     @property
@@ -112,7 +112,7 @@ class FaceResult:
 
     @property
     def occlusion(self) -> dict[str, Any]:
-        """model -> vqa.occlusion.Occlusion of the answer's explained class"""
+        """model -> xai.occlusion.Occlusion of the answer's explained class"""
         return {r.model: r.occlusion for r in self.records if r.occlusion is not None}
 
     @property
@@ -143,7 +143,7 @@ class FaceResult:
 
     def region_chart(self, model: str, method: str = "gradcam", title: str | None = None):
         """Per region, the heatmap's share beside the occlusion check's share
-        of the score drop: a matplotlib Figure (vqa.occlusion.region_chart)."""
+        of the score drop: a matplotlib Figure (vqa.occlusion.region_chart, drawn by xai.render.paired_bars)."""
         from vqa.occlusion import region_chart, region_chart_data
 
         record = self.record(model)
