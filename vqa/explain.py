@@ -75,11 +75,6 @@ class HeatmapInfo:
             out["faithfulness"] = self.faithfulness.to_dict()
         return out
 
-    def __getitem__(self, key: str):
-        # For readers written against the old dict of facts (info["ig_delta"]);
-        # new code reads the fields.
-        return self.to_dict()[key]
-
 
 def parse_methods(explain) -> tuple[str, ...]:
     """("gradcam", "IG") or "gradcam,ig" -> canonical names, in METHOD_NAMES order."""
