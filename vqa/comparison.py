@@ -8,7 +8,11 @@ import dataclasses
 from vqa.agreement import Agreement, agreement
 from vqa.result import FaceResult, Result
 
-__all__ = ["COMPARE_QUESTIONS", "HOW_TO_ADD_RACE_MODELS", "AttributeChoiceError", "Comparison"]
+__all__ = ["COMPARED_MAPS", "COMPARE_QUESTIONS", "HOW_TO_ADD_RACE_MODELS", "AttributeChoiceError", "Comparison"]
+
+# The maps a comparison shows: Grad-CAM for where, Integrated Gradients for which pixels
+# (Guided Grad-CAM is both at once, and would add nothing side by side).
+COMPARED_MAPS = ("gradcam", "ig")
 
 COMPARE_QUESTIONS = {
     "race": "What is this person's race?",

@@ -37,9 +37,16 @@ from models.intake import (
     UnsupportedImageError,
     load_image,
 )
+from models.labels import ATTRIBUTES
 from models.limits import MAX_DECODE_PIXELS, MAX_FACES, MAX_UPLOAD_BYTES, MAX_UPLOAD_PIXELS
 from vqa.agreement import Agreement
-from vqa.comparison import COMPARE_QUESTIONS, HOW_TO_ADD_RACE_MODELS, AttributeChoiceError, Comparison
+from vqa.comparison import (
+    COMPARE_QUESTIONS,
+    COMPARED_MAPS,
+    HOW_TO_ADD_RACE_MODELS,
+    AttributeChoiceError,
+    Comparison,
+)
 from vqa.explain import ExplainMethodError
 from vqa.lab import compare as lab_compare
 from vqa.lab import folders as lab_folders
@@ -50,7 +57,7 @@ from vqa.progress import Progress, from_messages
 from vqa.result import Result
 
 __all__ = ["Engine", "Comparison", "LabComparison", "GalleryImage", "Agreement", "COMPARE_QUESTIONS", "FIRST_METHODS",
-           "HOW_TO_ADD_RACE_MODELS",
+           "HOW_TO_ADD_RACE_MODELS", "COMPARED_MAPS", "ATTRIBUTES",
            "load_image", "MAX_UPLOAD_PIXELS", "MAX_DECODE_PIXELS", "MAX_FACES", "MAX_UPLOAD_BYTES",
            "ImageError", "NotAnImageError", "CorruptImageError", "ImageTooLargeError", "ImageTooSmallError",
            "UnsupportedImageError", "NoFaceError", "FaceIndexError", "ExplainMethodError", "LabMissingError",
@@ -260,7 +267,7 @@ class Engine:
         return ask_stages(image, question, explain=explain, first=first,
                           registry=self.registry if registry is None else registry, **options)
 
-    def compare(self, image: Any, attribute: str, explain=("gradcam", "ig"), **options) -> Comparison:
+    def compare(self, image: Any, attribute: str, explain=COMPARED_MAPS, **options) -> Comparison:
         """Every model for `attribute` on the largest face, and whether they agree;
         the general VQA model (when on) answers the same question as one more row."""
         if attribute not in COMPARE_QUESTIONS:
@@ -286,7 +293,7 @@ class Engine:
         built = self.lab()
         return lab_folders.gallery(n_per_class, root=built.root) if built else []
 
-    def compare_lab(self, image: GalleryImage, explain=("gradcam", "ig"), **options) -> LabComparison:
+    def compare_lab(self, image: GalleryImage, explain=COMPARED_MAPS, **options) -> LabComparison:
         """vqa.lab.compare.compare with this engine: the lab's fair and census-biased race
         models on one of its gallery images, with each model's accuracy on the image's class."""
         return lab_compare.compare(self, image, explain=explain, **options)

@@ -18,6 +18,7 @@ from models.preprocessing import get_preprocess
 from xai.defaults import (
     FAITHFULNESS_BATCH_SIZE,
     IG_BASELINE,
+    IG_BASELINES,
     IG_BATCH_SIZE,
     IG_MAX_STEPS,
     IG_STEPS,
@@ -28,7 +29,7 @@ from xai.methods import METHOD_NAMES, METHOD_TITLES, canonical_method
 if TYPE_CHECKING:  # xai.metrics imports TensorFlow; the annotation alone need not
     from xai.metrics import Faithfulness
 
-__all__ = ["METHOD_NAMES", "METHOD_TITLES", "canonical_method", "IG_BASELINE", "IG_BATCH_SIZE",
+__all__ = ["METHOD_NAMES", "METHOD_TITLES", "canonical_method", "IG_BASELINE", "IG_BASELINES", "IG_BATCH_SIZE",
            "IG_MAX_STEPS", "IG_STEPS", "IG_TOLERANCE", "ExplainMethodError", "HeatmapInfo",
            "parse_methods", "explain_chip", "explain_chips", "score_faithfulness", "to_photo"]
 

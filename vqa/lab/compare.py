@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 
 from models.registry import Registry
-from vqa.comparison import COMPARE_QUESTIONS, Comparison
+from vqa.comparison import COMPARE_QUESTIONS, COMPARED_MAPS, Comparison
 from vqa.lab.folders import BIASED_MODEL, FAIR_MODEL, GalleryImage, class_accuracy
 
 __all__ = ["LabComparison", "LabMissingError", "compare"]
@@ -29,7 +29,7 @@ class LabComparison:
         return list(self.comparison.face.answers)
 
 
-def compare(engine, image: GalleryImage, explain=("gradcam", "ig"), **options) -> LabComparison:
+def compare(engine, image: GalleryImage, explain=COMPARED_MAPS, **options) -> LabComparison:
     """The lab's two race models, as `engine` (a vqa.Engine) lists them, on one of its
     gallery images (a synthetic face crop, so no detector runs: the whole image is the
     face, as in training), with each model's accuracy on the image's class."""
