@@ -103,7 +103,7 @@ def _vqa(answer, error=None):
 
 
 def vqa_comparison(answers, vqa, attribute="race") -> Comparison:
-    result = types.SimpleNamespace(faces=[types.SimpleNamespace(answers=list(answers))], second_opinion=vqa)
+    result = types.SimpleNamespace(faces=[types.SimpleNamespace(answers=list(answers))], general_answer=vqa)
     return Comparison.of(attribute, result)
 
 

@@ -158,8 +158,13 @@ def test_the_old_spellings_second_opinion_and_vqa_ig_steps_are_aliases(tiny_vilt
     """ask(second_opinion=..., vqa_ig_steps=...) and Result.second_opinion: what scripts and the docs have used."""
     new = ask(astronaut, "Is he wearing glasses?", explain=("ig",), general_vqa=tiny_vilt, general_vqa_ig_steps=4)
     old = ask(astronaut, "Is he wearing glasses?", explain=("ig",), second_opinion=tiny_vilt, vqa_ig_steps=4)
-    assert old.second_opinion is old.general_answer and old.general_answer == new.general_answer
-    assert old.general_answer.ig_steps == new.general_answer.ig_steps == 4
-    assert np.array_equal(old.general_answer.heatmap, new.general_answer.heatmap)
+    assert old.second_opinion is old.general_answer
+    said, same = old.general_answer, new.general_answer
+    assert (said.model, said.answer, said.alone) == (same.model, same.answer, same.alone)
+    assert said.ig_steps == same.ig_steps == 4
+    # torch on the CPU is not bit-for-bit repeatable: the same answer and map, to float noise.
+    assert [p for _, p in said.top] == pytest.approx([p for _, p in same.top], rel=1e-4)
+    assert said.ig_delta == pytest.approx(same.ig_delta, rel=1e-3)
+    np.testing.assert_allclose(said.heatmap, same.heatmap, atol=1e-3)
     with pytest.raises(TypeError, match="old spelling second_opinion"):
         ask(astronaut, "Is he wearing glasses?", general_vqa=tiny_vilt, second_opinion="another/model")
