@@ -29,7 +29,7 @@ from pathlib import Path
 QUESTIONS = ("What is this person's race?", "Is this a woman?", "How old is this person?")
 METHODS = ["gradcam", "guided", "ig"]
 ASK_DEADLINE_S = 600.0
-GROUP_CANVAS = (1772, 2560)  # (height, width): the six-face photo at 2560 px
+GROUP_CANVAS = (1772, 2560)  # (height, width): a six-face group photo at 2560 px
 
 
 @dataclasses.dataclass

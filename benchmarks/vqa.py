@@ -8,10 +8,10 @@ models (dlib's pretrained age and gender networks, GEAR's when it is in the
 cache, and the small_cnn backbone). Each row is warmed up once (tf.function
 tracing) and reports the median of `repeats` runs, next to ask() without
 explanations and ask() with Grad-CAM only, no faithfulness (the first answer the app can show) in
-the same process, so the ratios show what explaining costs. Targets from
-issue 5: <= 3 s for the ResNet50-sized model, <= 1 s for the small ones; from
-issue 10: gear-race <= 1.2 s with all maps and faithfulness, <= 0.5 s with
-Grad-CAM, faithfulness <= 10% of the time. Wall-clock time on a shared
+the same process, so the ratios show what explaining costs. Targets:
+<= 3 s for the ResNet50-sized model, <= 1 s for the small ones; gear-race
+<= 1.2 s with all maps and faithfulness, <= 0.5 s with Grad-CAM,
+faithfulness <= 10% of the time. Wall-clock time on a shared
 machine is noisy: compare ratios measured in one run.
 
 --ig-adaptive: adaptive IG's gradient evaluations and completeness delta for
@@ -40,7 +40,7 @@ from xai.defaults import IG_BASELINE, IG_BASELINES, IG_STEPS, IG_TOLERANCE
 from xai.methods import METHOD_NAMES
 
 TARGET_S = {"resnet50": 3.0, "small": 1.0}
-ASK_TARGET_S, FIRST_ANSWER_TARGET_S, FAITHFULNESS_SHARE_TARGET = 1.2, 0.5, 0.10  # issue 10, gear-race
+ASK_TARGET_S, FIRST_ANSWER_TARGET_S, FAITHFULNESS_SHARE_TARGET = 1.2, 0.5, 0.10  # gear-race's targets
 EVALUATIONS_MEDIAN_TARGET, EVALUATIONS_MAX_TARGET = 32, 128
 QUESTION = {"race": "What race is this person?", "gender": "Is this a man or a woman?",
             "age": "How old is this person?"}
@@ -158,7 +158,7 @@ def print_table(rows: list[dict]) -> None:
           "and faithfulness, the defaults)")
     race = next((r for r in rows if r["model"] == "gear-race"), None)
     if race:
-        print(f"gear-race, issue 10: all maps + faithfulness {race['ask_explained_s']:.2f} s (target "
+        print(f"gear-race targets: all maps + faithfulness {race['ask_explained_s']:.2f} s (target "
               f"{ASK_TARGET_S} s), Grad-CAM answer {race['ask_gradcam_s']:.2f} s (target {FIRST_ANSWER_TARGET_S} s), "
               f"faithfulness {race['faithfulness_share']:.1%} of the time (target {FAITHFULNESS_SHARE_TARGET:.0%})")
     resnet = next((r for r in rows if r["group"] == "resnet50"), None)
