@@ -20,7 +20,7 @@ from app.settings import ASK_EVENTS, CACHE_SWEEP, DEFAULT_CONCURRENCY, DEFAULT_S
 from app.stages import StageQueues
 from app.store import DEFAULT_RETENTION_S, SessionStore
 from vqa.engine import COMPARE_QUESTIONS
-from vqa.explain import IG_BASELINE
+from vqa.explain import IG_BASELINE, IG_BASELINES
 from vqa.text import MAX_QUESTION_CHARS
 
 
@@ -163,7 +163,7 @@ def _ask_tab(examples: list[str]) -> AskTab:
                                      label="Integrated Gradients steps (m)",
                                      info="0: adaptive, as many as it takes to be exact to 1%; "
                                           "m > 0: the fixed m-step sum (more: more exact, slower)")
-                ig_baseline = gr.Radio(["black", "white", "blur"], value=IG_BASELINE, label="IG baseline x'",
+                ig_baseline = gr.Radio(list(IG_BASELINES), value=IG_BASELINE, label="IG baseline x'",
                                        info="blur: a blurred copy of the face, which can credit dark pixels too")
                 whole_image = gr.Checkbox(False, label="No face found? Analyse the whole picture as one face")
         with gr.Column(scale=1):

@@ -10,6 +10,7 @@ import dataclasses
 import math
 from typing import Any
 
+from vqa.engine import ATTRIBUTES, COMPARED_MAPS
 from vqa.explain import IG_TOLERANCE, METHOD_NAMES, METHOD_TITLES
 
 DEFAULT_IG_STEPS = 0  # adaptive IG, exact to IG_TOLERANCE
@@ -370,7 +371,7 @@ def models_markdown(cards, problems) -> str:
     """The models the engine has, per attribute (SYNTHETIC where trained on generated data), and the files
     it skipped."""
     lines = []
-    for attribute in ("race", "gender", "age"):
+    for attribute in ATTRIBUTES:
         names = [card.name + (" (SYNTHETIC)" if card.synthetic else "") for card in cards
                  if card.attribute == attribute]
         lines.append(f"**{attribute}**: {', '.join(names) if names else 'no model yet'}")
@@ -428,7 +429,7 @@ def comparison_maps(comparison, opacity: float) -> list[tuple[Any, str]]:
     maps = []
     for model in comparison.models:
         record = face.record(model)
-        for method in ("gradcam", "ig"):
+        for method in COMPARED_MAPS:
             if record is not None and method in record.maps:
                 maps.append((result.render(0, model, method, opacity, region=region),
                              f"{model} · {METHOD_TITLES[method]}"))
@@ -487,7 +488,7 @@ def lab_markdown(compared) -> str:
                  lambda n: "n/a" if compared.accuracy[n] is None else f"{compared.accuracy[n]:.1%}"),
              row("Integrated Gradients completeness error", ig_error),
              *(row(f"{METHOD_TITLES[method]} beats a random map?", lambda n, m=method: _beats_random(infos, n, m))
-               for method in ("gradcam", "ig"))]
+               for method in COMPARED_MAPS)]
     verdict = compared.comparison.agreement
     if verdict.count == 2:
         lines += ["", "Both models say the same." if verdict.agree else "**The two models disagree on this image.**"]
@@ -498,7 +499,7 @@ def lab_maps(compared, opacity: float) -> list[tuple[Any, str]]:
     """Grad-CAM then Integrated Gradients, the fair model left and the biased one right (two columns)."""
     result, face = compared.comparison.result, compared.comparison.face
     maps = []
-    for method in ("gradcam", "ig"):
+    for method in COMPARED_MAPS:
         for name in compared.accuracy:
             if method in face.heatmap_info.get(name, {}):
                 maps.append((_enlarged(result.render(0, name, method, opacity)),

@@ -43,8 +43,8 @@ def run(asks: int, question: str, model: str, concurrency: int) -> list[tuple[fl
     from PIL import Image
     from playwright.sync_api import sync_playwright
 
-    from app.bench import _free_port, _wait_until_up
     from app.examples import example_photos
+    from benchmarks.app import free_port, wait_until_up
     from benchmarks.load import start_app
     from vqa import Engine
 
@@ -53,10 +53,10 @@ def run(asks: int, question: str, model: str, concurrency: int) -> list[tuple[fl
     with tempfile.TemporaryDirectory(prefix="facexai-browser-") as folder:
         photo = Path(folder) / "astronaut.png"
         Image.fromarray(example_photos()["astronaut"]).save(photo)
-        port = _free_port()
+        port = free_port()
         process = start_app(repo, port, concurrency, Path(folder) / "app.log")
         try:
-            _wait_until_up(f"http://127.0.0.1:{port}/", process)
+            wait_until_up(f"http://127.0.0.1:{port}/", process)
             with sync_playwright() as playwright:
                 import shutil
 

@@ -29,8 +29,7 @@ from pathlib import Path
 QUESTIONS = ("What is this person's race?", "Is this a woman?", "How old is this person?")
 METHODS = ["gradcam", "guided", "ig"]
 ASK_DEADLINE_S = 600.0
-GROUP_SCALES = (1.0, 1.2, 1.5, 0.92, 1.1, 1.3)
-GROUP_CANVAS = (1772, 2560)  # (height, width): the six-face photo at 2560 px
+GROUP_CANVAS = (1772, 2560)  # (height, width): a six-face group photo at 2560 px
 
 
 @dataclasses.dataclass
@@ -48,14 +47,14 @@ def photos(folder: Path) -> dict[str, Path]:
     from PIL import Image
 
     from app.examples import example_photos
-    from models.bench import group_photo
+    from benchmarks.photos import GROUP_SCALES, group_photo
     from models.faces import detect_faces
 
     astronaut = example_photos()["astronaut"]
     (face,) = detect_faces(astronaut)
     written = {}
-    for name, pixels in {"astronaut": astronaut,
-                         "six faces": group_photo(astronaut, face, list(GROUP_SCALES), GROUP_CANVAS).pixels}.items():
+    six = group_photo(astronaut, face, list(GROUP_SCALES[:6]), GROUP_CANVAS).pixels
+    for name, pixels in {"astronaut": astronaut, "six faces": six}.items():
         path = folder / f"{name.replace(' ', '-')}.png"
         Image.fromarray(pixels).save(path)
         written[name] = path
@@ -142,19 +141,19 @@ def start_app(repo: Path, port: int, concurrency: int, log: Path) -> subprocess.
 def run(users: int, asks: int, concurrency: int, repo: Path, folder: Path) -> dict:
     from gradio_client import Client
 
-    from app.bench import _free_port, _wait_until_up
+    from benchmarks.app import free_port, wait_until_up
     from vqa import Engine
 
     Engine().load()  # the pretrained models imported once, before timing
     photo_list = list(photos(folder).items())
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}/"
     log = folder / "app.log"
     process = start_app(repo, port, concurrency, log)
     monitor = RssMonitor(process.pid)
     monitor.start()
     try:
-        _wait_until_up(url, process)
+        wait_until_up(url, process)
         warm = Client(url, verbose=False)
         for question in QUESTIONS:  # load the models, trace every graph once
             for _, photo in photo_list:
@@ -197,7 +196,7 @@ def store_figures(output: str) -> dict:
 
 
 def _stats(values: list[float]) -> str:
-    from app.bench import percentile
+    from benchmarks.app import percentile
 
     if not values:
         return f"{'-':>8}{'-':>8}{'-':>8}"

@@ -32,6 +32,9 @@ def lab_dir() -> Path:
 
 # The bias lab's two race models, as training.demo names them and vqa.lab finds them.
 LAB_FAIR_MODEL, LAB_BIASED_MODEL = "synthetic_race", "synthetic_race_biased"
+# The start of each of training.demo's progress lines on stdout (`lab: {json}`), which
+# vqa.lab's driver reads from the subprocess: defined here, where both may import it.
+LAB_PROGRESS_PREFIX = "lab: "
 
 
 @dataclasses.dataclass(frozen=True)

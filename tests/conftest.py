@@ -48,11 +48,11 @@ def pretrained_import(request, tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def reduced_lab(tmp_path_factory):
-    """A reduced bias lab (tests/vqa/test_lab.py's TINY_ARGS), built once per test session by a real
+    """A reduced bias lab (tests/vqa/lab/test_build.py's TINY_ARGS), built once per test session by a real
     `python -m training.demo` run (vqa.lab.build_lab): (cache root, Lab, [(fraction, message)] heard).
     Its cache root is its own (the lab at <root>/lab, as FACEXAI_CACHE=<root> would put it), apart from
     the pretrained cache, so that no other test's engine lists its models."""
-    from tests.vqa.test_lab import TINY_ARGS
+    from tests.vqa.lab.test_build import TINY_ARGS
     from vqa import lab
 
     root = tmp_path_factory.mktemp("lab-cache")

@@ -52,7 +52,7 @@ MADE_ELSEWHERE = {
 
 # fnmatch patterns on the program: a script path or the module after -m.
 HELP_ONLY = {"app.py": "serves until stopped", "training.*": "trains or generates data for long",
-             "*.bench": "benchmarks take minutes"}
+             "*.bench": "benchmarks take minutes", "benchmarks.*": "benchmarks take minutes"}
 RUN_AS_WRITTEN = {"vqa": "answers a question about photos", "models": "lists or imports models",
                   "models.pretrained": "imports the pretrained models (already in the session cache)"}
 PLACEHOLDERS = ("photo.jpg", "photos/")

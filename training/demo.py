@@ -17,7 +17,7 @@ made with start it clean.
 
 Progress goes to stdout as lines `lab: {json}` with "fraction" (0..1), "step"
 and "message"; the last one, step "done", also gives "models" and "report".
-vqa.lab parses them for the app's button.
+vqa.lab's driver (vqa/lab/driver.py) parses them for the app's button.
 """
 from __future__ import annotations
 
@@ -32,8 +32,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from models.cache import LAB_BIASED_MODEL, LAB_FAIR_MODEL, LabFolders
+from models.cache import LAB_PROGRESS_PREFIX as PROGRESS_PREFIX
 
-PROGRESS_PREFIX = "lab: "
 SETTINGS_FILE = "lab.json"
 PARTIAL = ".partial"  # prefix of folders being written
 FAIR, BIASED = LAB_FAIR_MODEL, LAB_BIASED_MODEL

@@ -6,7 +6,7 @@ FairFace's "East Asian"), age groups that overlap ("30-39" and "31-40").
 agreement(): the face models' answers about one attribute, for the Compare tab.
 agreement_summary(): that agreement in one sentence ("4 of 5 gender models say
 Female; the two models trained on UTKFace disagree with the rest (Male).").
-vqa_disagrees(): whether the general VQA model's answer contradicts theirs.
+general_disagrees(): whether the general VQA model's answer contradicts theirs.
 """
 from __future__ import annotations
 
@@ -52,7 +52,7 @@ class Agreement:
 
 def agreement(answers: Iterable[Any], attribute: str) -> Agreement:
     """Agreement of answers about `attribute`: the face models' Answers, and the
-    general model's SecondOpinion as one more row if wanted (anything with
+    general VQA model's GeneralAnswer as one more row if wanted (anything with
     .model, .answer, .confidence). Answers without a confidence ("cannot
     answer", a model that failed) are left out."""
     given = [a for a in answers if a.confidence is not None and a.answer]
@@ -159,7 +159,7 @@ def _join(parts: list[str]) -> str:
     return parts[0] if len(parts) == 1 else f"{', '.join(parts[:-1])} and {parts[-1]}"
 
 
-def vqa_disagrees(vqa_answer: str | None, intent, face_answers: Iterable[Any]) -> bool | None:
+def general_disagrees(general_answer: str | None, intent, face_answers: Iterable[Any]) -> bool | None:
     """Whether the general VQA model's answer contradicts the face models'.
 
     yes/no questions: its "yes" contradicts any face model's "no" (every part of
@@ -171,17 +171,17 @@ def vqa_disagrees(vqa_answer: str | None, intent, face_answers: Iterable[Any]) -
     None when there is nothing to compare: no face model answered, or its
     answer is neither yes/no nor a label of an attribute asked openly.
     """
-    if not vqa_answer:
+    if not general_answer:
         return None
     said = [a for a in face_answers if a.confidence is not None]
-    word = canonical_label(vqa_answer)
+    word = canonical_label(general_answer)
     if word in YES_NO:
         verdicts = [a.answer for a in said if a.kind == "yes_no"]
         if not verdicts or (word == "no" and intent.notes):
             return None
         return "no" in verdicts if word == "yes" else all(v == "yes" for v in verdicts)
     compared = [a for a in said if a.kind == "open" and a.attribute in intent.open_attributes
-                and is_label_of(vqa_answer, a.attribute, [a.card.labels])]
+                and is_label_of(general_answer, a.attribute, [a.card.labels])]
     if not compared:
         return None
-    return any(not answers_agree(vqa_answer, a.answer, a.attribute) for a in compared)
+    return any(not answers_agree(general_answer, a.answer, a.attribute) for a in compared)

@@ -20,11 +20,11 @@ import sys
 from pathlib import Path
 
 # These import neither TensorFlow nor torch: --help stays quick.
-from vqa.general import DEFAULT_MODEL as DEFAULT_VQA
+from vqa.general import DEFAULT_MODEL as DEFAULT_GENERAL_VQA
 from vqa.pipeline import CHECKS
 from xai.defaults import IG_TOLERANCE
 
-VQA_HEATMAP_FILE = "vqa_ig.png"  # --out: the general VQA model's IG map over the photo
+GENERAL_HEATMAP_FILE = "vqa_ig.png"  # --out: the general VQA model's IG map over the photo
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -36,7 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help="comma-separated: gradcam, guided, ig, or none (default: gradcam; for a question only "
                              "the general VQA model answers, its one map, ig)")
     parser.add_argument("--out", type=Path, help="write heatmap overlays (PNG; the general VQA model's as "
-                                                 f"{VQA_HEATMAP_FILE}) and result.json here")
+                                                 f"{GENERAL_HEATMAP_FILE}) and result.json here")
     parser.add_argument("--json", action="store_true", help="print one JSON object per photo")
     parser.add_argument("--models", type=Path, action="append", default=[],
                         help="a folder of .keras models with cards (repeatable); the pretrained cache is always "
@@ -51,12 +51,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--checks", default=",".join(CHECKS), metavar="LIST",
                         help=f"comma-separated trust checks: {', '.join(CHECKS)} (default: all), or none; "
                              "regions and faithfulness need a heatmap (--explain)")
-    parser.add_argument("--vqa-model", default=None, metavar="ID|DIR",
-                        help=f"a general visual question answering model (a Hugging Face id such as {DEFAULT_VQA}, "
+    # --vqa-model and --second-opinion are the flags' spellings users have; in code, general_vqa.
+    parser.add_argument("--vqa-model", dest="general_vqa", default=None, metavar="ID|DIR",
+                        help="a general visual question answering model (a Hugging Face id such as "
+                             f"{DEFAULT_GENERAL_VQA}, "
                              "or a folder saved with save_pretrained): it answers questions no face model answers "
                              "and adds its answer beside theirs, with its IG heatmap when --explain has ig")
-    parser.add_argument("--second-opinion", nargs="?", const=True, default=None, metavar="MODEL",
-                        help=f"the same as --vqa-model MODEL (without MODEL: {DEFAULT_VQA})")
+    parser.add_argument("--second-opinion", dest="general_vqa_alias", nargs="?", const=True, default=None,
+                        metavar="MODEL", help=f"the same as --vqa-model MODEL (without MODEL: {DEFAULT_GENERAL_VQA})")
     return parser
 
 
@@ -78,12 +80,12 @@ def _print_text(photo: Path, result) -> None:
                 print(f"      stability: {answer.stability.text}")
     for problem in result.problems:
         print(f"  problem: {problem}")
-    opinion = result.second_opinion
-    if opinion is not None:
-        print(f"  {opinion.text}")
-        if opinion.heatmap is not None:
-            print(f"    where it looked: Integrated Gradients over the photo (captum, {opinion.ig_steps} steps), "
-                  f"completeness error {opinion.ig_delta:.1%}")
+    said = result.general_answer
+    if said is not None:
+        print(f"  {said.text}")
+        if said.heatmap is not None:
+            print(f"    where it looked: Integrated Gradients over the photo (captum, {said.ig_steps} steps), "
+                  f"completeness error {said.ig_delta:.1%}")
 
 
 def _write(folder: Path, result) -> Path:
@@ -92,8 +94,8 @@ def _write(folder: Path, result) -> Path:
         for model, methods in face.heatmaps.items():
             for method in methods:
                 result.render(position, model, method).save(folder / f"face{face.index}_{model}_{method}.png")
-    if getattr(result.second_opinion, "heatmap", None) is not None:
-        result.render_vqa().save(folder / VQA_HEATMAP_FILE)
+    if getattr(result.general_answer, "heatmap", None) is not None:
+        result.render_general().save(folder / GENERAL_HEATMAP_FILE)
     (folder / "result.json").write_text(json.dumps(result.to_dict(), indent=2) + "\n")
     return folder
 
@@ -132,7 +134,7 @@ def main(argv: list[str] | None = None) -> int:
     # The pretrained models are imported into the cache on the first question
     # (once per cache); what that does is said on stderr, so --json stays clean.
     engine = Engine(args.models, import_pretrained=not args.no_pretrained,
-                    second_opinion=args.vqa_model or args.second_opinion, progress=_stderr)
+                    general_vqa=args.general_vqa or args.general_vqa_alias, progress=_stderr)
     failed, folders = 0, set()
     for photo in args.photos:
         try:

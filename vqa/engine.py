@@ -11,13 +11,14 @@ the questions it answers.
 
 It owns loading (the pretrained importer and the registry, with the bias
 lab's models folder once `python -m training.demo` has built it), warm-up, and
-the optional general VQA model's availability; answering is vqa.pipeline.ask's.
+the optional general VQA model's availability; answering is vqa.pipeline.ask's,
+the side-by-side record vqa.comparison's, and the bias lab vqa.lab's (its
+subprocess driver, its folders, its pair compared): the engine delegates.
 The names the app needs from the rooms below (error classes, load_image, size caps) are
 re-exported here, so that the app imports vqa and nothing under it.
 """
 from __future__ import annotations
 
-import dataclasses
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -36,33 +37,34 @@ from models.intake import (
     UnsupportedImageError,
     load_image,
 )
+from models.labels import ATTRIBUTES
 from models.limits import MAX_DECODE_PIXELS, MAX_FACES, MAX_UPLOAD_BYTES, MAX_UPLOAD_PIXELS
-from vqa import lab as bias_lab
-from vqa.agreement import Agreement, agreement
+from vqa.agreement import Agreement
+from vqa.comparison import (
+    COMPARE_QUESTIONS,
+    COMPARED_MAPS,
+    HOW_TO_ADD_RACE_MODELS,
+    AttributeChoiceError,
+    Comparison,
+)
 from vqa.confidence import find_calibrations
 from vqa.explain import ExplainMethodError
+from vqa.lab import compare as lab_compare
+from vqa.lab import folders as lab_folders
+from vqa.lab.compare import LabComparison, LabMissingError
+from vqa.lab.folders import GalleryImage, Lab
 from vqa.pipeline import FaceIndexError
-from vqa.result import FaceResult, Result
+from vqa.progress import Progress, from_messages
+from vqa.result import Result
 
 __all__ = ["Engine", "Comparison", "LabComparison", "GalleryImage", "Agreement", "COMPARE_QUESTIONS", "FIRST_METHODS",
+           "HOW_TO_ADD_RACE_MODELS", "COMPARED_MAPS", "ATTRIBUTES",
            "load_image", "MAX_UPLOAD_PIXELS", "MAX_DECODE_PIXELS", "MAX_FACES", "MAX_UPLOAD_BYTES",
            "ImageError", "NotAnImageError", "CorruptImageError", "ImageTooLargeError", "ImageTooSmallError",
            "UnsupportedImageError", "NoFaceError", "FaceIndexError", "ExplainMethodError", "LabMissingError",
            "AttributeChoiceError"]
 
-Progress = Callable[[str], None]
-GalleryImage = bias_lab.GalleryImage
-
-COMPARE_QUESTIONS = {
-    "race": "What is this person's race?",
-    "gender": "What is this person's gender?",
-    "age": "How old is this person?",
-}
 FIRST_METHODS = ("gradcam",)  # fast enough to come with the first answer; the rest follow
-HOW_TO_ADD_RACE_MODELS = ("click *Build the bias lab* in the Audit tab, or run `python -m training.demo`: a fair "
-                          "and a census-biased race model on a small SYNTHETIC set, found without a restart; or "
-                          "train your own with `python -m training.train --task race [--biased] --data DIR "
-                          "--out DIR` and start the app with `--models DIR`")
 
 
 def _silent(message: str) -> None:
@@ -78,85 +80,16 @@ def _stamp(path: Path) -> tuple | None:
         return None
 
 
-@dataclasses.dataclass
-class Comparison:
-    """Every model for one attribute on one face (the largest), and the general
-    VQA model's answer as one more row when it is on."""
-
-    attribute: str
-    result: Result
-    agreement: Agreement  # of the face models
-    # The face models whose answers mean what the general VQA model's does;
-    # None when it is off, failed, or named no class of the attribute.
-    vqa_agrees_with: tuple[str, ...] | None = None
-
-    @property
-    def face(self) -> FaceResult:
-        return self.result.faces[0]
-
-    @property
-    def models(self) -> list[str]:
-        """The face models that were asked (the general VQA model is `vqa`)."""
-        return [answer.model for answer in self.face.answers]
-
-    @property
-    def vqa(self):
-        """The general VQA model's answer (vqa.general.SecondOpinion), or None when it is off."""
-        return getattr(self.result, "second_opinion", None)
-
-    @property
-    def face_model_count(self) -> int:
-        """Face models that answered (the general VQA model is not one of them)."""
-        return sum(answer.confidence is not None for answer in self.face.answers)
-
-    @property
-    def single_model(self) -> bool:
-        """Only one face model answered: there is nothing of its kind to compare it with."""
-        return self.face_model_count == 1
-
-    @classmethod
-    def of(cls, attribute: str, result: Result) -> Comparison:
-        """The face models' agreement on the first face of `result`, and which of
-        them the general VQA model's answer (result.second_opinion) agrees with,
-        both by vqa.agreement's one vocabulary (a VQA "woman" is a face model's "Female")."""
-        answers = list(result.faces[0].answers)
-        vqa = getattr(result, "second_opinion", None)
-        agrees_with = None
-        if vqa is not None and agreement([vqa], attribute).count:
-            paired = [(answer.model, agreement([answer, vqa], attribute)) for answer in answers]
-            agrees_with = tuple(model for model, pair in paired if pair.count == 2 and pair.agree)
-        return cls(attribute=attribute, result=result, agreement=agreement(answers, attribute),
-                   vqa_agrees_with=agrees_with)
-
-    def how_to_add(self) -> str:
-        """How a person gets a second model to compare with, for this attribute."""
-        if self.attribute == "race":
-            return HOW_TO_ADD_RACE_MODELS
-        return (f"train one with `python -m training.train --task {self.attribute} --data DIR --out DIR`, "
-                "then start the app with `--models DIR`")
-
-
-@dataclasses.dataclass
-class LabComparison:
-    """The bias lab's fair and census-biased race models on one held-out
-    synthetic test image, with each model's accuracy on that image's class."""
-
-    image: GalleryImage
-    comparison: Comparison
-    accuracy: dict[str, float | None]  # model -> accuracy on image.race over the lab's balanced val split
-
-    @property
-    def answers(self) -> list:
-        return list(self.comparison.face.answers)
-
-
 class Engine:
     """Models folder(s) plus the pretrained cache, loaded on first use.
 
     models_dir: a folder or folders of <name>.keras + <name>.json (a user's own
     models, listed before the pretrained ones). import_pretrained: import
     dlib's and GEAR's models into the cache on first use (once per cache).
-    second_opinion: a general VQA model (hub id or folder) asked beside ours.
+    general_vqa: the general VQA model (hub id or folder; vqa.general) asked
+    beside ours; `second_opinion` is its documented old spelling.
+    progress: a one-line message callback (print, list.append) that hears
+    what loading and warm-up do.
     include_lab: also list the bias lab's models folder (vqa.lab.lab().models,
     in the user cache) whenever it exists, so that models built by
     `python -m training.demo` or the Audit tab's button appear at the next
@@ -165,9 +98,10 @@ class Engine:
 
     def __init__(self, models_dir: str | Path | Iterable[str | Path] | None = None, *,
                  include_cache: bool = True, import_pretrained: bool = True,
-                 second_opinion: str | Path | None = None, progress: Progress | None = None,
+                 second_opinion: str | Path | None = None, progress: Callable[[str], object] | None = None,
                  include_lab: bool | None = None, lab_root: str | Path | None = None,
-                 max_pixels: int = MAX_DECODE_PIXELS, max_faces: int | None = MAX_FACES):
+                 max_pixels: int = MAX_DECODE_PIXELS, max_faces: int | None = MAX_FACES,
+                 general_vqa: str | Path | None = None):
         if isinstance(models_dir, (str, Path)):
             models_dir = [models_dir]
         self.models_dirs = [Path(d) for d in (models_dir or ())]
@@ -175,9 +109,12 @@ class Engine:
         self.include_lab = include_cache if include_lab is None else include_lab
         self.lab_root = lab_root
         self.import_pretrained = import_pretrained and include_cache
-        self.second_opinion = second_opinion
-        self.second_opinion_problem: str | None = None  # why the general VQA model was switched off
-        self.progress = progress or _silent
+        self.general_vqa = general_vqa if general_vqa is not None else second_opinion
+        self.general_vqa_problem: str | None = None  # why the general VQA model was switched off
+        # The engine's edge: a message callback, heard as the one vqa.progress.Progress inside
+        # (models, which cannot import vqa, still hears messages).
+        self._messages = progress or _silent
+        self.progress: Progress = from_messages(self._messages)
         # The largest photo accepted: the decompression-bomb ceiling for scripts
         # and the CLI, MAX_UPLOAD_PIXELS for the app's visitors.
         self.max_pixels = max_pixels
@@ -186,6 +123,10 @@ class Engine:
         self._stamps: dict[Path, tuple | None] = {}  # model file -> _stamp() when it was listed
         self._lock = threading.Lock()
         self._calibrations: dict | None = None
+
+    # The documented old spellings (docs/vqa.md), read by the app.
+    second_opinion = property(lambda self: self.general_vqa)
+    second_opinion_problem = property(lambda self: self.general_vqa_problem)
 
     @property
     def models_dir(self) -> Path | None:
@@ -207,11 +148,11 @@ class Engine:
         """Import and list the models now (else on first use); says what it found."""
         registry = self.registry
         for model in registry:
-            self.progress(f"  model {model.name}: {model.attribute}, {model.card.provenance}")
+            self.progress(None, f"  model {model.name}: {model.attribute}, {model.card.provenance}")
         for problem in registry.problems:
-            self.progress(f"  skipped: {problem}")
+            self.progress(None, f"  skipped: {problem}")
         if not len(registry):
-            self.progress("  no models found: train some (python -m training.demo) or import the pretrained "
+            self.progress(None, "  no models found: train some (python -m training.demo) or import the pretrained "
                           "ones (python -m models.pretrained)")
         return self
 
@@ -235,7 +176,7 @@ class Engine:
         (looked up at each scan: the lab may be built while the app runs)."""
         dirs = list(self.models_dirs)
         if self.include_lab:
-            models = bias_lab.lab(self.lab_root).models
+            models = lab_folders.lab(self.lab_root).models
             if models.is_dir() and models not in dirs:
                 dirs.append(models)
         return dirs
@@ -251,8 +192,8 @@ class Engine:
         from models.pretrained import ensure_pretrained
 
         started = time.perf_counter()
-        paths = ensure_pretrained(progress=self.progress)
-        self.progress(f"  {len(paths)} pretrained models ready ({time.perf_counter() - started:.1f} s)")
+        paths = ensure_pretrained(progress=self._messages)
+        self.progress(None, f"  {len(paths)} pretrained models ready ({time.perf_counter() - started:.1f} s)")
 
     # -- warm-up ----------------------------------------------------------------
 
@@ -268,10 +209,10 @@ class Engine:
             try:
                 model.predict(np.zeros((1, size, size, 3), np.uint8))
             except ValueError as err:
-                self.progress(f"  could not load {model.name}: {err}")
-        self.progress(f"  models loaded ({time.perf_counter() - started:.1f} s)")
-        if self.second_opinion:
-            self.check_second_opinion()
+                self.progress(None, f"  could not load {model.name}: {err}")
+        self.progress(None, f"  models loaded ({time.perf_counter() - started:.1f} s)")
+        if self.general_vqa:
+            self.check_general_vqa()
 
     def warm_in_background(self) -> threading.Thread:
         """warm() in a thread; a question asked meanwhile waits for the models."""
@@ -279,18 +220,18 @@ class Engine:
         thread.start()
         return thread
 
-    def check_second_opinion(self) -> None:
+    def check_general_vqa(self) -> None:
         """Load the general VQA model once; if it cannot load, switch it off and
         say why, rather than let every question retry (offline, that costs seconds)."""
-        from vqa import vilt
+        from vqa import general
 
         try:
-            vilt.load(self.second_opinion)
-            self.progress(f"Second opinion ready: {self.second_opinion}")
-        except vilt.ViltUnavailable as err:
-            self.second_opinion_problem = str(err)
-            self.second_opinion = None
-            self.progress(f"Second opinion off: {err}")
+            general.load(self.general_vqa)
+            self.progress(None, f"Second opinion ready: {self.general_vqa}")
+        except general.GeneralVqaUnavailable as err:
+            self.general_vqa_problem = str(err)
+            self.general_vqa = None
+            self.progress(None, f"Second opinion off: {err}")
 
     # -- what it can do ---------------------------------------------------------
 
@@ -322,7 +263,7 @@ class Engine:
         stage is the VQA model's answer without its map."""
         from vqa.pipeline import ask_stages
 
-        options.setdefault("second_opinion", self.second_opinion)
+        options = self._with_general_vqa(options)
         options.setdefault("max_pixels", self.max_pixels)
         options.setdefault("max_faces", self.max_faces)
         registry = options.pop("registry", None)
@@ -361,7 +302,7 @@ class Engine:
         cartoon faces, and their answers about a real photo mean nothing. The lab's
         own comparison (compare_lab) uses them on its synthetic test images."""
         registry = self.registry
-        built = bias_lab.lab(self.lab_root).models.resolve() if self.include_lab else None
+        built = lab_folders.lab(self.lab_root).models.resolve() if self.include_lab else None
         mine = [model for model in registry if model.path.parent.resolve() != built]
         if lab_models or built is None or len(mine) == len(registry.models):
             return registry
@@ -369,54 +310,33 @@ class Engine:
 
         return Registry(models=mine, load_problems=list(registry.load_problems), dirs=registry.dirs)
 
-    def compare(self, image: Any, attribute: str, explain=("gradcam", "ig"), **options) -> Comparison:
+    def compare(self, image: Any, attribute: str, explain=COMPARED_MAPS, **options) -> Comparison:
         """Every model for `attribute` on the largest face, and whether they agree;
         the general VQA model (when on) answers the same question as one more row."""
         if attribute not in COMPARE_QUESTIONS:
             raise AttributeChoiceError(f"choose one of {', '.join(COMPARE_QUESTIONS)}")
-        options.setdefault("second_opinion", self.second_opinion)
         result = self.ask(image, COMPARE_QUESTIONS[attribute], explain=explain, face_index=0, **options)
         return Comparison.of(attribute, result)
 
-    # -- the bias lab -----------------------------------------------------------
+    def _with_general_vqa(self, options: dict) -> dict:
+        """The caller's choice of general VQA model under either spelling, else this engine's."""
+        if "general_vqa" not in options and "second_opinion" not in options:
+            options["general_vqa"] = self.general_vqa
+        return options
 
-    def lab(self) -> bias_lab.Lab | None:
+    # -- the bias lab: vqa.lab's, through this facade ----------------------------
+
+    def lab(self) -> Lab | None:
         """The bias lab when it is built (both race models and their audit), else None."""
-        built = bias_lab.lab(self.lab_root)
+        built = lab_folders.lab(self.lab_root)
         return built if self.include_lab and built.ready else None
 
     def lab_gallery(self, n_per_class: int = 3) -> list[GalleryImage]:
         """Held-out synthetic test images of the lab, n_per_class per race; [] before it is built."""
         built = self.lab()
-        return bias_lab.gallery(n_per_class, root=built.root) if built else []
+        return lab_folders.gallery(n_per_class, root=built.root) if built else []
 
-    def compare_lab(self, image: GalleryImage, explain=("gradcam", "ig"), **options) -> LabComparison:
-        """The lab's fair and census-biased race models on one of its gallery
-        images (a synthetic face crop, so no detector runs: the whole image is
-        the face, as in training), with each model's accuracy on the image's class."""
-        built = self.lab()
-        if built is None:
-            raise LabMissingError("the bias lab is not built yet: click \"Build the bias lab\" in the Audit tab "
-                                  "or run `python -m training.demo`")
-        registry = self.registry
-        names = (bias_lab.FAIR_MODEL, bias_lab.BIASED_MODEL)
-        missing = [name for name in names if name not in {model.name for model in registry}]
-        if missing:  # built since the last scan
-            registry = self.reload()
-        from models.registry import Registry
-
-        pair = Registry(models=[model for name in names for model in registry if model.name == name])
-        options.setdefault("checks", ("faithfulness",))  # each map against a random one; no detector to vary
-        result = self.ask(image.path, COMPARE_QUESTIONS["race"], explain=explain, registry=pair, whole_image=True,
-                          second_opinion=None, **options)
-        accuracy = bias_lab.class_accuracy(built.root)
-        return LabComparison(image=image, comparison=Comparison.of("race", result),
-                             accuracy={name: accuracy.get(name, {}).get(image.race) for name in names})
-
-
-class AttributeChoiceError(ValueError):
-    """compare() was asked for an attribute no model answers (race, gender, age)."""
-
-
-class LabMissingError(ValueError):
-    """A lab comparison was asked for before the lab was built."""
+    def compare_lab(self, image: GalleryImage, explain=COMPARED_MAPS, **options) -> LabComparison:
+        """vqa.lab.compare.compare with this engine: the lab's fair and census-biased race
+        models on one of its gallery images, with each model's accuracy on the image's class."""
+        return lab_compare.compare(self, image, explain=explain, **options)

@@ -18,6 +18,7 @@ from models.preprocessing import get_preprocess
 from xai.defaults import (
     FAITHFULNESS_BATCH_SIZE,
     IG_BASELINE,
+    IG_BASELINES,
     IG_BATCH_SIZE,
     IG_MAX_STEPS,
     IG_STEPS,
@@ -28,7 +29,7 @@ from xai.methods import METHOD_NAMES, METHOD_TITLES, canonical_method
 if TYPE_CHECKING:  # xai.metrics imports TensorFlow; the annotation alone need not
     from xai.metrics import Faithfulness
 
-__all__ = ["METHOD_NAMES", "METHOD_TITLES", "canonical_method", "IG_BASELINE", "IG_BATCH_SIZE",
+__all__ = ["METHOD_NAMES", "METHOD_TITLES", "canonical_method", "IG_BASELINE", "IG_BASELINES", "IG_BATCH_SIZE",
            "IG_MAX_STEPS", "IG_STEPS", "IG_TOLERANCE", "ExplainMethodError", "HeatmapInfo",
            "parse_methods", "explain_chip", "explain_chips", "score_faithfulness", "to_photo"]
 
@@ -74,11 +75,6 @@ class HeatmapInfo:
         if self.faithfulness is not None:
             out["faithfulness"] = self.faithfulness.to_dict()
         return out
-
-    def __getitem__(self, key: str):
-        # For readers written against the old dict of facts (info["ig_delta"]);
-        # new code reads the fields.
-        return self.to_dict()[key]
 
 
 def parse_methods(explain) -> tuple[str, ...]:

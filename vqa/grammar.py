@@ -146,7 +146,7 @@ GENERAL_TOPICS = tuple(topic for topic, _, _ in GENERAL)
 # What ask() says about a "general" question when no general model is on.
 GENERAL_OFF = ("Only a general visual question answering model answers questions about {what}, and none is on: "
                "start the app with --vqa-model (python app.py --vqa-model {model}), add --vqa-model to "
-               "python -m vqa, or pass second_opinion=True to ask().")
+               "python -m vqa, or pass general_vqa=True to ask().")
 # The note on a face question that also asks about one of these.
 GENERAL_NOTE = ("The face models do not answer questions about {what}; a general visual question answering "
                 "model (--vqa-model) does, and its answer is shown beside theirs when it is on.")

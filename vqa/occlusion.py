@@ -1,22 +1,18 @@
 """Where on the face does an answer rest? Checked against the model itself.
 
 A heatmap's share per face region (models.regions) is a claim about the model.
-The occlusion check measures it: each region of the chip is greyed out (or
-blurred) in turn and the drop of the explained score is recorded, the chip and
-every occluded copy in ONE batched model call. The score is the explained
-class's pre-softmax logit (what the heatmaps explain, read through xai's flat
-graph); for a model xai cannot rebuild, its log-probability.
-
-Drops are normalised like the heatmap shares, by region area: a region's share
-is its drop per pixel over the sum of every region's drop per pixel. A region
-whose occlusion RAISES the score (a negative drop) gets share 0: it does not
-support the answer; its raw drop stays in `drops`. When no region has a
-positive drop, every share is 0 and `shares_total` says so (0, not 1).
+The occlusion check measures it (xai.occlusion, model-agnostic: a model call
+and masks): each region of the chip is greyed out (or blurred) in turn and the
+drop of the explained score is recorded, the chip and every occluded copy in
+ONE batched model call. This module feeds it a loaded model
+(models.handle.ModelHandle): the score is the explained class's pre-softmax
+logit (what the heatmaps explain, read through xai's flat graph); for a model
+xai cannot rebuild, its log-probability.
 
 compare_regions says in words whether the two readings agree (the same top
 region, and the rank correlation of the shares over regions).
 region_chart_data / region_chart draw both readings side by side per region
-(matplotlib, imported only when a chart is drawn; the app shows it in gr.Plot).
+(xai.render.paired_bars; the app shows it in gr.Plot).
 """
 from __future__ import annotations
 
@@ -25,42 +21,11 @@ from typing import Any
 
 import numpy as np
 
-FILLS = ("grey", "blur")
-GREY = 128.0  # mid grey, in pixel units
+# The metric's names, re-exported: the app reads them through vqa.
+from xai.occlusion import FILLS, GREY, Occlusion, drop_shares, occlude, occluded
 
-
-@dataclasses.dataclass(frozen=True)
-class Occlusion:
-    """The occlusion check of one answer's explained class on one chip.
-
-    score: the explained score on the unoccluded chip; score_kind says which
-        ("logit" or "log-probability").
-    drops: region -> score(chip) - score(chip with that region occluded).
-    areas: region -> pixels. shares: region -> share of the drop per pixel
-        (see the module docstring), summing to 1 over regions with positive drop.
-    """
-
-    target: str
-    score_kind: str
-    score: float
-    fill: str
-    drops: dict[str, float]
-    areas: dict[str, int]
-    shares: dict[str, float]
-
-    @property
-    def shares_total(self) -> float:
-        return float(sum(self.shares.values()))
-
-    @property
-    def top(self) -> str | None:
-        """The region whose occlusion costs the score most per pixel."""
-        if self.shares_total <= 0:
-            return None
-        return max(self.shares, key=self.shares.get)
-
-    def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
+__all__ = ["FILLS", "GREY", "Occlusion", "RegionCheck", "compare_regions", "drop_shares", "explained_scores",
+           "occluded", "occlusion_check", "region_chart", "region_chart_data"]
 
 
 def occlusion_check(loaded, pixels: np.ndarray, target, masks: dict[str, np.ndarray], *,
@@ -72,44 +37,15 @@ def occlusion_check(loaded, pixels: np.ndarray, target, masks: dict[str, np.ndar
     index = labels.index(target) if isinstance(target, str) else int(target)
     if not 0 <= index < len(labels):
         raise ValueError(f"target {target!r} is not a class of {loaded.name} ({labels})")
-    pixels = np.asarray(pixels)
-    names, stack = _check_masks(masks, pixels.shape)
-    batch = np.concatenate([pixels[None], occluded(pixels, stack, fill)])
-    scores, kind = explained_scores(loaded, batch, index)
-    drops = scores[0] - scores[1:]
-    areas = stack.reshape(len(names), -1).sum(axis=1)
-    return Occlusion(
-        target=labels[index], score_kind=kind, score=float(scores[0]), fill=fill,
-        drops={n: float(d) for n, d in zip(names, drops, strict=True)},
-        areas={n: int(a) for n, a in zip(names, areas, strict=True)},
-        shares=drop_shares(names, drops, areas),
-    )
+    kinds = []  # which score explained_scores could read: known once the model has been called
 
+    def score(batch: np.ndarray) -> np.ndarray:
+        scores, kind = explained_scores(loaded, batch, index)
+        kinds.append(kind)
+        return scores
 
-def _check_masks(masks: dict[str, np.ndarray], shape) -> tuple[list[str], np.ndarray]:
-    if len(shape) != 3 or shape[2] != 3 or shape[0] != shape[1]:
-        raise ValueError(f"the chip must be (S, S, 3) pixels, got shape {shape}")
-    if not masks:
-        raise ValueError("no region masks were given")
-    names = list(masks)
-    stack = np.stack([np.asarray(masks[n], dtype=bool) for n in names])
-    if stack.shape[1:] != shape[:2]:
-        raise ValueError(f"region masks of shape {stack.shape[1:]} do not fit the {shape[0]}x{shape[1]} chip")
-    return names, stack
-
-
-def occluded(pixels: np.ndarray, masks: np.ndarray, fill: str = "grey") -> np.ndarray:
-    """(R, S, S, 3) uint8: the chip with region r (masks (R, S, S) bool) filled."""
-    if fill == "grey":
-        background = np.full(pixels.shape, GREY, dtype=np.float32)
-    elif fill == "blur":
-        from xai.baselines import make_baseline
-
-        background = make_baseline("blur", pixels[None].astype(np.float32))[0]
-    else:
-        raise ValueError(f"unknown occlusion fill {fill!r}; choose one of {FILLS}")
-    background = np.clip(np.rint(background), 0, 255).astype(np.uint8)
-    return np.where(masks[..., None], background[None], pixels[None])
+    found = occlude(score, pixels, masks, fill=fill, target=labels[index])
+    return dataclasses.replace(found, score_kind=kinds[0])
 
 
 def explained_scores(loaded, pixels: np.ndarray, target: int) -> tuple[np.ndarray, str]:
@@ -125,16 +61,6 @@ def explained_scores(loaded, pixels: np.ndarray, target: int) -> tuple[np.ndarra
     except ValueError:  # xai could not flatten this model: fall back to its output
         probs = loaded.predict(pixels)[:, target]
         return np.log(np.clip(probs, 1e-12, None)), "log-probability"
-
-
-def drop_shares(names, drops, areas) -> dict[str, float]:
-    """Each region's positive drop per pixel over the sum of them (0 for
-    negative drops and empty regions; all 0 when no drop is positive)."""
-    drops, areas = np.asarray(drops, dtype=np.float64), np.asarray(areas, dtype=np.float64)
-    density = np.divide(np.clip(drops, 0.0, None), areas, out=np.zeros_like(drops), where=areas > 0)
-    total = density.sum()
-    shares = density / total if total > 0 else np.zeros_like(density)
-    return {name: float(share) for name, share in zip(names, shares, strict=True)}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -201,20 +127,7 @@ def region_chart(data: dict[str, tuple[float, float]], title: str = "Where on th
                  labels: tuple[str, str] = ("heatmap share", "occlusion drop share")):
     """A matplotlib Figure: per region, the heatmap's share beside the share of
     the score drop when that region is occluded (gr.Plot shows it as is)."""
-    from matplotlib.figure import Figure  # no pyplot: no global state, thread-safe
+    from xai.render import paired_bars
 
-    regions = list(data)
-    values = np.array([data[r] for r in regions], dtype=np.float64).reshape(len(regions), 2)
-    figure = Figure(figsize=(6, 0.45 * len(regions) + 1.2), layout="constrained")
-    axes = figure.add_subplot()
-    rows = np.arange(len(regions))
-    height = 0.4
-    axes.barh(rows - height / 2, values[:, 0], height, label=labels[0], color="#4c72b0")
-    axes.barh(rows + height / 2, values[:, 1], height, label=labels[1], color="#dd8452")
-    axes.set_yticks(rows, [_words(r) for r in regions])
-    axes.invert_yaxis()
-    axes.set_xlim(0, max(1e-9, float(values.max(initial=0.0))) * 1.1)
-    axes.set_xlabel("share (normalised by region area)")
-    axes.set_title(title)
-    axes.legend(loc="lower right")
-    return figure
+    return paired_bars({_words(region): shares for region, shares in data.items()}, title=title, labels=labels,
+                       xlabel="share (normalised by region area)")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -16,10 +16,11 @@ import numpy as np
 
 from models.limits import MAX_FACES
 from vqa import general, grammar
-from vqa.agreement import vqa_disagrees
+from vqa.agreement import general_disagrees
 from vqa.answers import UNSURE_BELOW, answer_for
 from vqa.confidence import calibrated
 from vqa.explain import IG_BASELINE, METHOD_NAMES, METHOD_TITLES, explain_chips, parse_methods, score_faithfulness
+from vqa.progress import Progress, report
 from vqa.result import ExplainedMap, FaceResult, ModelAnswer, Result
 from vqa.router import Intent, general_description, route
 
@@ -40,21 +41,14 @@ class AskOptions:
     ig_steps: int | None = None  # None: adaptive IG to xai.defaults.IG_TOLERANCE
     ig_baseline: Any = IG_BASELINE
     unsure_below: float = UNSURE_BELOW
-    vqa_model: str | None = None  # hub id or folder of the general VQA model; None: off
-    vqa_ig_steps: int = general.IG_STEPS  # captum's steps for the VQA model's heatmap
+    general_vqa: str | None = None  # hub id or folder of the general VQA model; None: off
+    general_vqa_ig_steps: int = general.IG_STEPS  # captum's steps for the general VQA model's heatmap
     checks: tuple[str, ...] = CHECKS  # canonical names (parse_checks)
 
     @property
-    def explain_vqa(self) -> bool:
-        # The VQA model has one explanation, IG; it is made where IG is asked for.
+    def explain_general(self) -> bool:
+        # The general VQA model has one explanation, IG; it is made where IG is asked for.
         return "ig" in self.methods
-
-
-def vqa_model_of(second_opinion: bool | str | Path | None) -> str | None:
-    """ask()'s second_opinion argument as a model id or folder (None: off)."""
-    if second_opinion is True:
-        return general.DEFAULT_MODEL
-    return str(second_opinion) if second_opinion else None
 
 
 class FaceIndexError(ValueError):
@@ -210,7 +204,7 @@ class _Pass:
         self.question = question or ""
         self.problems: list[str] = []
         self.timings: dict[str, float] = {}
-        self.second_opinion = None
+        self.general_answer = None
         self.models = _models_for(intent, _registry(registry), self.problems) if intent.attributes else []
         self.faces: list = []
         self.left_out = 0
@@ -226,7 +220,7 @@ class _Pass:
 
     def answer(self, methods: tuple[str, ...], faithfulness: bool) -> None:
         """Find the faces, call every model once on all of them, make `methods`."""
-        _notify(self.progress, 0.05, "Finding faces")
+        report(self.progress, 0.05, "Finding faces")
         start = time.perf_counter()
         found = _faces(self.pixels, self.whole_image, self.face_index)
         self.timings["detect_faces"] = time.perf_counter() - start
@@ -237,7 +231,7 @@ class _Pass:
         self.regions_notes = [None] * len(found)
         self.skin_tones = [None] * len(found)
         for j, loaded in enumerate(self.models):
-            _notify(self.progress, 0.1 + 0.4 * j / max(1, len(self.models)), f"Asking {loaded.name}")
+            report(self.progress, 0.1 + 0.4 * j / max(1, len(self.models)), f"Asking {loaded.name}")
             run = self._predict(loaded)
             if run is not None:
                 self.runs.append(run)
@@ -280,28 +274,28 @@ class _Pass:
                 if chips.landmark_seconds:
                     self.timings["landmarks68"] = self.timings.get("landmarks68", 0.0) + chips.landmark_seconds
 
-    def ask_vqa(self, explain: bool) -> None:
+    def ask_general(self, explain: bool) -> None:
         """The general VQA model beside the face models (or alone, for a general question)."""
         options = self.options
-        if not options.vqa_model:
+        if not options.general_vqa:
             return
-        _notify(self.progress, 0.95, "Asking the general VQA model")
+        report(self.progress, 0.95, "Asking the general VQA model")
         alone = self.intent.kind == "general"
-        opinion = self.second_opinion
-        if opinion is None:
-            opinion = general.second_opinion(self.pixels, self.question, model=options.vqa_model,
-                                             explain=explain, ig_steps=options.vqa_ig_steps, alone=alone)
-        elif explain and opinion.heatmap is None and not opinion.error:
-            opinion = general.explain_opinion(self.pixels, self.question, opinion, ig_steps=options.vqa_ig_steps)
+        said = self.general_answer
+        if said is None:
+            said = general.ask(self.pixels, self.question, model=options.general_vqa, explain=explain,
+                               ig_steps=options.general_vqa_ig_steps, alone=alone)
+        elif explain and said.heatmap is None and not said.error:
+            said = general.explain(self.pixels, self.question, said, ig_steps=options.general_vqa_ig_steps)
         if alone:
-            if opinion.error and self.second_opinion is None:
-                self.problems.append(f"The general VQA model could not answer: {opinion.error}")
+            if said.error and self.general_answer is None:
+                self.problems.append(f"The general VQA model could not answer: {said.error}")
         else:
             # The general model sees the whole photo; it is compared with the
             # answers about the first face (the largest, or the one asked for).
             face_answers = [run.answers[0] for run in self.runs] if self.faces else []
-            opinion = opinion.with_verdict(vqa_disagrees(opinion.answer, self.intent, face_answers))
-        self.second_opinion = opinion
+            said = said.with_verdict(general_disagrees(said.answer, self.intent, face_answers))
+        self.general_answer = said
 
     def result(self) -> Result:
         faces = []
@@ -310,7 +304,7 @@ class _Pass:
             faces.append(FaceResult(index=index, face=face, records=records, image_shape=self.pixels.shape,
                                     regions_note=self.regions_notes[i], skin_tone=self.skin_tones[i]))
         return Result(question=self.question, intent=self.intent, image=self.pixels, faces=faces,
-                      problems=list(dict.fromkeys(self.problems)), second_opinion=self.second_opinion,
+                      problems=list(dict.fromkeys(self.problems)), general_answer=self.general_answer,
                       timings=dict(self.timings), faces_left_out=self.left_out)
 
     # -- one model, every face -------------------------------------------------
@@ -394,13 +388,15 @@ def ask(
     ig_steps: int | None = None,
     ig_baseline=IG_BASELINE,
     whole_image: bool = False,
-    progress: Callable[..., Any] | None = None,
+    progress: Progress | None = None,
     second_opinion: bool | str | Path | None = None,
     unsure_below: float = UNSURE_BELOW,
-    vqa_ig_steps: int = general.IG_STEPS,
+    vqa_ig_steps: int | None = None,
     checks=CHECKS,
     max_pixels: int | None = None,
     max_faces: int | None = MAX_FACES,
+    general_vqa: bool | str | Path | None = None,
+    general_vqa_ig_steps: int | None = None,
 ) -> Result:
     """Answer `question` about every face in `image` (or face `face_index`).
 
@@ -411,11 +407,14 @@ def ask(
         paper's fixed m-step Riemann sum.
     registry: a models.registry.Registry, a folder (or folders) of models, or
         None for the pretrained cache.
-    second_opinion: True (dandelin/vilt-b32-finetuned-vqa) or a model folder or
-        hub id: also ask a general VQA model (vqa.general), shown beside ours,
+    general_vqa: True (dandelin/vilt-b32-finetuned-vqa) or a model folder or
+        hub id: also ask the general VQA model (vqa.general), shown beside ours,
         and let it answer "general" questions (glasses, hair, ...) alone. With
-        "ig" among the methods it is explained too, with vqa_ig_steps steps.
-    progress: called as progress(fraction, desc=...) (gr.Progress fits).
+        "ig" among the methods it is explained too, with general_vqa_ig_steps
+        steps (default vqa.general.IG_STEPS). Their old spellings,
+        second_opinion and vqa_ig_steps, are aliases.
+    progress: a vqa.progress.Progress, called as progress(fraction, desc)
+        (gr.Progress fits).
     checks: the trust checks among CHECKS ("stability", "regions",
         "faithfulness"; a list or "stability,regions"); () or "none" switches
         them off. Stability goes on every answer (Answer.stability); regions on
@@ -433,7 +432,8 @@ def ask(
     *_, result = ask_stages(image, question, explain=explain, first=None, registry=registry, face_index=face_index,
                             ig_steps=ig_steps, ig_baseline=ig_baseline, whole_image=whole_image, progress=progress,
                             second_opinion=second_opinion, unsure_below=unsure_below, vqa_ig_steps=vqa_ig_steps,
-                            checks=checks, max_pixels=max_pixels, max_faces=max_faces)
+                            checks=checks, max_pixels=max_pixels, max_faces=max_faces, general_vqa=general_vqa,
+                            general_vqa_ig_steps=general_vqa_ig_steps)
     return result
 
 
@@ -456,8 +456,9 @@ def ask_stages(image: Any, question: str, explain=("gradcam",), first: tuple[str
     ask_options = AskOptions(
         methods=parse_methods(explain), ig_steps=options.pop("ig_steps", None),
         ig_baseline=options.pop("ig_baseline", IG_BASELINE), unsure_below=options.pop("unsure_below", UNSURE_BELOW),
-        vqa_model=vqa_model_of(options.pop("second_opinion", None)),
-        vqa_ig_steps=options.pop("vqa_ig_steps", general.IG_STEPS), checks=parse_checks(options.pop("checks", CHECKS)))
+        general_vqa=general.model_of(_one_of(options, "general_vqa", "second_opinion")),
+        general_vqa_ig_steps=_one_of(options, "general_vqa_ig_steps", "vqa_ig_steps") or general.IG_STEPS,
+        checks=parse_checks(options.pop("checks", CHECKS)))
     if options:
         raise TypeError(f"ask() got unexpected keyword argument(s) {', '.join(sorted(options))}")
     pixels = load_image(image, max_pixels=max_pixels)
@@ -465,6 +466,14 @@ def ask_stages(image: Any, question: str, explain=("gradcam",), first: tuple[str
     one = _Pass(pixels, question, intent, ask_options, registry, progress, face_index, whole_image, max_faces,
                 calibrations)
     yield from _stages(one, ask_options, first)
+
+
+def _one_of(options: dict, name: str, old_name: str):
+    """The option `name` or its old spelling (popped from `options`); a TypeError when both differ."""
+    value, old = options.pop(name, None), options.pop(old_name, None)
+    if value is not None and old is not None and value != old:
+        raise TypeError(f"ask() got both {name}= and its old spelling {old_name}=; give one")
+    return value if value is not None else old
 
 
 def _stages(one: _Pass, options: AskOptions, first: tuple[str, ...] | None) -> Iterator[Result]:
@@ -475,29 +484,29 @@ def _stages(one: _Pass, options: AskOptions, first: tuple[str, ...] | None) -> I
         yield one.result()
         return
     if kind == "general":
-        if not options.vqa_model:
+        if not options.general_vqa:
             what = general_description(one.intent.topic)
             one.problems.append(grammar.GENERAL_OFF.format(what=what, model=general.DEFAULT_MODEL))
             yield one.result()
             return
-        staged = first is not None and options.explain_vqa
-        one.ask_vqa(explain=options.explain_vqa and not staged)
+        staged = first is not None and options.explain_general
+        one.ask_general(explain=options.explain_general and not staged)
         yield one.result()
         if staged:
-            one.ask_vqa(explain=True)
+            one.ask_general(explain=True)
             yield one.result()
-        _notify(one.progress, 1.0, "Done")
+        report(one.progress, 1.0, "Done")
         return
     faithfulness = "faithfulness" in options.checks
     quick = tuple(m for m in options.methods if m in first) if first is not None else options.methods
-    more = first is not None and (quick != options.methods or bool(options.checks) or bool(options.vqa_model))
+    more = first is not None and (quick != options.methods or bool(options.checks) or bool(options.general_vqa))
     one.answer(quick, faithfulness=faithfulness and not more)
     if more:
         yield one.result()
         one.explain(options.methods, faithfulness)
     one.check()
-    one.ask_vqa(explain=options.explain_vqa)
-    _notify(one.progress, 1.0, "Done")
+    one.ask_general(explain=options.explain_general)
+    report(one.progress, 1.0, "Done")
     yield one.result()
 
 
@@ -535,8 +544,3 @@ def _other_detections(timings: dict[str, float], pixels, faces, checks) -> list:
                   for face in faces]
     timings["other_detector"] = time.perf_counter() - start
     return others
-
-
-def _notify(progress, fraction: float, desc: str) -> None:
-    if progress is not None:
-        progress(fraction, desc=desc)

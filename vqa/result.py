@@ -35,7 +35,7 @@ class ModelAnswer:
     answer: Answer
     chip: Any  # models.alignment.Chip the model saw
     maps: dict[str, ExplainedMap] = dataclasses.field(default_factory=dict)  # method -> map, METHOD_NAMES order
-    occlusion: Any = None  # vqa.occlusion.Occlusion of the explained class; None: not checked
+    occlusion: Any = None  # xai.occlusion.Occlusion of the explained class (vqa.occlusion); None: not checked
     timings: dict[str, float] = dataclasses.field(default_factory=dict)  # stage -> seconds
 
     @property
@@ -118,7 +118,7 @@ class FaceResult:
 
     @property
     def occlusion(self) -> dict[str, Any]:
-        """model -> vqa.occlusion.Occlusion of the answer's explained class"""
+        """model -> xai.occlusion.Occlusion of the answer's explained class"""
         return {r.model: r.occlusion for r in self.records if r.occlusion is not None}
 
     @property
@@ -151,7 +151,7 @@ class FaceResult:
 
     def region_chart(self, model: str, method: str = "gradcam", title: str | None = None):
         """Per region, the heatmap's share beside the occlusion check's share
-        of the score drop: a matplotlib Figure (vqa.occlusion.region_chart)."""
+        of the score drop: a matplotlib Figure (vqa.occlusion.region_chart, drawn by xai.render.paired_bars)."""
         from vqa.occlusion import region_chart, region_chart_data
 
         record = self.record(model)
@@ -208,9 +208,9 @@ class Result:
     image: np.ndarray  # (H, W, 3) uint8, the photo the heatmaps are drawn on
     faces: list[FaceResult] = dataclasses.field(default_factory=list)
     problems: list[str] = dataclasses.field(default_factory=list)  # readable, for the user
-    # vqa.general.SecondOpinion: the general VQA model's answer, beside the face
+    # vqa.general.GeneralAnswer: the general VQA model's answer, beside the face
     # models' or (intent.kind "general") alone; None when it is off
-    second_opinion: Any = None
+    general_answer: Any = None
     timings: dict[str, float] = dataclasses.field(default_factory=dict)  # "detect_faces" -> seconds
     # Faces found but not answered: ask() answers at most max_faces, the largest first.
     faces_left_out: int = 0
@@ -220,10 +220,15 @@ class Result:
         return [a for face in self.faces for a in face.answers]
 
     @property
+    def second_opinion(self):
+        """general_answer under the JSON's name for it (documented for scripts)."""
+        return self.general_answer
+
+    @property
     def nbytes(self) -> int:
         """The bytes of the arrays this result holds (the photo, the chips and
         their maps, the general VQA model's map): what a store of results counts."""
-        vqa_map = getattr(self.second_opinion, "heatmap", None)
+        vqa_map = getattr(self.general_answer, "heatmap", None)
         return (int(self.image.nbytes) + sum(face.nbytes for face in self.faces)
                 + (int(vqa_map.nbytes) if vqa_map is not None else 0))
 
@@ -238,7 +243,7 @@ class Result:
             "faces": [f.to_dict(heatmaps) for f in self.faces],
             "problems": list(self.problems),
             "timings_s": dict(self.timings),
-            "second_opinion": self.second_opinion.to_dict() if self.second_opinion else None,
+            "second_opinion": self.general_answer.to_dict() if self.general_answer else None,
             "faces_left_out": self.faces_left_out,
         }
 
@@ -287,12 +292,15 @@ class Result:
         seen = chip.heatmap_to_image(np.ones((8, 8)), photo.shape) > 0
         return Image.fromarray(np.where(seen[..., None], blended, photo))
 
-    def render_vqa(self, alpha: float = 0.5, cmap: str = "jet"):
+    def render_general(self, alpha: float = 0.5, cmap: str = "jet"):
         """The photo with the general VQA model's IG heatmap over all of it
         (PIL.Image); KeyError when it made none."""
         from xai.render import overlay
 
-        heatmap = getattr(self.second_opinion, "heatmap", None)
+        heatmap = getattr(self.general_answer, "heatmap", None)
         if heatmap is None:
             raise KeyError("the general VQA model made no heatmap (ask with 'ig' among the methods)")
         return overlay(self.image, heatmap, alpha=alpha, cmap=cmap)
+
+    # The app's spelling (app/views.py); one line, until the app reads render_general.
+    render_vqa = render_general

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import collections
 import dataclasses
-import time
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -300,37 +299,3 @@ def probability_of(value: str, answer: Answer) -> float | None:
 
 def _pct(p: float) -> str:
     return f"{100 * p:.0f}%"
-
-
-def time_checks(loaded, image: np.ndarray, face, answer: Answer, intent, masks=None, *, chip=None,
-                repeats: int = 3) -> dict[str, float]:
-    """Median seconds of stability() and of the occlusion check (vqa.occlusion,
-    when `masks` are given) for one face and one model, after one warm-up, for
-    vqa.bench: {"stability", "occlusion", "other_detector", "total"}. The other
-    detector runs once per face (shared by all models), so it is timed apart
-    and not included in "total"."""
-    import statistics
-
-    from models.faces import align
-    from vqa.occlusion import occlusion_check
-
-    chip = chip if chip is not None else align(image, face, size=loaded.card.input.size,
-                                               padding=loaded.card.input.padding)
-    target = answer.evidence
-    other, detect_s = _timed(lambda: other_detection(image, face))
-    runs = {"stability": lambda: stability(loaded, image, face, answer, intent, chip=chip, other=other)}
-    if masks is not None:
-        runs["occlusion"] = lambda: occlusion_check(loaded, chip.pixels, target, masks)
-    out = {}
-    for name, fn in runs.items():
-        fn()
-        out[name] = statistics.median(_timed(fn)[1] for _ in range(repeats))
-    out["total"] = sum(out.values())
-    out["other_detector"] = detect_s
-    return out
-
-
-def _timed(fn):
-    start = time.perf_counter()
-    value = fn()
-    return value, time.perf_counter() - start

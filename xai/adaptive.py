@@ -14,7 +14,7 @@ with the largest |error| at its midpoint; stop when the completeness delta is
 within the tolerance or the budget is spent. The errors of ReLU paths sit in
 few segments and partly cancel, so refining one segment a round wastes the
 fewest evaluations: on the shipped models, the astronaut and four variants
-(`python -m vqa.bench --ig-adaptive`, blurred baseline) it needed a median
+(`python -m benchmarks.vqa --ig-adaptive`, blurred baseline) it needed a median
 of 14 and at most 72, where splitting up to four segments a round (those
 within 70% of the worst) needed 20 and 106. The price is more rounds (model
 calls of one row per image); on a CPU, rows cost more than calls.

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.ndimage import gaussian_filter
 
-NAMES = ("black", "white", "blur")
+from xai.defaults import IG_BASELINES as NAMES
 
 
 def make_baseline(spec, images: np.ndarray, preprocess=None, blur_sigma: float | None = None) -> np.ndarray:

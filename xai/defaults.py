@@ -1,6 +1,6 @@
 """Integrated Gradients' defaults, defined once for xai, vqa, the app, the CLIs and training.
 
-IG_BASELINE is "blur" by measurement (`python -m vqa.bench --baselines`,
+IG_BASELINE is "blur" by measurement (`python -m benchmarks.vqa --baselines`,
 docs/notes/ig-baseline.md): a black photo cannot credit pixels that are
 already dark, so on darker skin it hides much of the face; a blurred copy of
 the photo keeps its colours and removes only the detail.
@@ -10,6 +10,7 @@ IG_MAX_STEPS = 256  # adaptive IG's budget of gradient evaluations per image
 IG_STEPS = 32  # the fixed-step quadratures' default m (the paper's Riemann sum)
 IG_BATCH_SIZE = 16  # path points per model call
 IG_BASELINE = "blur"
+IG_BASELINES = ("black", "white", "blur")  # the named baselines x' (xai.baselines.make_baseline)
 
 # Faithfulness (xai.metrics.faithfulness): points per deletion/insertion curve after
 # the start, and what removed pixels become. Five steps gave the same verdict as ten

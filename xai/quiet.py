@@ -1,7 +1,8 @@
 """Quiet start-up for every command line: no TensorFlow, absl or CUDA log lines.
 
-It lives in xai because xai imports no other room, so every CLI (xai.bench
-included) can use this one copy; models.quiet and vqa.quiet re-export it.
+It lives in xai because xai imports no other room, so every CLI (the
+benchmarks included) can use this one copy; vqa.quiet re-exports it for the
+app, which imports vqa only.
 
 Call `silence_tf()` first thing, before anything imports TensorFlow (this module
 imports only the standard library, so `--help` stays instant). It does three

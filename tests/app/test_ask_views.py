@@ -9,14 +9,14 @@ import pytest
 
 from app import views
 from models.cards import ModelCard
-from vqa.general import SecondOpinion
+from vqa.general import GeneralAnswer
 from vqa.stability import Stability, Variant
 
 
-def opinion(**fields) -> SecondOpinion:
+def opinion(**fields) -> GeneralAnswer:
     base = dict(model="tiny-vilt", answer="yes", confidence=0.83, top=(("yes", 0.83), ("no", 0.1)), family="ViLT",
                 kind="classifier", training_data="VQAv2")
-    return SecondOpinion(**{**base, **fields})
+    return GeneralAnswer(**{**base, **fields})
 
 
 def result_of(kind="open", second=None, problems=(), faces=()):

@@ -41,7 +41,7 @@ def test_the_tab_shows_localization_beside_group_accuracy_and_the_sanity_check(t
 def test_the_build_button_reports_progress_and_the_lab(tmp_path, monkeypatch):
     heard = []
 
-    def fake_build(progress=None, **kwargs):  # the real subprocess is tested in tests/vqa/test_lab.py
+    def fake_build(progress=None, **kwargs):  # the real subprocess is tested in tests/vqa/lab/test_build.py
         progress(0.5, "training")
         return lab.Lab(tmp_path)
 

@@ -157,7 +157,7 @@ def ask_tab_of(engine):
 def test_a_general_question_is_answered_by_the_vqa_model_with_its_map_in_the_ui_only(vqa_engine, photo_files,
                                                                                    tiny_vilt_dir):
     from models.intake import load_image
-    from vqa.general import second_opinion
+    from vqa.general import ask as general_ask
 
     handlers = ask_tab_of(vqa_engine)
     tab = handlers.tab
@@ -166,7 +166,7 @@ def test_a_general_question_is_answered_by_the_vqa_model_with_its_map_in_the_ui_
     assert first[tab.result_json]["second_opinion"]["heatmap"] is None  # its answer first, its map after
     opinion = last[tab.result_json]["second_opinion"]
     assert last[tab.result_json]["intent"]["kind"] == "general" and opinion["alone"]
-    reference = second_opinion(load_image(photo_files["astronaut"]), GLASSES, model=tiny_vilt_dir)
+    reference = general_ask(load_image(photo_files["astronaut"]), GLASSES, model=tiny_vilt_dir)
     assert opinion["answer"] == reference.answer and opinion["heatmap"]["ig_delta"] is not None
     assert all(last[image] is None for image in tab.heatmaps.values())  # the /ask maps are the face models'
     shown = handlers.show_answer(last[tab.view], False, "gradcam", 0.5)

@@ -95,7 +95,7 @@ def test_building_the_lab_in_the_audit_tab_makes_the_engine_list_its_models(tmp_
     engine = Engine(import_pretrained=False)
     assert engine.registry.for_attribute("race") == []
 
-    def fake_build(progress=None, **kwargs):  # the real subprocess runs in tests/vqa/test_lab.py
+    def fake_build(progress=None, **kwargs):  # the real subprocess runs in tests/vqa/lab/test_build.py
         shutil.copytree(built.root, lab.lab().root)
         return lab.lab()
 

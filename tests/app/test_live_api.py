@@ -333,9 +333,9 @@ def vqa_client(empty_cache, user_models, tiny_vilt_dir, tmp_path_factory):
 
 def vqa_reference(path, question, folder, explain=False):
     from models.intake import load_image
-    from vqa.general import second_opinion
+    from vqa import general
 
-    return second_opinion(load_image(path), question, model=folder, explain=explain)
+    return general.ask(load_image(path), question, model=folder, explain=explain)
 
 
 def test_the_app_with_a_vqa_model_answers_a_general_question_through_ask(vqa_client, photo_files, tiny_vilt_dir):

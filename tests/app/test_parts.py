@@ -96,14 +96,14 @@ def test_one_model_is_not_an_agreement_and_the_verdict_says_how_to_add_another()
 
 
 def _vqa(answer, error=None):
-    from vqa.general import SecondOpinion
+    from vqa.general import GeneralAnswer
 
-    return SecondOpinion("tiny-vilt", answer=answer, confidence=None if error else 0.4, top=((answer, 0.4),),
+    return GeneralAnswer("tiny-vilt", answer=answer, confidence=None if error else 0.4, top=((answer, 0.4),),
                          family="ViLT", kind="classifier", training_data="VQAv2", error=error)
 
 
 def vqa_comparison(answers, vqa, attribute="race") -> Comparison:
-    result = types.SimpleNamespace(faces=[types.SimpleNamespace(answers=list(answers))], second_opinion=vqa)
+    result = types.SimpleNamespace(faces=[types.SimpleNamespace(answers=list(answers))], general_answer=vqa)
     return Comparison.of(attribute, result)
 
 
@@ -455,15 +455,15 @@ def test_bad_arguments_are_refused_before_anything_loads(tmp_path, capsys):
 # -- second opinion -----------------------------------------------------------
 
 def test_a_second_opinion_that_cannot_load_is_switched_off_once_with_the_reason(tmp_path, monkeypatch):
-    from vqa import Engine, vilt
+    from vqa import Engine, general
 
     def unavailable(model):
-        raise vilt.ViltUnavailable(f"no ViLT model folder at {model}")
+        raise general.GeneralVqaUnavailable(f"no ViLT model folder at {model}")
 
-    monkeypatch.setattr(vilt, "load", unavailable)  # as vilt says when weights are missing
+    monkeypatch.setattr(general, "load", unavailable)  # as vqa.general says when weights are missing
     messages = []
     engine = Engine(include_cache=False, second_opinion=str(tmp_path / "no-vilt-here"), progress=messages.append)
-    engine.check_second_opinion()
+    engine.check_general_vqa()
     assert engine.second_opinion is None  # no retry (and no delay) on every question
     assert engine.second_opinion_problem and "Second opinion off" in messages[0]
 

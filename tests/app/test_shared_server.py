@@ -157,7 +157,7 @@ def test_a_page_closed_before_the_slow_stage_drops_it_with_a_clear_message(engin
 
 def test_the_answer_says_how_many_faces_were_left_out(user_models, photo_files, astronaut):
     from app import views
-    from models.bench import group_photo
+    from benchmarks.photos import group_photo
     from models.faces import detect_faces
 
     (face,) = detect_faces(astronaut)
@@ -175,7 +175,7 @@ def test_one_stored_ask_of_a_six_face_photo_stays_under_40_mb(facexai_cache, ast
     """The issue's bound: the six-face photo at 2560 px, an age question to two
     models with every map and check, as the app stores it."""
     from app.views import AskView
-    from models.bench import group_photo
+    from benchmarks.photos import group_photo
     from models.faces import detect_faces
 
     (face,) = detect_faces(astronaut)

@@ -34,12 +34,12 @@ def test_both_import_commands_take_the_same_arguments():
 def test_silence_tf_leaves_stderr_empty_where_tensorflow_would_write_to_it():
     loud = _run("-c", TF_CODE)
     assert loud.returncode == 0 and loud.stderr.strip()  # TensorFlow's start-up lines, without the helper
-    quiet = _run("-c", f"from models.quiet import silence_tf; silence_tf(); import keras; {TF_CODE}")
+    quiet = _run("-c", f"from xai.quiet import silence_tf; silence_tf(); import keras; {TF_CODE}")
     assert quiet.returncode == 0 and quiet.stderr == ""
 
 
 def test_the_quiet_module_imports_no_tensorflow():
-    code = "import sys; from models.quiet import silence_tf; silence_tf(); print('tensorflow' in sys.modules)"
+    code = "import sys; from xai.quiet import silence_tf; silence_tf(); print('tensorflow' in sys.modules)"
     assert _run("-c", code).stdout.strip() == "False"
 
 
@@ -48,6 +48,6 @@ def test_a_failing_tensorflow_import_still_says_why(tmp_path):
     fake = tmp_path / "tensorflow"
     fake.mkdir()
     (fake / "__init__.py").write_text("raise ImportError('this TensorFlow is broken')\n")
-    code = "from models.quiet import silence_tf; silence_tf(); import tensorflow"
+    code = "from xai.quiet import silence_tf; silence_tf(); import tensorflow"
     out = _run("-c", code, env={"PYTHONPATH": f"{tmp_path}{os.pathsep}{os.getcwd()}"})
     assert out.returncode != 0 and "this TensorFlow is broken" in out.stderr

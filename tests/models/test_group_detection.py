@@ -11,8 +11,8 @@ from typing import NamedTuple
 import numpy as np
 import pytest
 
-from models.bench import GROUP_SCALES as SCALES
-from models.bench import group_photo
+from benchmarks.photos import GROUP_SCALES as SCALES
+from benchmarks.photos import group_photo
 from models.faces import detect_faces, landmarks_for_box
 from models.limits import DETECT_MAX_PIXELS
 

@@ -99,7 +99,7 @@ def test_a_current_cache_is_reused_without_converting_again(pretrained):
 def test_both_import_commands_report_the_current_cache(pretrained, capsys):
     """`python -m models import` and `python -m models.pretrained` are one command."""
     from models.__main__ import main
-    from models.pretrained import main as pretrained_main
+    from models.cli import import_main as pretrained_main  # what `python -m models.pretrained` runs
 
     models_dir, downloads, paths, _ = pretrained
     outputs = []

@@ -5,7 +5,7 @@ import types
 import pytest
 
 from models.labels import FAIRFACE_GENDER, FAIRFACE_RACE
-from vqa.agreement import agreement, agreement_summary, vqa_disagrees
+from vqa.agreement import agreement, agreement_summary, general_disagrees
 from vqa.router import route
 
 
@@ -47,16 +47,16 @@ def test_groups_name_the_models_behind_each_answer_and_cannot_answer_is_left_out
 
 
 def test_the_general_model_is_one_more_row_compared_in_its_own_words():
-    from vqa.general import SecondOpinion
+    from vqa.general import GeneralAnswer
 
-    said = SecondOpinion("tiny-vilt", answer="asian", confidence=0.4, family="ViLT")
+    said = GeneralAnswer("tiny-vilt", answer="asian", confidence=0.4, family="ViLT")
     assert agreement(_answers("East Asian") + [said], "race").agree
     got = agreement(_answers("White") + [said], "race")
     assert not got.agree and got.groups == {"White": ("m0",), "asian": ("tiny-vilt",)}
-    blue = SecondOpinion("tiny-vilt", answer="blue", confidence=0.4, family="ViLT")
+    blue = GeneralAnswer("tiny-vilt", answer="blue", confidence=0.4, family="ViLT")
     got = agreement(_answers("White") + [blue], "race")
     assert got.agree and got.count == 1 and got.unreadable == (("tiny-vilt", "blue"),)
-    failed = SecondOpinion("tiny-vilt", error="no VQA model folder at x")
+    failed = GeneralAnswer("tiny-vilt", error="no VQA model folder at x")
     assert agreement(_answers("White") + [failed], "race").count == 1
 
 
@@ -74,33 +74,33 @@ def test_a_vqa_yes_contradicts_any_face_no_and_a_vqa_no_only_a_unanimous_yes():
     intent = route("Is she a woman?")
     yes = _answer("g", "yes", kind="yes_no", attribute="gender", labels=FAIRFACE_GENDER)
     no = _answer("h", "no", kind="yes_no", attribute="gender", labels=FAIRFACE_GENDER)
-    assert vqa_disagrees("yes", intent, [yes]) is False
-    assert vqa_disagrees("no", intent, [yes]) is True
-    assert vqa_disagrees("yes", intent, [yes, no]) is True
-    assert vqa_disagrees("no", intent, [yes, no]) is False
-    assert vqa_disagrees("Yes", intent, [no]) is True
+    assert general_disagrees("yes", intent, [yes]) is False
+    assert general_disagrees("no", intent, [yes]) is True
+    assert general_disagrees("yes", intent, [yes, no]) is True
+    assert general_disagrees("no", intent, [yes, no]) is False
+    assert general_disagrees("Yes", intent, [no]) is True
     # Its "no" to "smiling and over 40?" may be about the smile, which no face model judged.
     over_40 = _answer("a", "yes", kind="yes_no", attribute="age", labels=("30-39",))
-    assert vqa_disagrees("no", route("Is he smiling and is he over 40?"), [over_40]) is None
-    assert vqa_disagrees("no", route("Is he over 40?"), [over_40]) is True
+    assert general_disagrees("no", route("Is he smiling and is he over 40?"), [over_40]) is None
+    assert general_disagrees("no", route("Is he over 40?"), [over_40]) is True
 
 
 def test_an_open_vqa_answer_is_read_through_the_label_vocabulary():
     intent = route("What race is she?")
     face = [_answer("r", "East Asian")]
-    assert vqa_disagrees("asian", intent, face) is False  # the broader class holds it
-    assert vqa_disagrees("white", intent, face) is True
-    assert vqa_disagrees("blue", intent, face) is None  # not a race label: nothing to compare
-    assert vqa_disagrees("yes", intent, face) is None  # no yes/no answer to compare with
+    assert general_disagrees("asian", intent, face) is False  # the broader class holds it
+    assert general_disagrees("white", intent, face) is True
+    assert general_disagrees("blue", intent, face) is None  # not a race label: nothing to compare
+    assert general_disagrees("yes", intent, face) is None  # no yes/no answer to compare with
     age = [_answer("a", "30-39", attribute="age", labels=("30-39",))]
-    assert vqa_disagrees("35", route("How old is she?"), age) is False
-    assert vqa_disagrees("20", route("How old is she?"), age) is True
+    assert general_disagrees("35", route("How old is she?"), age) is False
+    assert general_disagrees("20", route("How old is she?"), age) is True
 
 
 def test_nothing_to_compare_is_none():
-    assert vqa_disagrees(None, route("What race is she?"), [_answer("r", "White")]) is None
-    assert vqa_disagrees("white", route("What race is she?"), []) is None
-    assert vqa_disagrees("white", route("What race is she?"), [_answer("r", "x", confidence=None)]) is None
+    assert general_disagrees(None, route("What race is she?"), [_answer("r", "White")]) is None
+    assert general_disagrees("white", route("What race is she?"), []) is None
+    assert general_disagrees("white", route("What race is she?"), [_answer("r", "x", confidence=None)]) is None
 
 
 # --- the one-sentence summary --------------------------------------------------------

@@ -118,8 +118,8 @@ GLASSES = "Is he wearing glasses?"
 
 
 def test_vqa_model_answers_a_general_question_and_out_writes_its_map(tmp_path, astronaut, tiny_vilt):
-    from vqa.cli import VQA_HEATMAP_FILE
-    from vqa.general import second_opinion
+    from vqa import general
+    from vqa.cli import GENERAL_HEATMAP_FILE
 
     path = tmp_path / "astronaut.png"
     Image.fromarray(astronaut).save(path)
@@ -129,13 +129,13 @@ def test_vqa_model_answers_a_general_question_and_out_writes_its_map(tmp_path, a
     assert done.returncode == 0, done.stderr
     record = json.loads(done.stdout)
     opinion = record["second_opinion"]
-    reference = second_opinion(astronaut, GLASSES, model=tiny_vilt)
+    reference = general.ask(astronaut, GLASSES, model=tiny_vilt)
     assert record["intent"]["kind"] == "general" and record["faces"] == []
     assert opinion["model"] == str(tiny_vilt) and opinion["alone"]
     assert (opinion["answer"], opinion["confidence"]) == (reference.answer, pytest.approx(reference.confidence))
     assert opinion["heatmap"]["ig_delta"] is not None
-    assert sorted(p.name for p in (out / "astronaut").iterdir()) == sorted([VQA_HEATMAP_FILE, "result.json"])
-    with Image.open(out / "astronaut" / VQA_HEATMAP_FILE) as overlay:
+    assert sorted(p.name for p in (out / "astronaut").iterdir()) == sorted([GENERAL_HEATMAP_FILE, "result.json"])
+    with Image.open(out / "astronaut" / GENERAL_HEATMAP_FILE) as overlay:
         assert overlay.size == (512, 512)
 
 
@@ -160,10 +160,10 @@ def test_a_general_answer_comes_with_its_map_by_default(photo, tmp_path, astrona
 
 
 def test_second_opinion_is_the_same_as_vqa_model_and_off_the_answer_names_the_flag(photo, tiny_vilt, capsys):
-    from vqa.general import second_opinion
+    from vqa import general
 
     assert main([str(photo), GLASSES, "--second-opinion", str(tiny_vilt), "--explain", "none", "--no-pretrained"]) == 0
-    reference = second_opinion(np_photo(photo), GLASSES, model=tiny_vilt)
+    reference = general.ask(np_photo(photo), GLASSES, model=tiny_vilt)
     assert f"general VQA model's guess (no face model answers this): {reference.answer}" in capsys.readouterr().out
     assert main([str(photo), GLASSES, "--json", "--no-pretrained"]) == 0
     record = json.loads(capsys.readouterr().out)

@@ -165,21 +165,34 @@ def test_compare_lab_answers_with_both_models_and_their_accuracy_on_the_images_c
 
 def test_compare_adds_the_general_vqa_model_as_one_more_row_compared_by_meaning(folder, astronaut, saying):
     for favour, means in (("asian", ("East Asian", "Southeast Asian")), ("white", ("White",))):
-        engine = Engine(folder, include_cache=False, second_opinion=saying(favour))
+        engine = Engine(folder, include_cache=False, general_vqa=saying(favour))
         comparison = engine.compare(astronaut, "race", explain=("gradcam", "ig"), checks=())
         said = {a.model: a.answer for a in comparison.face.answers}
         assert comparison.models == ["race-a", "race-b"] and comparison.face_model_count == 2
-        assert comparison.vqa.answer == favour and comparison.vqa.heatmap is not None
-        assert comparison.vqa_agrees_with == tuple(m for m, answer in said.items() if answer in means)
+        assert comparison.general_answer.answer == favour and comparison.general_answer.heatmap is not None
+        assert comparison.general_agrees_with == tuple(m for m, answer in said.items() if answer in means)
         assert comparison.agreement.answers == tuple(said.items())  # the face models' own agreement
     off = Engine(folder, include_cache=False).compare(astronaut, "race", explain=())
-    assert off.vqa is None and off.vqa_agrees_with is None
+    assert off.general_answer is None and off.general_agrees_with is None
+
+
+def test_the_engines_old_spelling_second_opinion_is_the_general_vqa_model(folder, astronaut, saying):
+    """Engine(second_opinion=...) and engine.second_opinion(_problem), as docs/vqa.md has them."""
+    model = saying("asian")
+    old = Engine(folder, include_cache=False, second_opinion=model)
+    assert old.general_vqa == old.second_opinion == model and old.second_opinion_problem is None
+    said = old.ask(astronaut, "What race is she?", explain=()).general_answer
+    same = Engine(folder, include_cache=False, general_vqa=model).ask(astronaut, "What race is she?",
+                                                                      explain=()).general_answer
+    assert (said.model, said.answer) == (same.model, same.answer) == (str(model), "asian")
+    assert said.confidence == pytest.approx(same.confidence, rel=1e-4)  # torch on the CPU: float noise
+    assert old.ask(astronaut, "What race is she?", explain=(), second_opinion=None).general_answer is None
 
 
 def test_a_vqa_answer_that_names_no_class_is_shown_but_not_compared(folder, astronaut, saying):
-    comparison = Engine(folder, include_cache=False, second_opinion=saying("yes")).compare(astronaut, "race",
-                                                                                             explain=())
-    assert comparison.vqa.answer == "yes" and comparison.vqa_agrees_with is None
+    comparison = Engine(folder, include_cache=False, general_vqa=saying("yes")).compare(astronaut, "race",
+                                                                                          explain=())
+    assert comparison.general_answer.answer == "yes" and comparison.general_agrees_with is None
 
 
 def test_the_app_engine_refuses_what_the_app_refuses_and_scripts_keep_the_bomb_ceiling(folder):

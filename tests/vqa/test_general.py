@@ -3,6 +3,7 @@ config; captum's Integrated Gradients over the photo with its completeness
 delta; loading that says what it does and, when it cannot, why, in one line.
 Tiny random ViLT and BLIP models from tests/vqa/conftest.py; no hub access."""
 import json
+import sys
 
 import numpy as np
 import pytest
@@ -68,7 +69,7 @@ def test_blip_answers_what_it_generates_and_explains_the_answer_log_probability(
 
 
 def test_the_heatmap_lies_over_the_photo_and_json_reports_its_delta(tiny_vilt, astronaut):
-    got = general.second_opinion(astronaut, QUESTION, model=tiny_vilt, explain=True, ig_steps=8)
+    got = general.ask(astronaut, QUESTION, model=tiny_vilt, explain=True, ig_steps=8)
     assert got.heatmap.shape == astronaut.shape[:2] and got.heatmap.dtype == np.float32
     assert 0.0 <= got.heatmap.min() and 0.9 <= got.heatmap.max() <= 1.0  # 1 at the 99th percentile, then resized
     data = json.loads(json.dumps(got.to_dict()))
@@ -81,11 +82,12 @@ def test_the_heatmap_lies_over_the_photo_and_json_reports_its_delta(tiny_vilt, a
 
 
 def test_loading_says_what_it_does(tiny_blip):
-    general._LOADED.pop(str(tiny_blip), None)
+    general.model._LOADED.pop(str(tiny_blip), None)
     said = []
-    general.load(tiny_blip, progress=said.append)
-    assert said == [f"Loading the VQA model: the folder {tiny_blip}",
+    general.load(tiny_blip, progress=lambda fraction, desc: said.append((fraction, desc)))
+    assert [desc for _, desc in said] == [f"Loading the VQA model: the folder {tiny_blip}",
                     f"VQA model ready: BLIP (generative), {tiny_blip}"]
+    assert [fraction for fraction, _ in said] == [None, None]  # loading cannot tell how far it has got
 
 
 def _one_readable_line(opinion):
@@ -99,14 +101,14 @@ def test_a_folder_that_is_not_a_vqa_model_gives_one_readable_line(tmp_path, astr
 
     empty = tmp_path / "empty"
     empty.mkdir()
-    error = _one_readable_line(general.second_opinion(astronaut, QUESTION, model=empty))
+    error = _one_readable_line(general.ask(astronaut, QUESTION, model=empty))
     assert "not a VQA model folder" in error and "save_pretrained" in error
     BertConfig(hidden_size=32, num_hidden_layers=1, num_attention_heads=2).save_pretrained(tmp_path / "bert")
-    error = _one_readable_line(general.second_opinion(astronaut, QUESTION, model=tmp_path / "bert"))
+    error = _one_readable_line(general.ask(astronaut, QUESTION, model=tmp_path / "bert"))
     assert "not a visual question answering model" in error and "ViltForQuestionAnswering" in error
     # ViLT, but its masked-language-model head: not the VQA classifier.
     ViltConfig(architectures=["ViltForMaskedLM"]).save_pretrained(tmp_path / "vilt-mlm")
-    error = _one_readable_line(general.second_opinion(astronaut, QUESTION, model=tmp_path / "vilt-mlm"))
+    error = _one_readable_line(general.ask(astronaut, QUESTION, model=tmp_path / "vilt-mlm"))
     assert "ViltForMaskedLM" in error
 
 
@@ -114,13 +116,13 @@ def test_a_vqa_config_without_weights_says_how_to_get_them(tmp_path, astronaut):
     from transformers import ViltConfig
 
     ViltConfig(architectures=["ViltForQuestionAnswering"]).save_pretrained(tmp_path / "config-only")
-    error = _one_readable_line(general.second_opinion(astronaut, QUESTION, model=tmp_path / "config-only"))
+    error = _one_readable_line(general.ask(astronaut, QUESTION, model=tmp_path / "config-only"))
     assert "could not load the ViLT VQA model" in error and "save_pretrained" in error
 
 
 def test_a_hub_id_offline_gives_one_readable_line_saying_how_to_get_it(astronaut, monkeypatch):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    error = _one_readable_line(general.second_opinion(astronaut, QUESTION, model="someone/not-cached-vqa"))
+    error = _one_readable_line(general.ask(astronaut, QUESTION, model="someone/not-cached-vqa"))
     assert "HF_HUB_OFFLINE" in error and "hf download someone/not-cached-vqa" in error
 
 
@@ -129,3 +131,70 @@ def test_a_model_not_in_the_known_list_says_its_training_data_is_not_stated(tiny
     assert adapter.training_data.startswith("not stated") and "VQAv2" in adapter.training_data
     known = general.ViltAdapter(general.DEFAULT_MODEL, None, None)
     assert known.training_data.startswith("VQAv2")
+
+
+# -- the tiny ViLT through the real loading path ------------------------------
+
+def _reference(folder, image, question):
+    """Softmax of the logits, computed here with transformers directly."""
+    import torch
+    from PIL import Image
+    from transformers import ViltForQuestionAnswering, ViltProcessor
+
+    processor = ViltProcessor.from_pretrained(folder)
+    model = ViltForQuestionAnswering.from_pretrained(folder).eval()
+    with torch.no_grad():
+        logits = model(**processor(Image.fromarray(image), question, return_tensors="pt")).logits[0]
+    return torch.softmax(logits.double(), -1).numpy()
+
+
+def test_tiny_vilt_answers_through_the_real_loading_path(tiny_vilt, astronaut):
+    got = general.ask(astronaut, "How old is she?", model=tiny_vilt)
+    assert got.error is None
+    probs = _reference(tiny_vilt, astronaut, "How old is she?")
+    assert got.answer == VQA_ANSWERS[int(np.argmax(probs))]
+    assert got.confidence == pytest.approx(probs.max(), abs=1e-9)
+    assert [p for _, p in got.top] == pytest.approx(sorted(probs, reverse=True)[:3], abs=1e-9)
+    assert "VQAv2" in got.text and json.loads(json.dumps(got.to_dict()))["answer"] == got.answer
+    assert got.family == "ViLT" and got.kind == "classifier"
+
+
+def test_the_tokenizer_vocabulary_reaches_the_model(tiny_vilt):
+    processor = general.load(tiny_vilt).processor
+    ids = processor.tokenizer("how old is she?")["input_ids"]
+    assert ids == [2, 5, 6, 7, 8, 13, 3]
+
+
+def test_ask_puts_the_general_answer_beside_ours(tiny_vilt, tiny_registry, astronaut):
+    from vqa import ask
+
+    result = ask(astronaut, "Is she a woman?", explain=(), registry=tiny_registry, general_vqa=tiny_vilt)
+    data = json.loads(json.dumps(result.to_dict()))
+    assert data["second_opinion"]["answer"] in VQA_ANSWERS
+    assert [a["model"] for a in data["faces"][0]["answers"]] == ["gender-a"]
+
+
+def test_missing_torch_is_explained_not_raised(monkeypatch, astronaut, tmp_path):
+    monkeypatch.setitem(sys.modules, "torch", None)  # import torch -> ImportError
+    got = general.ask(astronaut, "How old is she?", model=tmp_path / "never-loaded")
+    assert got.answer is None and "torch" in got.error and "requirements-vqa.txt" in got.error
+
+
+def test_missing_weights_are_explained_not_raised(astronaut, tmp_path, monkeypatch):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    got = general.ask(astronaut, "How old is she?", model=tmp_path / "nothing-here")
+    assert got.answer is None and "no VQA model folder" in got.error
+    offline = general.ask(astronaut, "How old is she?", model="someone/not-cached-vilt")
+    assert offline.answer is None and "not in the local Hugging Face cache" in offline.error
+    assert "No second opinion" in offline.text
+
+
+def test_an_empty_question_is_not_sent(astronaut):
+    assert general.ask(astronaut, "  ").error == "there is no question to ask"
+
+
+def test_a_refused_question_is_not_sent_to_the_general_model_either(tiny_vilt, tiny_registry, astronaut):
+    from vqa import ask
+
+    result = ask(astronaut, "Is she a criminal?", registry=tiny_registry, general_vqa=tiny_vilt)
+    assert result.intent.topic == "criminality" and result.general_answer is None

@@ -97,15 +97,15 @@ def test_heatmaps_explain_the_answered_class_from_a_black_photo(tiny_registry, a
     face = result.faces[0]
     for answer in face.answers:
         info = face.heatmap_info[answer.model]
-        assert info["gradcam"]["target"] == info["ig"]["target"] == answer.answer == answer.evidence
+        assert info["gradcam"].target == info["ig"].target == answer.answer == answer.evidence
         # IG's "black" baseline is a black photo run through the card's
         # preprocessing (ResNet50's for race-b), not a zero model input.
         loaded = tiny_registry.get(answer.model)
         logits = keras.Model(loaded.keras_model.inputs[0], loaded.keras_model.get_layer("logits").output)
         black = loaded.preprocess(np.zeros((1, 32, 32, 3)))
         target = list(loaded.card.labels).index(answer.evidence)
-        assert info["ig"]["baseline_score"] == pytest.approx(float(logits(black)[0, target]), abs=1e-5)
-        assert np.isfinite(info["ig"]["ig_delta"])
+        assert info["ig"].baseline_score == pytest.approx(float(logits(black)[0, target]), abs=1e-5)
+        assert np.isfinite(info["ig"].ig_delta)
 
 
 def test_unsupported_question_answers_nothing_and_skips_detection(tiny_registry, faceless):
@@ -173,6 +173,6 @@ def test_a_card_can_name_the_grad_cam_layer(tiny_dir, astronaut, tmp_path):
     (tmp_path / "gender-a.keras").write_bytes((tiny_dir / "gender-a.keras").read_bytes())
     dataclasses.replace(card, extra={"gradcam_layer": "conv2"}).save(tmp_path / "gender-a.json")
     result = ask(astronaut, "gender?", explain=("gradcam",), registry=load_registry(tmp_path, include_cache=False))
-    assert result.faces[0].heatmap_info["gender-a"]["gradcam"]["layer"].endswith("conv2")
+    assert result.faces[0].heatmap_info["gender-a"]["gradcam"].layer.endswith("conv2")
     default = ask(astronaut, "gender?", explain=("gradcam",), registry=load_registry(tiny_dir, include_cache=False))
-    assert default.faces[0].heatmap_info["gender-a"]["gradcam"]["layer"].endswith("conv4")
+    assert default.faces[0].heatmap_info["gender-a"]["gradcam"].layer.endswith("conv4")

@@ -19,7 +19,6 @@ from vqa.stability import (
     probability_of,
     shift_pixels,
     stability,
-    time_checks,
     variant_chips,
 )
 
@@ -232,19 +231,6 @@ def test_probability_of_reads_the_original_answer_in_each_variant():
     assert result.agreement == 0.5 and not result.stable
     assert (result.low, result.high) == (pytest.approx(0.1), pytest.approx(0.7))
     assert result.variants[1].confidence == pytest.approx(0.8)
-
-
-def test_time_checks_times_stability_and_the_occlusion_check(edge_model, edge_photo):
-    from models.faces import whole_image_face
-
-    face = whole_image_face(edge_photo)
-    _, answer = _asked(edge_model, edge_photo, face)
-    masks = {"left": np.zeros((SIZE, SIZE), bool), "right": np.zeros((SIZE, SIZE), bool)}
-    masks["left"][:, :16] = True
-    masks["right"][:, 16:] = True
-    seconds = time_checks(edge_model, edge_photo, face, answer, OPEN, masks, repeats=1)
-    assert set(seconds) == {"stability", "occlusion", "total", "other_detector"}
-    assert seconds["total"] == pytest.approx(seconds["stability"] + seconds["occlusion"])
 
 
 def test_on_ask_answers_the_batched_variants_match_asking_one_by_one(tiny_registry, astronaut):

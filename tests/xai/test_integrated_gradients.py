@@ -53,8 +53,8 @@ def _ig_delta(model, x, method, steps):
 
 
 def test_completeness_below_one_percent_at_the_benchmarks_step_counts():
-    """The steps `python -m xai.bench` reports as enough give delta < 1% on new images."""
-    from xai.bench import smooth_cnn, steps_to_converge
+    """The steps `python -m benchmarks.xai` reports as enough give delta < 1% on new images."""
+    from benchmarks.xai import smooth_cnn, steps_to_converge
     model = smooth_cnn()
     found_on = np.random.default_rng(1).uniform(0, 1, (4, 32, 32, 3)).astype(np.float32)
     fresh = np.random.default_rng(7).uniform(0, 1, (2, 32, 32, 3)).astype(np.float32)

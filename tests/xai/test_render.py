@@ -56,3 +56,20 @@ def test_ig_heatmap_of_zero_attributions_is_zero():
     assert not ig_heatmap(np.zeros((2, 4, 4, 3))).any()
     with pytest.raises(ValueError, match="N, H, W, C"):
         ig_heatmap(np.zeros((4, 4, 3)))
+
+
+def test_paired_bars_draw_both_values_per_row_in_order():
+    from xai.render import paired_bars
+
+    rows = {"eyes": (0.6, 2 / 3), "mouth": (0.3, 0.0), "outside": (0.1, 0.0), "nose": (0.0, 1 / 3)}
+    figure = paired_bars(rows, title="race-a: White", labels=("map", "occlusion"), xlabel="share")
+    axes = figure.axes[0]
+    widths = [bar.get_width() for bar in axes.patches]
+    assert widths == pytest.approx([0.6, 0.3, 0.1, 0.0, 2 / 3, 0.0, 0.0, 1 / 3])
+    # The first value of each row just above its second: the two bars of a row sit together.
+    centres = [bar.get_y() + bar.get_height() / 2 for bar in axes.patches]
+    assert [second - first for first, second in zip(centres[:4], centres[4:])] == pytest.approx([0.4] * 4)
+    assert [t.get_text() for t in axes.get_yticklabels()] == ["eyes", "mouth", "outside", "nose"]
+    assert axes.get_title() == "race-a: White" and axes.get_xlabel() == "share"
+    assert [t.get_text() for t in axes.get_legend().get_texts()] == ["map", "occlusion"]
+    assert axes.get_xlim() == pytest.approx((0, 2 / 3 * 1.1))

@@ -1,6 +1,7 @@
-"""vqa.lab's guards around the build: a hard deadline kept by a watchdog, one build at a time.
+"""vqa.lab's guards around the build (vqa/lab/driver.py): a hard deadline kept by a watchdog,
+one build at a time.
 
-The full build runs in tests/vqa/test_lab.py; these run in seconds."""
+The full build runs in tests/vqa/lab/test_build.py; these run in seconds."""
 import sys
 import threading
 import time
@@ -8,6 +9,7 @@ import time
 import pytest
 
 from vqa import lab
+from vqa.lab import driver
 
 SILENT = [sys.executable, "-c", "import time; time.sleep(60)"]  # prints nothing, never exits by itself
 
@@ -56,7 +58,7 @@ def test_a_second_build_while_one_runs_is_refused(tmp_path, monkeypatch):
         on_line('lab: {"fraction": 1.0, "step": "done", "message": "done"}\n')
         return lab.Finished(0, False)
 
-    monkeypatch.setattr(lab, "run_with_deadline", slow_run)
+    monkeypatch.setattr(driver, "run_with_deadline", slow_run)
     results = []
     first = threading.Thread(target=lambda: results.append(lab.build_lab(root=tmp_path)))
     first.start()
@@ -73,7 +75,7 @@ def test_a_second_build_while_one_runs_is_refused(tmp_path, monkeypatch):
 
 
 def test_the_lock_is_given_back_after_a_failed_build(tmp_path, monkeypatch):
-    monkeypatch.setattr(lab, "run_with_deadline", lambda *args, **kwargs: lab.Finished(2, False))
+    monkeypatch.setattr(driver, "run_with_deadline", lambda *args, **kwargs: lab.Finished(2, False))
     for _ in range(2):  # the second is not "already being built"
         with pytest.raises(lab.LabBuildError, match="exit status 2"):
             lab.build_lab(root=tmp_path)

@@ -1,4 +1,5 @@
-"""vqa.lab: the app's way to the bias lab, through a real `python -m training.demo` subprocess."""
+"""vqa.lab: the app's way to the bias lab, through a real `python -m training.demo` subprocess
+(vqa/lab/driver.py), and what it reads back (vqa/lab/folders.py)."""
 import pytest
 
 import training.demo
@@ -11,7 +12,6 @@ TINY_ARGS = ("--n", "168", "--size", "32", "--test", "14", "--epochs", "1", "--p
 
 
 def test_the_lab_speaks_the_demos_names():
-    assert lab.PROGRESS_PREFIX == training.demo.PROGRESS_PREFIX
     assert (lab.FAIR_MODEL, lab.BIASED_MODEL) == (training.demo.FAIR, training.demo.BIASED)
     paths, built = training.demo.LabPaths(lab.lab_dir()), lab.lab()
     assert (built.data, built.models, built.report) == (paths.data, paths.models, paths.report)

@@ -1,9 +1,9 @@
-"""The benchmark's ground truth: faces it pastes are where it says they are."""
+"""benchmarks.models' ground truth: faces it pastes (benchmarks.photos) are where it says they are."""
 from __future__ import annotations
 
 import numpy as np
 
-from models import bench
+from benchmarks import models as bench
 from models.faces import detect_faces
 
 

@@ -1,19 +1,14 @@
-"""The bias lab for the app, which may not import training: build it by running
-`python -m training.demo` in a subprocess and following its progress lines,
-and read what it made (the two synthetic race models, the audit, a gallery of
-held-out test images).
+"""The bias lab's build, for the app, which may not import training: run
+`python -m training.demo` in a subprocess, follow its progress lines
+(models.cache.LAB_PROGRESS_PREFIX, then JSON) and stop it at a hard deadline.
 
-    from vqa import lab
-    built = lab.build_lab(progress=lambda fraction, message: ...)
+    built = build_lab(progress=lambda fraction, desc: ...)   # a vqa.progress.Progress
     built.models, built.report      # folders: the registry's and the Audit tab's
                                     # (one build at a time per process; stopped after BUILD_DEADLINE_S)
-    lab.gallery(3)                  # [GalleryImage(path, race, gender, age)], 3 per race
-    lab.class_accuracy()            # {model: {race: accuracy on the val split}}
 """
 from __future__ import annotations
 
 import collections
-import csv
 import dataclasses
 import json
 import os
@@ -25,37 +20,23 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import NamedTuple
 
-from models.audit_summary import SUMMARY_FILE, AuditSummary, SummaryError
-from models.cache import LAB_BIASED_MODEL, LAB_FAIR_MODEL, LabFolders, lab_dir
-from models.labels import FAIRFACE_RACE
+from models.cache import LAB_PROGRESS_PREFIX as PROGRESS_PREFIX
+from vqa.lab.folders import Lab, lab
+from vqa.progress import Progress, report
 
-# The demo's progress prefix (training.demo.PROGRESS_PREFIX; tests/vqa/test_lab.py checks they agree).
-# The model names and the folder layout are models.cache's, shared with training.demo.
-PROGRESS_PREFIX = "lab: "
-FAIR_MODEL, BIASED_MODEL = LAB_FAIR_MODEL, LAB_BIASED_MODEL
-TEST_CSV = "fairface_label_test.csv"
-_PROJECT = Path(__file__).resolve().parents[1]  # where `python -m training.demo` is importable from
+_PROJECT = Path(__file__).resolve().parents[2]  # where `python -m training.demo` is importable from
 # The default demo takes a few minutes on a laptop; past this, something is stuck (or the machine is
 # far too slow for a page's button), and the run is stopped rather than left holding a core.
 BUILD_DEADLINE_S = 600.0
 # One build per process: a second would train the same models into the same folders at the same time.
 _BUILDING = threading.Lock()
 
-__all__ = ["Lab", "LabBuildError", "LabProgress", "GalleryImage", "lab_dir", "lab", "build_lab", "parse_progress",
-           "gallery", "class_accuracy", "summary", "BUILD_DEADLINE_S", "Finished", "run_with_deadline"]
+__all__ = ["BUILD_DEADLINE_S", "PROGRESS_PREFIX", "Finished", "LabBuildError", "LabProgress", "build_lab",
+           "parse_progress", "run_with_deadline"]
 
 
 class LabBuildError(RuntimeError):
     """The demo run failed; the message holds its last lines."""
-
-
-@dataclasses.dataclass(frozen=True)
-class Lab(LabFolders):
-    @property
-    def ready(self) -> bool:
-        """Both race models and the audit are there."""
-        return ((self.report / SUMMARY_FILE).is_file()
-                and all((self.models / f"{name}.keras").is_file() for name in (FAIR_MODEL, BIASED_MODEL)))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -64,18 +45,6 @@ class LabProgress:
     step: str
     message: str
     extra: dict = dataclasses.field(default_factory=dict)
-
-
-@dataclasses.dataclass(frozen=True)
-class GalleryImage:
-    path: Path
-    race: str  # the true class, for the race models
-    gender: str
-    age: str
-
-
-def lab(root: str | Path | None = None) -> Lab:
-    return Lab(Path(root) if root is not None else lab_dir())
 
 
 def parse_progress(line: str) -> LabProgress | None:
@@ -89,11 +58,11 @@ def parse_progress(line: str) -> LabProgress | None:
         return None
 
 
-def build_lab(progress: Callable[[float, str], None] | None = None, root: str | Path | None = None,
+def build_lab(progress: Progress | None = None, root: str | Path | None = None,
               args: tuple[str, ...] = (), timeout: float | None = None) -> Lab:
     """Run the demo (reusing what is there) and return the lab; LabBuildError if it fails, if
     another build is running in this process, or if it runs past `timeout` seconds (default
-    BUILD_DEADLINE_S, from the start). `progress(fraction, message)` hears each step; `args`
+    BUILD_DEADLINE_S, from the start). `progress(fraction, desc)` hears each step; `args`
     are extra demo flags."""
     if not _BUILDING.acquire(blocking=False):
         raise LabBuildError("the bias lab is already being built (someone clicked first); when that build "
@@ -104,7 +73,7 @@ def build_lab(progress: Callable[[float, str], None] | None = None, root: str | 
         _BUILDING.release()
 
 
-def _build(progress: Callable[[float, str], None] | None, where: Lab, args: tuple[str, ...],
+def _build(progress: Progress | None, where: Lab, args: tuple[str, ...],
            deadline_s: float) -> Lab:
     command = [sys.executable, "-m", "training.demo", "--out", str(where.root), *args]
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(_PROJECT), os.environ.get("PYTHONPATH")])),
@@ -118,8 +87,7 @@ def _build(progress: Callable[[float, str], None] | None, where: Lab, args: tupl
         if event is None:
             tail.append(line.rstrip())
             return
-        if progress is not None:
-            progress(event.fraction, event.message)
+        report(progress, event.fraction, event.message)
         done = event if event.step == "done" else done
 
     finished = run_with_deadline(command, deadline_s, hear, cwd=_PROJECT, env=env)
@@ -179,35 +147,3 @@ def _kill_group(process: subprocess.Popen) -> None:
         os.killpg(process.pid, signal.SIGKILL)  # the child leads its own group (start_new_session)
     except (AttributeError, ProcessLookupError, PermissionError):  # no process groups here, or already gone
         process.kill()
-
-
-def gallery(n_per_class: int = 3, root: str | Path | None = None) -> list[GalleryImage]:
-    """Up to n_per_class held-out test images of each race (never trained or tuned on), in
-    FairFace's race order; empty before the lab is built."""
-    where = lab(root)
-    table = where.data / TEST_CSV
-    if not table.is_file():
-        return []
-    with table.open(newline="") as handle:
-        rows = list(csv.DictReader(handle))
-    picked = []
-    for race in FAIRFACE_RACE:
-        mine = [r for r in rows if r["race"] == race][:n_per_class]
-        picked += [GalleryImage(where.data / r["file"], r["race"], r["gender"], r["age"]) for r in mine]
-    return picked
-
-
-def summary(root: str | Path | None = None) -> AuditSummary | None:
-    """The lab's audit, or None before it is built (or if it cannot be read)."""
-    try:
-        return AuditSummary.load(lab(root).report)
-    except (OSError, SummaryError):
-        return None
-
-
-def class_accuracy(root: str | Path | None = None) -> dict[str, dict[str, float | None]]:
-    """{model: {class: accuracy}} of each lab model on the balanced val split (empty before the build)."""
-    audit = summary(root)
-    if audit is None:
-        return {}
-    return {name: dict(entry.audit.per_class_accuracy) for name, entry in audit.models.items()}
