@@ -77,7 +77,7 @@ def covered_face(fraction: float, side: str = "bottom", size: int = 90) -> np.nd
     import skimage.data
     from PIL import Image
 
-    from models.bench import face_tile
+    from benchmarks.photos import face_tile
     from models.faces import detect_faces
 
     astronaut = skimage.data.astronaut()

@@ -9,7 +9,7 @@ status (the signal) when the process died.
 
     python -X faulthandler -m tests.thread_stress dlib|detect|engine [--threads 4] [--calls 12]
 
-The photos are skimage's astronaut and generated group photos (models.bench.group_photo,
+The photos are skimage's astronaut and generated group photos (benchmarks.photos.group_photo,
 as tests/models/test_group_detection.py makes them): no photo of a real person is stored.
 """
 from __future__ import annotations
@@ -102,14 +102,14 @@ def _rounded(value: Any) -> Any:
 
 
 def photos() -> dict[str, Any]:
-    """The astronaut, her face's square tile (models.bench.face_tile: 0.05 MP, for the
+    """The astronaut, her face's square tile (benchmarks.photos.face_tile: 0.05 MP, for the
     CNN, at seconds per megapixel) and generated group photos of 2, 4 and 6 of her face
     (80-180 px), from 0.4 to 3.1 MP: one face, several, and a photo at the size HOG
     scans as is."""
     import numpy as np
     from skimage.data import astronaut
 
-    from models.bench import GROUP_SCALES, face_tile, group_photo
+    from benchmarks.photos import GROUP_SCALES, face_tile, group_photo
     from models.faces import detect_faces
 
     original = np.ascontiguousarray(astronaut())

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from benchmarks.detector_floor import chosen_floor, covered_face, false_positive_scores
-from models.bench import GROUP_SCALES, group_photo
+from benchmarks.photos import GROUP_SCALES, group_photo
 from models.faces import MIN_SCORE, detect_faces
 
 

@@ -162,9 +162,9 @@ def test_summary_age_groups_count_as_agreeing_when_they_overlap():
 
 
 def test_the_general_model_without_a_card_is_named_in_the_summary():
-    from vqa.general import SecondOpinion
+    from vqa.general import GeneralAnswer
 
-    said = SecondOpinion("tiny-vilt", answer="man", confidence=0.4, family="ViLT")
+    said = GeneralAnswer("tiny-vilt", answer="man", confidence=0.4, family="ViLT")
     answers = [_trained("a", "Female", UTK), _trained("b", "Female", DLIB), said]
     assert agreement_summary(agreement(answers, "gender")) == (
         "2 of 3 gender models say Female; tiny-vilt disagrees with the rest (man).")

@@ -140,18 +140,18 @@ def test_vqa_model_answers_a_general_question_and_out_writes_its_map(tmp_path, a
 
 
 def test_a_general_answer_comes_with_its_map_by_default(photo, tmp_path, astronaut, tiny_vilt, tiny_dir, capsys):
-    from vqa.cli import VQA_HEATMAP_FILE
-    from vqa.general import second_opinion
+    from vqa import general
+    from vqa.cli import GENERAL_HEATMAP_FILE
 
     path = photo
     out = tmp_path / "out"
     assert main([str(path), GLASSES, "--vqa-model", str(tiny_vilt), "--json", "--out", str(out),
                  "--no-pretrained"]) == 0  # no --explain
     record = json.loads(capsys.readouterr().out.splitlines()[0])
-    reference = second_opinion(astronaut, GLASSES, model=tiny_vilt)
+    reference = general.ask(astronaut, GLASSES, model=tiny_vilt)
     opinion = record["second_opinion"]
     assert opinion["answer"] == reference.answer and opinion["heatmap"]["ig_delta"] is not None
-    assert (out / "astronaut" / VQA_HEATMAP_FILE).is_file()
+    assert (out / "astronaut" / GENERAL_HEATMAP_FILE).is_file()
     # A face question keeps Grad-CAM as its default map.
     assert main([str(path), "Is this a woman?", "--json", "--no-pretrained", "--models", str(tiny_dir),
                  "--checks", "none"]) == 0
