@@ -40,10 +40,12 @@ from models.limits import MAX_DECODE_PIXELS, MAX_FACES, MAX_UPLOAD_BYTES, MAX_UP
 from vqa import lab as bias_lab
 from vqa.agreement import Agreement, agreement
 from vqa.explain import ExplainMethodError
-from vqa.pipeline import FaceIndexError
+from vqa.numbers import FaceIndexError
+from vqa.pipeline import DEFAULT_EXPLAIN, AskOptions, vqa_model_of
 from vqa.result import FaceResult, Result
 
 __all__ = ["Engine", "Comparison", "LabComparison", "GalleryImage", "Agreement", "COMPARE_QUESTIONS", "FIRST_METHODS",
+           "COMPARE_METHODS", "AskOptions",
            "load_image", "MAX_UPLOAD_PIXELS", "MAX_DECODE_PIXELS", "MAX_FACES", "MAX_UPLOAD_BYTES",
            "ImageError", "NotAnImageError", "CorruptImageError", "ImageTooLargeError", "ImageTooSmallError",
            "UnsupportedImageError", "NoFaceError", "FaceIndexError", "ExplainMethodError", "LabMissingError",
@@ -58,6 +60,7 @@ COMPARE_QUESTIONS = {
     "age": "How old is this person?",
 }
 FIRST_METHODS = ("gradcam",)  # fast enough to come with the first answer; the rest follow
+COMPARE_METHODS = ("gradcam", "ig")  # the maps a comparison shows of each model: where it looked, and how much
 HOW_TO_ADD_RACE_MODELS = ("click *Build the bias lab* in the Audit tab, or run `python -m training.demo`: a fair "
                           "and a census-biased race model on a small SYNTHETIC set, found without a restart; or "
                           "train your own with `python -m training.train --task race [--biased] --data DIR "
@@ -304,29 +307,41 @@ class Engine:
 
     # -- answering --------------------------------------------------------------
 
-    def ask(self, image: Any, question: str, **options) -> Result:
+    @property
+    def vqa_model(self) -> str | None:
+        """The general VQA model this engine asks (a hub id or folder), None when
+        it is off: what an AskOptions for this engine carries as its vqa_model."""
+        return vqa_model_of(self.second_opinion)
+
+    def ask(self, image: Any, question: str, *, options: AskOptions | None = None, **kwargs) -> Result:
         """vqa.pipeline.ask with this engine's models and general VQA model."""
-        *_, result = self.ask_stages(image, question, first=None, **options)
+        *_, result = self.ask_stages(image, question, first=None, options=options, **kwargs)
         return result
 
-    def ask_stages(self, image: Any, question: str, explain=("gradcam",), first=FIRST_METHODS,
-                   **options) -> Iterator[Result]:
+    def ask_stages(self, image: Any, question: str, explain=DEFAULT_EXPLAIN, first=FIRST_METHODS, *,
+                   options: AskOptions | None = None, **kwargs) -> Iterator[Result]:
         """vqa.pipeline.ask_stages with this engine's models: the answer with
         its Grad-CAM first (no trust checks), then the full Result (Guided
         Grad-CAM, Integrated Gradients, the trust checks, the general VQA model
         beside the face models) when any is asked for, in one pass: the faces
         are found and the models called once. A "general" question's first
-        stage is the VQA model's answer without its map."""
+        stage is the VQA model's answer without its map.
+
+        How to answer: `options` (an AskOptions, used as given: its vqa_model
+        is this engine's only where the caller put self.vqa_model there), or
+        vqa.pipeline.ask's keyword arguments, whose second_opinion defaults to
+        this engine's. registry, max_pixels and max_faces default to the engine's."""
         from vqa.pipeline import ask_stages
 
-        options.setdefault("second_opinion", self.second_opinion)
-        options.setdefault("max_pixels", self.max_pixels)
-        options.setdefault("max_faces", self.max_faces)
-        registry = options.pop("registry", None)
-        return ask_stages(image, question, explain=explain, first=first,
-                          registry=self.registry if registry is None else registry, **options)
+        if options is None:
+            kwargs.setdefault("second_opinion", self.second_opinion)
+        kwargs.setdefault("max_pixels", self.max_pixels)
+        kwargs.setdefault("max_faces", self.max_faces)
+        registry = kwargs.pop("registry", None)
+        return ask_stages(image, question, explain, first, options=options,
+                          registry=self.registry if registry is None else registry, **kwargs)
 
-    def compare(self, image: Any, attribute: str, explain=("gradcam", "ig"), **options) -> Comparison:
+    def compare(self, image: Any, attribute: str, explain=COMPARE_METHODS, **options) -> Comparison:
         """Every model for `attribute` on the largest face, and whether they agree;
         the general VQA model (when on) answers the same question as one more row."""
         if attribute not in COMPARE_QUESTIONS:
