@@ -1,5 +1,6 @@
 """The Audit tab: show the report `python -m training.evaluate` wrote, or say how
 to make one; and build the bias lab (`python -m training.demo`) with one button.
+Its layout, events and handlers are together in build(), at the end.
 
 The report is read from disk (summary.json, through its schema in vqa.audit,
 and its PNG figures); nothing here runs a model, so the tab opens instantly.
@@ -15,11 +16,11 @@ from pathlib import Path
 import gradio as gr
 from PIL import Image
 
+from app.common import METHOD_TITLES, percent
 from vqa import lab
 from vqa.audit import LANDMARK_SOURCES, RANDOM_MODEL, SUMMARY_FILE, AuditSummary
 
 SUMMARY = SUMMARY_FILE  # written by training.report.write_report beside report.html
-METHOD_TITLES = {"gradcam": "Grad-CAM", "guided": "Guided Grad-CAM", "ig": "Integrated Gradients"}
 
 HOW_TO = """\
 No audit report found in `{where}`.
@@ -115,7 +116,7 @@ def summary_markdown(summary: AuditSummary | dict) -> str:
 
 
 def _comparison(comparison) -> str:
-    rows = [f"| {race} | {_pct(r.fair)} | {_pct(r.biased)} | {_pct(r.drop)} |"
+    rows = [f"| {race} | {percent(r.fair, 1)} | {percent(r.biased, 1)} | {percent(r.drop, 1)} |"
             for race, r in comparison.per_race.items()]
     return "\n".join(["### Fair vs census-biased race model, per race",
                       "| race | fair | biased | drop |", "|---|---|---|---|", *rows])
@@ -144,7 +145,7 @@ def _score(score) -> str:
     if score is None:
         return ""
     blank = f" ({score.empty_maps}/{score.images} blank)" if score.empty_maps else ""
-    return f"{_pct(score.mass_accuracy)} / {_pct(score.pointing_game)}{blank}"
+    return f"{percent(score.mass_accuracy, 1)} / {percent(score.pointing_game, 1)}{blank}"
 
 
 def randomization_markdown(summary: AuditSummary) -> str:
@@ -166,10 +167,11 @@ def _model(name: str, entry) -> str:
     synthetic = " (synthetic)" if card.get("synthetic") else ""
     lines = [f"### {name}",
              f"Trained on **{card.get('training_data') or 'unknown data'}**{synthetic}. "
-             f"Accuracy {_pct(audit.accuracy)}; worst race × gender group **{audit.worst_group}** "
-             f"at {_pct(audit.worst_group_accuracy)} (best minus worst: {_pct(audit.best_minus_worst_group)}).",
+             f"Accuracy {percent(audit.accuracy, 1)}; worst race × gender group **{audit.worst_group}** "
+             f"at {percent(audit.worst_group_accuracy, 1)} "
+             f"(best minus worst: {percent(audit.best_minus_worst_group, 1)}).",
              "", "| class | accuracy |", "|---|---|"]
-    lines += [f"| {label} | {_pct(value)} |" for label, value in audit.per_class_accuracy.items()]
+    lines += [f"| {label} | {percent(value, 1)} |" for label, value in audit.per_class_accuracy.items()]
     return "\n".join(lines)
 
 
@@ -191,7 +193,7 @@ def regions_markdown(summary: AuditSummary, name: str) -> str:
         names = list(dict.fromkeys(r for shares in per_class.values() for r in shares))
         lines += ["", f"**{METHOD_TITLES.get(method, method)}**", "",
                   "| class | " + " | ".join(names) + " |", "|---|" + "---|" * len(names)]
-        lines += [f"| {c} | " + " | ".join(_pct(per_class[c].get(r)) for r in names) + " |"
+        lines += [f"| {c} | " + " | ".join(percent(per_class[c].get(r), 1) for r in names) + " |"
                   for c in labels if c in per_class]
     return "\n".join(lines)
 
@@ -207,10 +209,6 @@ def _figures(folder: Path, summary: AuditSummary) -> list:
     # only file names inside the report folder are followed.
     return [(Image.open(folder / Path(file).name).convert("RGB"), caption)
             for file, caption in named if file and (folder / Path(file).name).is_file()]
-
-
-def _pct(value) -> str:
-    return "n/a" if value is None else f"{value:.1%}"
 
 
 def report_folders(models_dir: Path | None) -> list[str]:
@@ -257,7 +255,7 @@ def build_the_lab(progress=None) -> tuple[str, lab.Lab | None]:
             f"Compare, and their audit is below as *{REPORT_LAB}*."), built
 
 
-def build_audit_tab(backend, on_lab_built: Callable[[lab.Lab], None] | None = None, lab_build: bool = True):
+def build(backend, on_lab_built: Callable[[lab.Lab], None] | None = None, lab_build: bool = True):
     """The tab. `on_lab_built(lab)` runs after the button built the lab (the engine's reload,
     so that Compare lists the two models without a restart). Returns the button's event, for
     what else should follow a build (Compare's lab gallery); None with `lab_build` off, when
