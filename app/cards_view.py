@@ -4,6 +4,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from app.common import cell
+
 ModelCard = Any  # a models.cards.ModelCard, as vqa's answers carry it (the app does not import models)
 
 
@@ -23,7 +25,7 @@ def card_markdown(card: ModelCard) -> str:
         ("License", card.license or "not stated"),
         ("Source", card.source or "not stated"),
     ]
-    table = ["| | |", "|---|---|"] + [f"| {key} | {_cell(value)} |" for key, value in rows]
+    table = ["| | |", "|---|---|"] + [f"| {key} | {cell(value)} |" for key, value in rows]
     return "\n\n".join(lines) + "\n\n" + "\n".join(table)
 
 
@@ -45,8 +47,3 @@ def _number(value) -> str:
     if isinstance(value, (dict, list)):
         return json.dumps(value, ensure_ascii=False)
     return str(value)
-
-
-def _cell(text: str) -> str:
-    # A pipe or newline inside a Markdown table cell would break the table.
-    return str(text).replace("|", "\\|").replace("\n", " ")

@@ -33,8 +33,18 @@ log = logging.getLogger("facexai.app")
 
 
 class InputError(ValueError):
-    """A handler's own refusal of what a person sent (no photo, an empty question, a
-    face number below 0), worded for that person."""
+    """A handler's own refusal of what a person sent (no photo, an empty question),
+    worded for that person."""
+
+
+NO_PHOTO = "Add a photo first: upload one, use the webcam, paste one, or pick an example."
+
+
+class NoPhotoError(InputError):
+    """The person asked (or compared) before giving a photo."""
+
+    def __init__(self, message: str = NO_PHOTO):
+        super().__init__(message)
 
 
 READABLE = (ImageError, NoFaceError, FaceIndexError, ExplainMethodError, CheckError, LabMissingError, LabBuildError,

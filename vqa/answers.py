@@ -18,6 +18,7 @@ import numpy as np
 from models.cards import ModelCard
 from models.labels import expected_age, matching_labels, parse_age_value
 from vqa import age_mass
+from vqa.numbers import percent
 from vqa.router import Check, Intent
 
 UNSURE_BELOW = 0.6
@@ -96,10 +97,6 @@ def _probabilities(probs, card: ModelCard) -> dict[str, float]:
     return {label: float(p) for label, p in zip(card.labels, probs, strict=True)}
 
 
-def _pct(p: float) -> str:
-    return f"{100 * p:.0f}%"
-
-
 def _base(card: ModelCard, kind: str, probabilities: dict[str, float]) -> dict[str, Any]:
     return dict(model=card.name, attribute=card.attribute, kind=kind,
                 probabilities=probabilities, provenance=card.provenance, card=card)
@@ -117,9 +114,9 @@ def open_answer(probs, card: ModelCard, unsure_below: float = UNSURE_BELOW) -> A
     order = sorted(ranked.items(), key=lambda item: -item[1])
     (top, p_top), runners = order[0], tuple(order[1: 1 + RUNNERS_UP])
     unsure = p_top < unsure_below
-    others = ", ".join(f"{label} {_pct(p)}" for label, p in runners)
-    sentence = (f"The model is unsure: {top} {_pct(p_top)}, then {others}." if unsure
-                else f"{top} ({_pct(p_top)}); next: {others}.")
+    others = ", ".join(f"{label} {percent(p)}" for label, p in runners)
+    sentence = (f"The model is unsure: {top} {percent(p_top)}, then {others}." if unsure
+                else f"{top} ({percent(p_top)}); next: {others}.")
     evidence = max(probabilities, key=probabilities.get)
     return Answer(**_base(card, "open", probabilities), answer=top, confidence=p_top,
                   text=f"{sentence} [{card.provenance}]", runners_up=runners,
@@ -180,18 +177,18 @@ def _negated_sentence(card: ModelCard, check: Check, asked: str, answer: str, p_
     asked_whether = f"You asked whether this person is NOT {thing}"
     p_thing = 1.0 - p_yes
     if unsure:
-        return f"{asked_whether}: the model is unsure ({thing}: {_pct(p_thing)}; NOT {thing}: {_pct(p_yes)})."
+        return f"{asked_whether}: the model is unsure ({thing}: {percent(p_thing)}; NOT {thing}: {percent(p_yes)})."
     if answer == "no":
-        return f"{asked_whether}: no, the model says {thing} ({_pct(p_thing)})."
+        return f"{asked_whether}: no, the model says {thing} ({percent(p_thing)})."
     # Yes: name the label that is not `thing` when there is only one (Female for NOT Male).
     others = [label for label, w in zip(probabilities, not_weights) if w >= 1.0]
     if card.attribute != "age" and len(others) == 1 and np.all((not_weights == 0) | (not_weights == 1)):
-        return f"{asked_whether}: yes, the model says {others[0]} ({_pct(p_yes)})."
-    sentence = f"{asked_whether}: yes, the model says not {thing} ({_pct(p_yes)})"
+        return f"{asked_whether}: yes, the model says {others[0]} ({percent(p_yes)})."
+    sentence = f"{asked_whether}: yes, the model says not {thing} ({percent(p_yes)})"
     if card.attribute == "age":
         return sentence + "."
     top = max(others, key=probabilities.get)
-    return f"{sentence}; its most likely label is {top} ({_pct(probabilities[top] / sum(probabilities.values()))})."
+    return f"{sentence}; its most likely label is {top} ({percent(probabilities[top] / sum(probabilities.values()))})."
 
 
 def _negated_thing(card: ModelCard, check: Check, asked: str) -> str:
@@ -220,9 +217,9 @@ def yes_no_answer(probs, card: ModelCard, check: Check, unsure_below: float = UN
     if check.negated:
         sentence = _negated_sentence(card, check, asked, answer, p_yes, unsure, probabilities, weights)
     else:
-        claim = f"P({asked}) = {_pct(p_yes)}"
+        claim = f"P({asked}) = {percent(p_yes)}"
         if p_yes < 0.5:
-            claim += f", so {_pct(confidence)} that it is not"
+            claim += f", so {percent(confidence)} that it is not"
         sentence = f"The model is unsure ({claim})." if unsure else f"{answer.capitalize()}: {claim}."
     return Answer(**_base(card, "yes_no", probabilities), answer=answer, confidence=confidence,
                   text=f"{sentence} [{card.provenance}]", asked=check.value,

@@ -21,6 +21,7 @@ from pathlib import Path
 
 # These import neither TensorFlow nor torch: --help stays quick.
 from vqa.general import DEFAULT_MODEL as DEFAULT_GENERAL_VQA
+from vqa.numbers import CLI_FACES, FaceIndexError
 from vqa.pipeline import CHECKS
 from xai.defaults import IG_TOLERANCE
 
@@ -44,7 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--no-pretrained", action="store_true",
                         help="do not import the pretrained models (dlib, GEAR) into the cache on first use")
     parser.add_argument("--whole-image", action="store_true", help="analyse each photo as one face")
-    parser.add_argument("--face", type=int, default=None, help="only this face (0 = largest)")
+    parser.add_argument("--face", type=int, default=None, metavar="N", help=f"only this face: {CLI_FACES.help}")
     parser.add_argument("--ig-steps", type=int, default=0, metavar="M",
                         help="Integrated Gradients: 0 (default) adapts its steps until the attributions add up to "
                              f"the score change within {IG_TOLERANCE * 100:g}%%; M > 0 is the fixed M-step Riemann sum")
@@ -71,7 +72,7 @@ def _print_text(photo: Path, result) -> None:
     for note in intent.notes:
         print(f"  note: {note}")
     for face in result.faces:
-        print(f"  face {face.index} at {[round(v) for v in face.box]}:")
+        print(f"  face {CLI_FACES.number(face.index)} at {[round(v) for v in face.box]}:")
         for answer in face.answers:
             print(f"    {answer.attribute}: {answer.text}")
             for note in answer.notes:
@@ -123,7 +124,8 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         methods, checks = parse_methods(_default_explain(args.question, args.explain)), parse_checks(args.checks)
-    except (ExplainMethodError, CheckError) as err:
+        face_index = CLI_FACES.index(args.face)
+    except (ExplainMethodError, CheckError, FaceIndexError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     if args.ig_steps < 0:
@@ -138,7 +140,7 @@ def main(argv: list[str] | None = None) -> int:
     failed, folders = 0, set()
     for photo in args.photos:
         try:
-            result = engine.ask(photo, args.question, explain=methods, face_index=args.face,
+            result = engine.ask(photo, args.question, explain=methods, face_index=face_index,
                                 ig_steps=args.ig_steps or None, whole_image=args.whole_image, checks=checks)
         except Exception as err:  # noqa: BLE001 - one readable line per photo, the batch goes on
             failed += 1

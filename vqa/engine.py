@@ -39,6 +39,7 @@ from models.intake import (
 )
 from models.labels import ATTRIBUTES
 from models.limits import MAX_DECODE_PIXELS, MAX_FACES, MAX_UPLOAD_BYTES, MAX_UPLOAD_PIXELS
+from vqa import general
 from vqa.agreement import Agreement
 from vqa.comparison import (
     COMPARE_QUESTIONS,
@@ -53,12 +54,13 @@ from vqa.lab import compare as lab_compare
 from vqa.lab import folders as lab_folders
 from vqa.lab.compare import LabComparison, LabMissingError
 from vqa.lab.folders import GalleryImage, Lab
-from vqa.pipeline import FaceIndexError
+from vqa.numbers import FaceIndexError
+from vqa.pipeline import DEFAULT_EXPLAIN, AskOptions
 from vqa.progress import Progress, from_messages
 from vqa.result import Result
 
 __all__ = ["Engine", "Comparison", "LabComparison", "GalleryImage", "Agreement", "COMPARE_QUESTIONS", "FIRST_METHODS",
-           "HOW_TO_ADD_RACE_MODELS", "COMPARED_MAPS", "ATTRIBUTES",
+           "HOW_TO_ADD_RACE_MODELS", "COMPARED_MAPS", "ATTRIBUTES", "AskOptions",
            "load_image", "MAX_UPLOAD_PIXELS", "MAX_DECODE_PIXELS", "MAX_FACES", "MAX_UPLOAD_BYTES",
            "ImageError", "NotAnImageError", "CorruptImageError", "ImageTooLargeError", "ImageTooSmallError",
            "UnsupportedImageError", "NoFaceError", "FaceIndexError", "ExplainMethodError", "LabMissingError",
@@ -223,7 +225,6 @@ class Engine:
     def check_general_vqa(self) -> None:
         """Load the general VQA model once; if it cannot load, switch it off and
         say why, rather than let every question retry (offline, that costs seconds)."""
-        from vqa import general
 
         try:
             general.load(self.general_vqa)
@@ -248,29 +249,42 @@ class Engine:
 
     # -- answering --------------------------------------------------------------
 
-    def ask(self, image: Any, question: str, **options) -> Result:
+    @property
+    def general_vqa_model(self) -> str | None:
+        """The general VQA model this engine asks (a hub id or folder), None when
+        it is off: what an AskOptions for this engine carries as its general_vqa."""
+        return general.model_of(self.general_vqa)
+
+    def ask(self, image: Any, question: str, *, options: AskOptions | None = None, **kwargs) -> Result:
         """vqa.pipeline.ask with this engine's models and general VQA model."""
-        *_, result = self.ask_stages(image, question, first=None, **options)
+        *_, result = self.ask_stages(image, question, first=None, options=options, **kwargs)
         return result
 
-    def ask_stages(self, image: Any, question: str, explain=("gradcam",), first=FIRST_METHODS,
-                   **options) -> Iterator[Result]:
+    def ask_stages(self, image: Any, question: str, explain=DEFAULT_EXPLAIN, first=FIRST_METHODS, *,
+                   options: AskOptions | None = None, **kwargs) -> Iterator[Result]:
         """vqa.pipeline.ask_stages with this engine's models: the answer with
         its Grad-CAM first (no trust checks), then the full Result (Guided
         Grad-CAM, Integrated Gradients, the trust checks, the general VQA model
         beside the face models) when any is asked for, in one pass: the faces
         are found and the models called once. A "general" question's first
-        stage is the VQA model's answer without its map."""
+        stage is the VQA model's answer without its map.
+
+        How to answer: `options` (an AskOptions, used as given: its general_vqa
+        is this engine's only where the caller put self.general_vqa_model there),
+        or vqa.pipeline.ask's keyword arguments, whose general_vqa (second_opinion)
+        defaults to this engine's. registry, max_pixels and max_faces default to the
+        engine's; lab_models=True lets the bias lab's models answer too (answering())."""
         from vqa.pipeline import ask_stages
 
-        options = self._with_general_vqa(options)
-        options.setdefault("max_pixels", self.max_pixels)
-        options.setdefault("max_faces", self.max_faces)
-        registry = options.pop("registry", None)
-        lab_models = options.pop("lab_models", False)
-        options.setdefault("calibrations", self.calibrations())
-        return ask_stages(image, question, explain=explain, first=first,
-                          registry=self.answering(lab_models) if registry is None else registry, **options)
+        if options is None:
+            kwargs = self._with_general_vqa(kwargs)
+        kwargs.setdefault("max_pixels", self.max_pixels)
+        kwargs.setdefault("max_faces", self.max_faces)
+        registry = kwargs.pop("registry", None)
+        lab_models = kwargs.pop("lab_models", False)
+        kwargs.setdefault("calibrations", self.calibrations())
+        return ask_stages(image, question, explain, first, options=options,
+                          registry=self.answering(lab_models) if registry is None else registry, **kwargs)
 
     def audit_dirs(self) -> list[Path]:
         """Where the models' audits (and so their calibrations) are looked for: each user

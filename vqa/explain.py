@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from models.preprocessing import get_preprocess
+from vqa.numbers import percent
 from xai.defaults import (
     FAITHFULNESS_BATCH_SIZE,
     IG_BASELINE,
@@ -30,12 +31,49 @@ if TYPE_CHECKING:  # xai.metrics imports TensorFlow; the annotation alone need n
     from xai.metrics import Faithfulness
 
 __all__ = ["METHOD_NAMES", "METHOD_TITLES", "canonical_method", "IG_BASELINE", "IG_BASELINES", "IG_BATCH_SIZE",
-           "IG_MAX_STEPS", "IG_STEPS", "IG_TOLERANCE", "ExplainMethodError", "HeatmapInfo",
+           "IG_MAX_STEPS", "IG_STEPS", "IG_TOLERANCE", "ExplainMethodError", "Exactness", "HeatmapInfo",
            "parse_methods", "explain_chip", "explain_chips", "score_faithfulness", "to_photo"]
 
 
 class ExplainMethodError(ValueError):
     """An explanation method this app does not know."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Exactness:
+    """How exact an Integrated Gradients map is: its attributions should add up
+    to the change in the model's score from the baseline to the photo, and
+    `delta` is how far they miss, relative to that change (xai's completeness
+    error). Exact when delta is at most IG_TOLERANCE, the adaptive rule's aim."""
+
+    delta: float
+    evaluations: int | None = None  # model rows it took (xai.IntegratedGradients counts them)
+    steps: int | None = None  # path points, where evaluations are not known
+    tolerance: float = IG_TOLERANCE
+
+    @property
+    def outcome(self) -> str:
+        """The verdict in one word: "exact" or "approximate"."""
+        return "exact" if self.delta <= self.tolerance else "approximate"
+
+    @property
+    def text(self) -> str:
+        """The verdict as the trust panel says it, with what it cost."""
+        cost = (f", after {self.evaluations} evaluations of the model" if self.evaluations is not None
+                else f", with {self.steps} steps" if self.steps else "")
+        delta = percent(self.delta, 1)
+        if self.outcome == "exact":
+            return (f"Exact: its pixel contributions add up to the change in the model's score (from the baseline "
+                    f"to this photo) to within {delta}{cost}.")
+        return (f"Approximate: its pixel contributions add up to the change in the model's score only to within "
+                f"{delta}{cost} (the aim is {percent(self.tolerance)}); read it as a rough picture.")
+
+    @property
+    def brief(self) -> str:
+        """The verdict in a few words, after the completeness error."""
+        if self.outcome == "exact":
+            return "exact"
+        return f"only approximate (the aim is {percent(self.tolerance)}; read it as a rough picture)"
 
 
 @dataclasses.dataclass
@@ -62,6 +100,13 @@ class HeatmapInfo:
     faithfulness_seconds: float = 0.0
     # Region shares live beside the heatmaps (FaceResult.regions, one pass over
     # all methods with the occlusion check) and join this JSON there.
+
+    @property
+    def exactness(self) -> Exactness | None:
+        """Integrated Gradients' completeness check of this map; None for the other methods."""
+        if self.ig_delta is None:
+            return None
+        return Exactness(self.ig_delta, evaluations=self.ig_evaluations, steps=self.ig_steps)
 
     def to_dict(self) -> dict:
         out = {"layer": self.layer, "score": self.score, "seconds": self.seconds}

@@ -80,6 +80,14 @@ class RegionCheck:
     rank_correlation: float | None
     text: str
 
+    @property
+    def outcome(self) -> str:
+        """The verdict in words: "confirmed", "not confirmed", or "not checked"
+        (no occlusion lowered the score); `text` says it in a sentence."""
+        if self.occlusion_top is None:
+            return "not checked"
+        return "confirmed" if self.agrees else "not confirmed"
+
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 

@@ -20,6 +20,7 @@ from vqa.agreement import general_disagrees
 from vqa.answers import UNSURE_BELOW, answer_for
 from vqa.confidence import calibrated
 from vqa.explain import IG_BASELINE, METHOD_NAMES, METHOD_TITLES, explain_chips, parse_methods, score_faithfulness
+from vqa.numbers import FaceIndexError
 from vqa.progress import Progress, report
 from vqa.result import ExplainedMap, FaceResult, ModelAnswer, Result
 from vqa.router import Intent, general_description, route
@@ -33,17 +34,47 @@ from vqa.router import Intent, general_description, route
 CHECKS = ("stability", "regions", "faithfulness")
 
 
+DEFAULT_EXPLAIN = ("gradcam",)  # ask()'s methods when none are named
+
+
 @dataclasses.dataclass(frozen=True)
 class AskOptions:
-    """How ask() answers and explains, passed down as one value."""
+    """How ask() answers and explains, passed down as one value.
 
-    methods: tuple[str, ...] = ("gradcam",)  # canonical names (vqa.explain.parse_methods)
-    ig_steps: int | None = None  # None: adaptive IG to xai.defaults.IG_TOLERANCE
+    Methods and checks may be given in any form parse_methods and parse_checks
+    take; they are checked and made canonical on creation (a bad name raises
+    ExplainMethodError or CheckError). AskOptions.of builds one from ask()'s
+    keyword arguments.
+    """
+
+    methods: tuple[str, ...] = DEFAULT_EXPLAIN  # canonical names (vqa.explain.parse_methods)
+    ig_steps: int | None = None  # None or 0: adaptive IG to xai.defaults.IG_TOLERANCE; m: the fixed m-step rule
     ig_baseline: Any = IG_BASELINE
     unsure_below: float = UNSURE_BELOW
     general_vqa: str | None = None  # hub id or folder of the general VQA model; None: off
     general_vqa_ig_steps: int = general.IG_STEPS  # captum's steps for the general VQA model's heatmap
     checks: tuple[str, ...] = CHECKS  # canonical names (parse_checks)
+    face_index: int | None = None  # one face, 0 the largest (vqa.numbers); None: every face
+    whole_image: bool = False  # the whole photo is the face: no detector runs
+
+    def __post_init__(self):
+        # Frozen: the canonical names replace what was given, once, here.
+        object.__setattr__(self, "methods", parse_methods(self.methods))
+        object.__setattr__(self, "checks", parse_checks(self.checks))
+
+    @classmethod
+    def of(cls, explain=DEFAULT_EXPLAIN, **fields) -> AskOptions:
+        """From ask()'s keyword arguments: `explain` (the methods), `general_vqa` (True, a
+        model id or folder, or None; its old spelling second_opinion too) and the other
+        fields by their names (general_vqa_ig_steps's old spelling: vqa_ig_steps)."""
+        general_vqa = general.model_of(_one_of(fields, "general_vqa", "second_opinion"))
+        ig_steps = _one_of(fields, "general_vqa_ig_steps", "vqa_ig_steps")
+        named = {f.name for f in dataclasses.fields(cls)} - {"methods", "general_vqa", "general_vqa_ig_steps"}
+        unknown = sorted(set(fields) - named)
+        if unknown:
+            raise TypeError(f"ask() got unexpected keyword argument(s) {', '.join(unknown)}")
+        return cls(methods=explain, general_vqa=general_vqa, general_vqa_ig_steps=ig_steps or general.IG_STEPS,
+                   **fields)
 
     @property
     def explain_general(self) -> bool:
@@ -51,8 +82,6 @@ class AskOptions:
         return "ig" in self.methods
 
 
-class FaceIndexError(ValueError):
-    """face_index points past the faces found."""
 
 
 class CheckError(ValueError):
@@ -199,7 +228,7 @@ class _Pass:
     never changed afterwards)."""
 
     def __init__(self, pixels, question: str, intent: Intent, options: AskOptions, registry, progress,
-                 face_index: int | None, whole_image: bool, max_faces: int | None, calibrations: dict | None = None):
+                 max_faces: int | None, calibrations: dict | None = None):
         self.pixels, self.intent, self.options, self.progress = pixels, intent, options, progress
         self.question = question or ""
         self.problems: list[str] = []
@@ -209,7 +238,7 @@ class _Pass:
         self.faces: list = []
         self.left_out = 0
         self.runs: list[_ModelRun] = []
-        self.face_index, self.whole_image, self.max_faces = face_index, whole_image, max_faces
+        self.max_faces = max_faces
         self._chips: list[_Chips] = []
         self.regions_notes: list[str | None] = []
         self.skin_tones: list = []
@@ -222,7 +251,7 @@ class _Pass:
         """Find the faces, call every model once on all of them, make `methods`."""
         report(self.progress, 0.05, "Finding faces")
         start = time.perf_counter()
-        found = _faces(self.pixels, self.whole_image, self.face_index)
+        found = _faces(self.pixels, self.options.whole_image, self.options.face_index)
         self.timings["detect_faces"] = time.perf_counter() - start
         if self.max_faces is not None and len(found) > self.max_faces:
             found, self.left_out = found[:self.max_faces], len(found) - self.max_faces
@@ -382,7 +411,7 @@ class _Pass:
 def ask(
     image: Any,
     question: str,
-    explain=("gradcam",),
+    explain=DEFAULT_EXPLAIN,
     registry=None,
     face_index: int | None = None,
     ig_steps: int | None = None,
@@ -398,7 +427,8 @@ def ask(
     general_vqa: bool | str | Path | None = None,
     general_vqa_ig_steps: int | None = None,
 ) -> Result:
-    """Answer `question` about every face in `image` (or face `face_index`).
+    """Answer `question` about every face in `image` (or face `face_index`,
+    0 the largest: vqa.numbers says how people number faces).
 
     image: anything models.intake.load_image takes (path, bytes, PIL, array);
         max_pixels is its size cap (None: the decompression-bomb ceiling).
@@ -437,35 +467,35 @@ def ask(
     return result
 
 
-def ask_stages(image: Any, question: str, explain=("gradcam",), first: tuple[str, ...] | None = ("gradcam",),
-               **options) -> Iterator[Result]:
+def ask_stages(image: Any, question: str, explain=DEFAULT_EXPLAIN, first: tuple[str, ...] | None = ("gradcam",), *,
+               options: AskOptions | None = None, registry=None, progress: Progress | None = None,
+               max_pixels: int | None = None, max_faces: int | None = MAX_FACES, calibrations: dict | None = None,
+               **kwargs) -> Iterator[Result]:
     """ask() in one pass that shows its work early: first a Result with the
     answers and the `first` maps (no trust checks, and no general VQA model
     beside the face models), then, when more was asked for, the full Result,
     made from the same faces, chips and predictions (nothing is detected or
     predicted twice). first=None: one Result with everything. A "general"
     question's first stage is the VQA model's answer without its map.
-    Each Result is a new object: a later stage never changes an earlier one."""
+    Each Result is a new object: a later stage never changes an earlier one.
+
+    How to answer is `options` (an AskOptions) or, without it, ask()'s keyword
+    arguments (explain, face_index, ig_steps, ..., second_opinion); not both.
+    registry, progress, max_pixels and max_faces are as in ask(); calibrations:
+    {model: vqa.confidence.Found}, the audits' calibrations its answers carry.
+    """
     from models.intake import load_image
 
-    registry = options.pop("registry", None)
-    face_index, whole_image = options.pop("face_index", None), options.pop("whole_image", False)
-    progress, max_faces = options.pop("progress", None), options.pop("max_faces", MAX_FACES)
-    max_pixels = options.pop("max_pixels", None)
-    calibrations = options.pop("calibrations", None)
-    ask_options = AskOptions(
-        methods=parse_methods(explain), ig_steps=options.pop("ig_steps", None),
-        ig_baseline=options.pop("ig_baseline", IG_BASELINE), unsure_below=options.pop("unsure_below", UNSURE_BELOW),
-        general_vqa=general.model_of(_one_of(options, "general_vqa", "second_opinion")),
-        general_vqa_ig_steps=_one_of(options, "general_vqa_ig_steps", "vqa_ig_steps") or general.IG_STEPS,
-        checks=parse_checks(options.pop("checks", CHECKS)))
-    if options:
-        raise TypeError(f"ask() got unexpected keyword argument(s) {', '.join(sorted(options))}")
+    if options is None:
+        options = AskOptions.of(explain, **kwargs)
+    elif kwargs or explain is not DEFAULT_EXPLAIN:
+        given = sorted(kwargs) + ([] if explain is DEFAULT_EXPLAIN else ["explain"])
+        raise TypeError(f"ask() takes its options as one AskOptions or as keyword arguments, not both "
+                        f"(got options and {', '.join(given)})")
     pixels = load_image(image, max_pixels=max_pixels)
     intent = route(question)
-    one = _Pass(pixels, question, intent, ask_options, registry, progress, face_index, whole_image, max_faces,
-                calibrations)
-    yield from _stages(one, ask_options, first)
+    one = _Pass(pixels, question, intent, options, registry, progress, max_faces, calibrations)
+    yield from _stages(one, options, first)
 
 
 def _one_of(options: dict, name: str, old_name: str):

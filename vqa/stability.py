@@ -26,6 +26,7 @@ import numpy as np
 
 from vqa import age_mass
 from vqa.answers import UNSURE_BELOW, Answer, answer_for
+from vqa.numbers import percent
 
 PADDING_STEP = 0.1
 SHIFT_FRACTION = 0.03  # of the chip side: 7 px on a 224 chip
@@ -110,13 +111,23 @@ class Stability:
     def text(self) -> str:
         """One sentence for the trust panel."""
         n = len(self.variants)
-        spread = "" if self.low is None else f" (its probability {_pct(self.low)} to {_pct(self.high)})"
+        spread = "" if self.low is None else f" (its probability {percent(self.low)} to {percent(self.high)})"
         if self.stable:
             return f"Stable: all {n} variants of the crop give {self.answer}{spread}."
-        said = "; ".join(f"{v.name}: {v.answer}" + (f" ({_pct(v.confidence)})" if v.confidence is not None else "")
+        said = "; ".join(f"{v.name}: {v.answer}" + (f" ({percent(v.confidence)})" if v.confidence is not None else "")
                          for v in self.disagreeing)
         agreeing = n - len(self.disagreeing)
         return f"Unstable: {agreeing} of {n} variants of the crop give {self.answer}{spread}; {said}."
+
+    @property
+    def outcome(self) -> str:
+        """The verdict in one word: "stable" (every variant gives the answer) or "unstable"."""
+        return "stable" if self.stable else "unstable"
+
+    @property
+    def flag(self) -> str | None:
+        """Beside an unstable answer, how few crops give it; None when it is stable."""
+        return None if self.stable else f"only {percent(self.agreement)} of small changes of the crop give this answer"
 
 
 class OtherDetection(NamedTuple):
@@ -297,5 +308,3 @@ def probability_of(value: str, answer: Answer) -> float | None:
     return None if p is None else float(p)
 
 
-def _pct(p: float) -> str:
-    return f"{100 * p:.0f}%"

@@ -125,27 +125,69 @@ class Faithfulness:
     @property
     def better_than_random(self) -> bool | None:
         """True when the map beats the random map on both curves; None when the curves say nothing."""
-        if any(math.isnan(v) for v in (self.deletion_auc, self.insertion_auc)):
+        if self.outcome == "cannot tell":
             return None
-        return self.deletion_auc < self.random_deletion_auc and self.insertion_auc > self.random_insertion_auc
+        return self.outcome == "better"
+
+    @property
+    def outcome(self) -> str:
+        """The verdict in words: "better" than the random map on both curves (a lower
+        deletion and a higher insertion AUC), "partly" (on one), "no better" (on
+        neither), or "cannot tell" (the score does not move: the AUCs are nan)."""
+        if any(math.isnan(v) for v in (self.deletion_auc, self.insertion_auc)):
+            return "cannot tell"
+        deletion, insertion = self._beats_random
+        return "better" if deletion and insertion else "partly" if deletion or insertion else "no better"
+
+    @property
+    def _beats_random(self) -> tuple[bool, bool]:
+        return self.deletion_auc < self.random_deletion_auc, self.insertion_auc > self.random_insertion_auc
 
     @property
     def verdict(self) -> str:
-        """The comparison in words a person can read."""
-        if self.better_than_random is None:
+        """The comparison in words a person can read (the JSON's "verdict")."""
+        outcome = self.outcome
+        if outcome == "cannot tell":
             return ("Cannot tell: the model's score hardly changes whatever part of the face is blurred, "
                     "so removing parts of it says nothing about this map.")
-        deletion = self.deletion_auc < self.random_deletion_auc
-        insertion = self.insertion_auc > self.random_insertion_auc
         numbers = (f"(deletion AUC {self.deletion_auc:.2f} vs {self.random_deletion_auc:.2f} for a random map, "
                    f"insertion {self.insertion_auc:.2f} vs {self.random_insertion_auc:.2f})")
-        if deletion and insertion:
+        if outcome == "better":
             return ("Better than random: blurring the pixels this map marks lowers the model's score faster than "
                     f"blurring a random map's, and restoring them brings it back faster {numbers}.")
-        if not deletion and not insertion:
+        if outcome == "no better":
             return f"No better than a random map: do not read this map as what the model used {numbers}."
-        better = "removing" if deletion else "restoring"
+        better = "removing" if self._beats_random[0] else "restoring"
         return f"Only partly better than random: better when {better} its pixels, not the other way {numbers}."
+
+    @property
+    def text(self) -> str:
+        """The verdict as the app's trust panel says it, after the map's name."""
+        if self.outcome == "cannot tell":
+            return ("Whether it beats a random map cannot be told: the model's score hardly changes whatever part "
+                    "of the face is removed, so these tests say nothing about this map.")
+        numbers = (f"(deletion area {self.deletion_auc:.2f} against {self.random_deletion_auc:.2f} for a random map, "
+                   f"lower is better; insertion {self.insertion_auc:.2f} against {self.random_insertion_auc:.2f}, "
+                   "higher is better)")
+        said = {
+            "better": ("Removing the pixels it marks first changes the answer faster than removing random pixels, "
+                       "and adding them back first restores it faster: it points at pixels the model uses"),
+            "partly": ("It beats a random map on one test only ("
+                       + ("deletion" if self._beats_random[0] else "insertion") + "): it is only partly faithful "
+                       "to the model"),
+            "no better": ("It is no better than a random map at finding the pixels the model uses: do not read much "
+                          "into it"),
+        }[self.outcome]
+        return f"{said} {numbers}."
+
+    @property
+    def brief(self) -> str:
+        """The verdict in a table cell: yes, partly, no or cannot tell, with the AUCs."""
+        if self.outcome == "cannot tell":
+            return "cannot tell (the score hardly changes)"
+        word = {"better": "yes", "partly": "partly", "no better": "no"}[self.outcome]
+        return (f"{word} (deletion {self.deletion_auc:.2f} vs {self.random_deletion_auc:.2f}, "
+                f"insertion {self.insertion_auc:.2f} vs {self.random_insertion_auc:.2f})")
 
     def to_dict(self) -> dict:
         out = {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in asdict(self).items()}

@@ -188,3 +188,67 @@ def empty_cache(tmp_path_factory) -> Path:
     """A FACEXAI_CACHE with no models: an app started on it (with --no-pretrained)
     holds only the models it is given, and starts quickly."""
     return tmp_path_factory.mktemp("empty-cache")
+
+
+# -- typed records for the tabs' words, without a model ------------------------------
+
+def answer_of(model: str, said: str, confidence: float | None = 0.9, labels=("Male", "Female"), probs=(0.2, 0.8),
+              attribute: str = "gender", stability=None, notes=(), synthetic: bool = False):
+    """A vqa.answers.Answer as a model with this card would give it (text ending with the provenance)."""
+    from models.cards import ModelCard
+    from vqa.answers import Answer
+
+    card = ModelCard(name=model, attribute=attribute, labels=tuple(labels), training_data=f"{model} data",
+                     synthetic=synthetic)
+    return Answer(model=model, attribute=attribute, kind="open", answer=said, confidence=confidence,
+                  probabilities=dict(zip(labels, probs, strict=True)), text=f"{said} [{card.provenance}]",
+                  provenance=card.provenance, card=card, stability=stability, notes=tuple(notes))
+
+
+def record_of(answer, maps=None, occlusion=None):
+    """One model's record on a face (vqa.result.ModelAnswer); maps: {method: HeatmapInfo or ExplainedMap}."""
+    import numpy as np
+
+    from vqa.result import ExplainedMap, ModelAnswer
+
+    explained = {method: m if isinstance(m, ExplainedMap) else ExplainedMap(np.zeros((8, 8), np.float32), m)
+                 for method, m in (maps or {}).items()}
+    return ModelAnswer(answer=answer, chip=None, maps=explained, occlusion=occlusion)
+
+
+def face_of(*records, regions_note=None, box=(10.0, 10.0, 30.0, 30.0)):
+    """A vqa.result.FaceResult of these records."""
+    import types
+
+    from vqa.result import FaceResult
+
+    face = types.SimpleNamespace(box=box, detector="dlib", score=1.0)
+    return FaceResult(index=0, face=face, records=list(records), image_shape=(40, 40, 3), regions_note=regions_note)
+
+
+def result_of(kind="open", faces=(), problems=(), second=None, faces_left_out=0, reason=None):
+    """A vqa.result.Result of these faces on a 40x40 black photo."""
+    import numpy as np
+
+    from vqa.result import Result
+    from vqa.router import Intent
+
+    return Result(question="q", intent=Intent(kind=kind, reason=reason), image=np.zeros((40, 40, 3), np.uint8),
+                  faces=list(faces), problems=list(problems), second_opinion=second, faces_left_out=faces_left_out)
+
+
+def info(**facts):
+    """A vqa.explain.HeatmapInfo with these facts (layer, score and seconds need not matter)."""
+    from vqa.explain import HeatmapInfo
+
+    return HeatmapInfo(**{"layer": "conv", "score": 1.0, "seconds": 0.0, **facts})
+
+
+def undrawable(text: str) -> set[str]:
+    """Characters DejaVu Sans (where the page's font stack falls back on this
+    machine; IBM Plex Sans covers less) has no glyph for."""
+    from fontTools.ttLib import TTFont
+    from matplotlib import font_manager
+
+    cmap = TTFont(font_manager.findfont("DejaVu Sans")).getBestCmap()
+    return {c for c in text if ord(c) not in cmap and c not in "\n"}

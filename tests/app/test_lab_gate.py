@@ -8,8 +8,8 @@ from pathlib import Path
 import gradio as gr
 import pytest
 
-from app import audit_view, layout
-from app.audit_view import LAB_BUILD_OFF, MODELS_LABEL, REPORT_LAB, build_audit_tab
+from app import audit_tab, layout
+from app.audit_tab import LAB_BUILD_OFF, MODELS_LABEL, REPORT_LAB
 from app.cli import build_parser, lab_build_on
 from vqa import Engine, lab
 
@@ -116,19 +116,19 @@ def test_a_chosen_label_shows_its_folders_report_and_an_unknown_one_shows_none(t
     models = tmp_path / "my-models"
     _plant_report(models / "audit")
     with gr.Blocks() as demo:
-        build_audit_tab(Engine(models, import_pretrained=False))
+        audit_tab.build(Engine(models, import_pretrained=False))
     show = next(f.fn for f in demo.fns.values() if f.fn.__name__ == "show")
     text, _ = show(f"{MODELS_LABEL}: audit")
     assert text.startswith("## Bias audit")
     text, figures = show(str(models / "audit"))  # a path typed by a client is not a label
-    assert text == audit_view.HOW_TO.format(where=str(models / "audit")) and figures == []
+    assert text == audit_tab.HOW_TO.format(where=str(models / "audit")) and figures == []
 
 
 # -- a fresh page sees a lab built since start-up -------------------------------------------------
 
 def test_a_page_load_offers_a_lab_built_after_the_tab_was(tmp_path, cache):
     with gr.Blocks() as demo:
-        build_audit_tab(Engine(None, include_cache=False, import_pretrained=False))
+        audit_tab.build(Engine(None, include_cache=False, import_pretrained=False))
     load = _load_event(demo, "Audit report").fn
     before = load()
     assert not any(isinstance(v, str) and v.startswith("## Bias audit") for v in before.values())

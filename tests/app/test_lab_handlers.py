@@ -8,9 +8,9 @@ import types
 import gradio as gr
 import pytest
 
-from app import layout, views
-from app.handlers import CompareHandlers, LabHandlers
-from tests.app.test_parts import _drawable_by_dejavu
+from app import compare_tab, layout
+from app.compare_tab import CompareHandlers, LabHandlers
+from tests.app.conftest import undrawable
 from tests.vqa.conftest import build_tiny_vilt
 from vqa import Engine, lab
 
@@ -25,7 +25,7 @@ def lab_engine(monkeypatch, reduced_lab):
 
 def lab_handlers(engine) -> LabHandlers:
     with gr.Blocks():
-        tab = layout._lab_tab()
+        tab = compare_tab.build_lab()
     return LabHandlers(engine, tab, per_class=2)
 
 
@@ -33,7 +33,7 @@ def test_before_the_lab_is_built_compare_says_how_to_build_it(tmp_path):
     handlers = lab_handlers(Engine(include_cache=False, include_lab=True, lab_root=tmp_path / "lab"))
     out = handlers.show()
     tab = handlers.tab
-    assert out[tab.intro] == views.LAB_MISSING and "Build the bias lab" in out[tab.intro]
+    assert out[tab.intro] == compare_tab.LAB_MISSING and "Build the bias lab" in out[tab.intro]
     assert out[tab.gallery]["visible"] is False and out[tab.maps]["visible"] is False
     assert handlers.pick(0.5, types.SimpleNamespace(index=0)) == {}  # nothing to click
 
@@ -44,7 +44,7 @@ def test_the_gallery_shows_held_out_images_of_each_race(lab_engine, reduced_lab)
     handlers = lab_handlers(lab_engine)
     out = handlers.show()
     items = out[handlers.tab.gallery]["value"]
-    assert out[handlers.tab.intro] == views.LAB_INTRO and out[handlers.tab.gallery]["visible"] is True
+    assert out[handlers.tab.intro] == compare_tab.LAB_INTRO and out[handlers.tab.gallery]["visible"] is True
     assert [caption.split(" (")[0] for _, caption in items] == [race for race in FAIRFACE_RACE for _ in range(2)]
     _, built, _ = reduced_lab
     first = lab.gallery(2, root=built.root)[0]
@@ -84,7 +84,7 @@ def test_a_clicked_image_shows_both_models_answers_confidences_maps_and_class_ac
                 cells.append(("yes" if deletion and insertion else "partly" if deletion or insertion else "no")
                              + f" (deletion {scores.deletion_auc:.2f} vs {scores.random_deletion_auc:.2f}")
             assert f"| {title} beats a random map? | {cells[0]}" in text and f"| {cells[1]}" in text
-        assert not _drawable_by_dejavu(text)
+        assert not undrawable(text)
 
 
 def test_building_the_lab_in_the_audit_tab_makes_the_engine_list_its_models(tmp_path, monkeypatch, reduced_lab):
@@ -114,7 +114,7 @@ def test_compare_shows_the_general_vqa_model_as_one_more_row(user_models, photo_
     vilt = build_tiny_vilt(tmp_path / "vilt", favour="white")
     engine = Engine(user_models, include_cache=False, second_opinion=vilt)
     with gr.Blocks():
-        tab = layout._compare_tab([], engine)
+        tab = compare_tab.build([], engine)
     out = CompareHandlers(engine, tab).compare(str(photo_files["astronaut"]), "race", 0.5, progress=None)
     rows = out[tab.table]
     assert {row[0] for row in rows[:2]} == {"tiny-race-fair", "tiny-race-biased"} and rows[-1][0] == str(vilt)

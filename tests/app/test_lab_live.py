@@ -8,7 +8,7 @@ import urllib.request
 
 import pytest
 
-from app.audit_view import REPORT_LAB
+from app.audit_tab import REPORT_LAB
 from tests.app.conftest import start_app
 from vqa import lab
 

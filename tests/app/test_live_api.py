@@ -152,7 +152,7 @@ def test_a_closed_session_leaves_nothing_in_memory_after_the_retention(facexai_c
 
 def face_crop(astronaut, result):
     """The part of the photo the heatmaps show: the face with context around it."""
-    from app.views import face_region
+    from app.faces_view import face_region
 
     left, top, right, bottom = face_region(result["faces"][0]["box"], astronaut.shape)
     return astronaut[top:bottom, left:right]

@@ -10,8 +10,8 @@ import gradio as gr
 import numpy as np
 import pytest
 
-from app import layout
-from app.handlers import AskHandlers
+from app import ask_tab
+from app.ask_tab import AskHandlers
 from app.stages import Dropped, StageQueues
 from app.store import SessionStore
 from vqa import Engine
@@ -114,7 +114,7 @@ def engine(user_models):
 
 def handlers_of(engine, store=None):
     with gr.Blocks():
-        tab = layout._ask_tab([])
+        tab = ask_tab.build([])
     return AskHandlers(engine, store or SessionStore(60), tab, StageQueues(1))
 
 
@@ -156,7 +156,7 @@ def test_a_page_closed_before_the_slow_stage_drops_it_with_a_clear_message(engin
 
 
 def test_the_answer_says_how_many_faces_were_left_out(user_models, photo_files, astronaut):
-    from app import views
+    from app import ask_tab
     from benchmarks.photos import group_photo
     from models.faces import detect_faces
 
@@ -167,14 +167,13 @@ def test_the_answer_says_how_many_faces_were_left_out(user_models, photo_files, 
     assert result.to_dict()["faces_left_out"] == 1
     areas = [f.face.area for f in result.faces]
     assert areas == sorted(areas, reverse=True)  # the largest are the ones answered
-    assert "1 more face was found and not answered" in views.answer_markdown(result, 0)
+    assert "1 more face was found and not answered" in ask_tab.answer_markdown(result, 0)
 
 
 @pytest.mark.slow
 def test_one_stored_ask_of_a_six_face_photo_stays_under_40_mb(facexai_cache, astronaut, monkeypatch):
     """The issue's bound: the six-face photo at 2560 px, an age question to two
     models with every map and check, as the app stores it."""
-    from app.views import AskView
     from benchmarks.photos import group_photo
     from models.faces import detect_faces
 
@@ -186,7 +185,7 @@ def test_one_stored_ask_of_a_six_face_photo_stays_under_40_mb(facexai_cache, ast
     result = stages[-1]
     assert len(result.faces) == 6 and len({a.model for a in result.answers}) >= 2
     assert all(set(record.maps) == {"gradcam", "guided", "ig"} for f in result.faces for record in f.records)
-    stored = AskView(result=result).nbytes
+    stored = ask_tab.AskView(result=result).nbytes
     # Counted independently: every array the result holds.
     arrays = [result.image] + [a for f in result.faces for r in f.records
                                for a in (r.chip.pixels, *(m.heatmap for m in r.maps.values()))]

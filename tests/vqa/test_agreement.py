@@ -1,5 +1,5 @@
 """Agreement across label spaces: the behaviour the Compare tab shows today
-(app/views.py, tests/app/test_parts.py), through the one label vocabulary."""
+(app/compare_tab.py, tests/app/test_compare_tab.py), through the one label vocabulary."""
 import types
 
 import pytest
@@ -19,7 +19,7 @@ def _answers(*said, attribute="race"):
     return [_answer(f"m{i}", label, attribute=attribute) for i, label in enumerate(said)]
 
 
-# (attribute, two answers, do they agree); tests/app/test_parts.py checks the Compare tab's words on them.
+# (attribute, two answers, do they agree); tests/app/test_compare_tab.py checks the Compare tab's words on them.
 AGREEMENT_CASES = [
     ("age", ("30-39", "31-40"), True),  # FairFace and GEAR bins overlap
     ("age", ("20-29", "31-40"), False),

@@ -69,6 +69,28 @@ def test_unknown_method_is_a_usage_error(photo, capsys):
     assert "lime" in capsys.readouterr().err
 
 
+def test_face_counts_from_zero_the_largest_and_a_number_below_zero_is_a_usage_error(photo, tiny_dir, capsys):
+    """--face is vqa.numbers.CLI_FACES: 0 is the largest face, no --face is every face."""
+    import numpy as np
+
+    pixels = np.asarray(Image.open(photo).convert("RGB"))
+    two = photo.with_name("two.png")
+    Image.fromarray(np.concatenate([pixels, pixels[:, ::-1]], axis=1)).save(two)
+    base = [str(two), "How old is she?", "--models", str(tiny_dir), "--explain", "none", "--checks", "none",
+            "--no-pretrained"]
+    assert main([*base, "--json"]) == 0
+    every = json.loads(capsys.readouterr().out)
+    assert [face["index"] for face in every["faces"]] == [0, 1]
+    assert main([*base, "--json", "--face", "1"]) == 0
+    second = json.loads(capsys.readouterr().out)
+    assert [face["index"] for face in second["faces"]] == [1] and second["faces"][0]["box"] == every["faces"][1]["box"]
+    assert main([*base, "--face", "0"]) == 0
+    assert "  face 0 at " in capsys.readouterr().out
+    assert main([*base, "--face", "-1"]) == 2
+    assert "Face numbers start at 0 (the largest face); without --face, every face is answered." in \
+        capsys.readouterr().err
+
+
 def test_help_runs_as_a_module_and_prints_usage_only():
     done = run_vqa("--help", timeout=60)
     assert done.returncode == 0 and "QUESTION" in done.stdout and "--explain" in done.stdout

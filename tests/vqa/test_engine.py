@@ -278,3 +278,46 @@ def test_the_calibrations_words_say_its_numbers_and_a_raw_softmax_says_so(monkey
     assert f"When it said {record.said} it was right {record.right} of {record.n} times" in text
     raw = Engine(folder, include_cache=False).ask(astronaut, "What is this person's race?", explain=()).answers[0]
     assert confidence_text(raw) == "Not calibrated: this is the model's raw softmax."
+
+
+RACE = "What is this person's race?"
+
+
+def test_one_typed_ask_options_answers_as_the_keyword_arguments_do(folder, astronaut, tmp_path):
+    from vqa import AskOptions
+    from vqa.explain import ExplainMethodError
+    from vqa.pipeline import CheckError
+
+    options = AskOptions(methods="IG,gradcam", face_index=0, ig_steps=8, ig_baseline="black", checks="none")
+    assert options.methods == ("gradcam", "ig") and options.checks == ()  # canonical on creation
+    engine = Engine(folder, include_cache=False)
+    typed = engine.ask(astronaut, RACE, options=options)
+    keywords = engine.ask(astronaut, RACE, explain=("gradcam", "ig"), face_index=0, ig_steps=8, ig_baseline="black",
+                          checks=())
+    assert [r.answer.probabilities for r in typed.faces[0].records] == \
+        [r.answer.probabilities for r in keywords.faces[0].records]
+    for mine, theirs in zip(typed.faces[0].records, keywords.faces[0].records, strict=True):
+        assert list(mine.maps) == list(theirs.maps) == ["gradcam", "ig"]
+        assert mine.maps["ig"].info.ig_steps == theirs.maps["ig"].info.ig_steps == 8
+        for method in mine.maps:
+            np.testing.assert_allclose(mine.maps[method].heatmap, theirs.maps[method].heatmap, atol=1e-5)
+    with pytest.raises(TypeError, match="not both"):
+        engine.ask(astronaut, RACE, options=options, checks=())
+    with pytest.raises(TypeError, match="not both"):
+        engine.ask(astronaut, RACE, explain=("ig",), options=options)
+    with pytest.raises(ExplainMethodError, match="lime"):
+        AskOptions(methods=("lime",))
+    with pytest.raises(CheckError, match="speed"):
+        AskOptions(checks="speed")
+
+
+def test_ask_options_are_used_as_given_and_vqa_model_names_the_engines_own(folder, astronaut, tmp_path):
+    from vqa import AskOptions
+
+    missing = str(tmp_path / "no-vqa-model-here")
+    engine = Engine(folder, include_cache=False, second_opinion=missing)
+    assert engine.general_vqa_model == missing and Engine(folder, include_cache=False).general_vqa_model is None
+    result = engine.ask(astronaut, RACE, options=AskOptions(methods=(), checks=()))
+    assert result.second_opinion is None  # vqa_model None: left out, though the engine has one
+    asked = engine.ask(astronaut, RACE, options=AskOptions(methods=(), checks=(), general_vqa=engine.general_vqa_model))
+    assert asked.second_opinion.model == missing and asked.second_opinion.error  # asked, and said why not

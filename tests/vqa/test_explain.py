@@ -70,3 +70,18 @@ def test_faithfulness_can_be_left_out_for_a_quick_first_answer(tiny_registry, as
     assert "faithfulness" not in q.heatmap_info["gender-a"]["gradcam"].to_dict()
     assert f.heatmap_info["gender-a"]["gradcam"].faithfulness is not None
     np.testing.assert_array_equal(q.heatmaps["gender-a"]["gradcam"], f.heatmaps["gender-a"]["gradcam"])
+
+
+def test_ig_exactness_is_its_own_verdict_against_the_tolerance():
+    from vqa.explain import IG_TOLERANCE, Exactness, HeatmapInfo
+
+    assert Exactness(IG_TOLERANCE).outcome == "exact"  # at the aim: exact
+    assert Exactness(IG_TOLERANCE * 1.01).outcome == "approximate"
+    assert Exactness(0.004, evaluations=37).text.startswith("Exact: ")
+    assert "within 0.4%, after 37 evaluations of the model" in Exactness(0.004, evaluations=37).text
+    rough = Exactness(0.79, steps=32)
+    assert rough.text.startswith("Approximate: ") and "79.0%, with 32 steps (the aim is 1%)" in rough.text
+    assert rough.brief.startswith("only approximate") and Exactness(0.0).brief == "exact"
+    assert HeatmapInfo(layer="conv", score=1.0, seconds=0.0).exactness is None  # Grad-CAM has none
+    ig = HeatmapInfo(layer=None, score=1.0, seconds=0.0, ig_delta=0.02, ig_steps=9, ig_evaluations=40)
+    assert ig.exactness == Exactness(0.02, evaluations=40, steps=9) and ig.exactness.outcome == "approximate"

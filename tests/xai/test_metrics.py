@@ -117,6 +117,9 @@ def test_true_relevance_beats_random_and_its_reverse_does_worse():
     assert true.insertion_auc > true.random_insertion_auc > reverse.insertion_auc
     assert true.better_than_random is True and true.verdict.startswith("Better than random")
     assert reverse.better_than_random is False and reverse.verdict.startswith("No better")
+    assert (true.outcome, reverse.outcome) == ("better", "no better")
+    assert "it points at pixels the model uses" in true.text and true.brief.startswith("yes (deletion ")
+    assert reverse.text.startswith("It is no better than a random map") and reverse.brief.startswith("no (deletion ")
 
 
 def test_logit_curves_match_the_linear_model_exactly():
@@ -137,6 +140,8 @@ def test_a_score_that_does_not_move_cannot_be_judged():
     model.get_layer("head").set_weights([np.zeros((64, 2)), np.array([3.0, 0.0])])
     result = faithfulness(model, x, relevance[None], [0])[0]
     assert result.better_than_random is None and "Cannot tell" in result.verdict
+    assert result.outcome == "cannot tell" and "cannot be told" in result.text
+    assert result.brief == "cannot tell (the score hardly changes)"
     assert result.to_dict()["deletion_auc"] is None
 
 
@@ -191,3 +196,18 @@ def test_the_curves_are_what_the_aucs_sum_and_the_linear_model_draws():
                        (result.random_insertion_curve, result.random_insertion_auc)):
         assert len(curve) == steps + 1 and np.trapezoid(curve, dx=1 / steps) == pytest.approx(auc, abs=1e-9)
     assert tuple(result.to_dict()["deletion_curve"]) == result.deletion_curve  # in the JSON too
+
+
+@pytest.mark.parametrize("aucs, outcome, better", [
+    ((0.2, 0.7, 0.4, 0.5), "better", True),  # lower deletion, higher insertion than random
+    ((0.2, 0.3, 0.4, 0.5), "partly", False),  # deletion only
+    ((0.6, 0.7, 0.4, 0.5), "partly", False),  # insertion only
+    ((0.6, 0.3, 0.4, 0.5), "no better", False),
+    ((0.4, 0.5, 0.4, 0.5), "no better", False),  # a tie is not better
+])
+def test_the_outcome_is_the_two_comparisons_with_the_random_map(aucs, outcome, better):
+    result = Faithfulness(*aucs)
+    assert result.outcome == outcome and result.better_than_random is better
+    if outcome == "partly":
+        which = "deletion" if aucs[0] < aucs[2] else "insertion"
+        assert f"one test only ({which})" in result.text and result.brief.startswith("partly (")

@@ -1,14 +1,17 @@
-"""The Audit tab's lab parts: localization and sanity tables, the build button's handler."""
+"""The Audit tab: the report training.evaluate wrote, read back; the lab's
+localization and sanity tables; the build button's handler."""
+import json
 from pathlib import Path
 
-from app.audit_view import REPORT_LAB, build_the_lab, read_report, report_folders, summary_markdown
+from PIL import Image
+
+from app.audit_tab import HOW_TO, REPORT_LAB, build_the_lab, read_report, report_dirs, report_folders, summary_markdown
+from tests.app.conftest import audit_summary
 from vqa import lab
 from vqa.audit import AuditSummary, LocalizationScore, RandomizationCheck
 
 
 def lab_summary() -> AuditSummary:
-    from tests.app.conftest import audit_summary
-
     summary = AuditSummary.from_dict(audit_summary())
     summary.localization = {
         "race-fair": {"gradcam": {"White": LocalizationScore(0.75, 1.0, 4),
@@ -22,8 +25,6 @@ def lab_summary() -> AuditSummary:
 
 
 def test_the_tab_shows_localization_beside_group_accuracy_and_the_sanity_check(tmp_path):
-    from PIL import Image
-
     from training.report import write_report
 
     write_report(tmp_path, lab_summary())
@@ -167,3 +168,50 @@ def test_the_tab_shows_calibration_sets_intervals_and_skin_tone(tmp_path):
 def test_a_summary_written_before_the_confidence_parts_still_shows_its_accuracies():
     text = summary_markdown(lab_summary())
     assert "| class | accuracy |" in text and "| White | 90.0% |" in text and "confidence you can check" not in text
+
+
+def test_audit_shows_what_training_evaluate_wrote(tmp_path):
+    from training.report import write_report
+
+    audit = tmp_path / "audit"
+    audit.mkdir()
+    write_report(audit, audit_summary())  # the training room's own writer: same files, same names
+    Image.new("RGB", (8, 6), (255, 0, 0)).save(audit / "race-fair_confusion.png")
+    Image.new("RGB", (4, 4), (0, 255, 0)).save(audit / "fair_vs_biased.png")
+    assert report_dirs(tmp_path) == [audit]
+    text, figures = read_report(audit)
+    assert "| Black | 60.0% | 30.0% | 30.0% |" in text  # fair vs biased, per race
+    assert "worst race × gender group **Black / Female** at 60.0%" in text
+    assert "| White | 90.0% |" in text
+    assert "Synthetic" in text  # never shown as real-world numbers
+    assert [caption for _, caption in figures] == ["fair vs biased accuracy per race", "race-fair: confusion matrix"]
+    assert figures[1][0].size == (8, 6)
+
+
+def test_audit_figures_never_leave_the_report_folder(tmp_path):
+    summary = audit_summary(synthetic=False)
+    summary["figures"]["fair_vs_biased"] = "../../etc/secret.png"  # a tampered summary
+    (tmp_path / "summary.json").write_text(json.dumps(summary))
+    text, figures = read_report(tmp_path)
+    assert "Synthetic" not in text
+    assert figures == []  # neither file is in the folder
+
+
+def test_an_absent_or_broken_audit_explains_itself(tmp_path):
+    text, figures = read_report(tmp_path)
+    assert text == HOW_TO.format(where=tmp_path) and "training.evaluate" in text and figures == []
+    (tmp_path / "summary.json").write_text("{not json")
+    text, figures = read_report(tmp_path)
+    assert "could not be read" in text and figures == []
+
+
+def test_audit_offers_only_folders_the_app_was_pointed_at(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # no out/audit or audit here
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "summary.json").write_text(json.dumps(audit_summary()))  # a real report, in the wrong place
+    assert read_report(elsewhere)[0] != HOW_TO.format(where=elsewhere)  # it would be read if offered
+    assert report_dirs(None) == []
+    assert report_dirs(tmp_path / "models") == []
+    (tmp_path / "models").mkdir()
+    assert report_dirs(tmp_path / "models") == []  # a sibling of the models folder is not offered either

@@ -1,5 +1,6 @@
 """The Audit tab: show the report `python -m training.evaluate` wrote, or say how
 to make one; and build the bias lab (`python -m training.demo`) with one button.
+Its layout, events and handlers are together in build(), at the end.
 
 The report is read from disk (summary.json, through its schema in vqa.audit,
 and its PNG figures); nothing here runs a model, so the tab opens instantly.
@@ -15,6 +16,7 @@ from pathlib import Path
 import gradio as gr
 from PIL import Image
 
+from app.common import METHOD_TITLES, percent
 from vqa import lab
 from vqa.audit import (
     CALIBRATION_NOTE,
@@ -30,7 +32,6 @@ from vqa.audit import (
 )
 
 SUMMARY = SUMMARY_FILE  # written by training.report.write_report beside report.html
-METHOD_TITLES = {"gradcam": "Grad-CAM", "guided": "Guided Grad-CAM", "ig": "Integrated Gradients"}
 
 HOW_TO = """\
 No audit report found in `{where}`.
@@ -131,11 +132,12 @@ def _comparison(comparison, summary: AuditSummary | None = None) -> str:
     models = [summary.models.get(n) if summary else None for n in (comparison.fair_model, comparison.biased_model)]
     if all(m is not None and m.audit.intervals is not None for m in models):
         fair, biased = (m.audit.intervals.per_class for m in models)
-        rows = [f"| {race} | {interval_text(fair.get(race))} | {interval_text(biased.get(race))} | {_pct(r.drop)} | "
-                f"{fair[race].n if race in fair else 0} |" for race, r in comparison.per_race.items()]
+        rows = [f"| {race} | {interval_text(fair.get(race))} | {interval_text(biased.get(race))} | "
+                f"{percent(r.drop, 1)} | {fair[race].n if race in fair else 0} |"
+                for race, r in comparison.per_race.items()]
         head = ["| race | fair [95% interval] | biased [95% interval] | drop | n |", "|---|---|---|---|---|"]
     else:
-        rows = [f"| {race} | {_pct(r.fair)} | {_pct(r.biased)} | {_pct(r.drop)} |"
+        rows = [f"| {race} | {percent(r.fair, 1)} | {percent(r.biased, 1)} | {percent(r.drop, 1)} |"
                 for race, r in comparison.per_race.items()]
         head = ["| race | fair | biased | drop |", "|---|---|---|---|"]
     lines = ["### Fair vs census-biased race model, per race", *head, *rows]
@@ -149,7 +151,9 @@ def _comparison(comparison, summary: AuditSummary | None = None) -> str:
 
 
 def _sets(cell) -> str:
-    return "n/a" if cell is None or cell.mean_set_size is None else f"{cell.mean_set_size:.2f} ({_pct(cell.coverage)})"
+    if cell is None or cell.mean_set_size is None:
+        return "n/a"
+    return f"{cell.mean_set_size:.2f} ({percent(cell.coverage, 1)})"
 
 
 def localization_markdown(summary: AuditSummary) -> str:
@@ -175,7 +179,7 @@ def _score(score) -> str:
     if score is None:
         return ""
     blank = f" ({score.empty_maps}/{score.images} blank)" if score.empty_maps else ""
-    return f"{_pct(score.mass_accuracy)} / {_pct(score.pointing_game)}{blank}"
+    return f"{percent(score.mass_accuracy, 1)} / {percent(score.pointing_game, 1)}{blank}"
 
 
 def randomization_markdown(summary: AuditSummary) -> str:
@@ -196,14 +200,15 @@ def _model(name: str, entry) -> str:
     audit, card = entry.audit, entry.card
     synthetic = " (synthetic)" if card.get("synthetic") else ""
     if audit.intervals is None or audit.intervals.overall is None:  # a summary written before intervals
-        accuracy = (f"Accuracy {_pct(audit.accuracy)}; worst race × gender group **{audit.worst_group}** "
-                    f"at {_pct(audit.worst_group_accuracy)} (best minus worst: {_pct(audit.best_minus_worst_group)}).")
+        accuracy = (f"Accuracy {percent(audit.accuracy, 1)}; worst race × gender group **{audit.worst_group}** "
+                    f"at {percent(audit.worst_group_accuracy, 1)} "
+                    f"(best minus worst: {percent(audit.best_minus_worst_group, 1)}).")
     else:
         accuracy = f"Accuracy {interval_text(audit.intervals.overall)} over {audit.intervals.overall.n} faces."
     lines = [f"### {name}", f"Trained on **{card.get('training_data') or 'unknown data'}**{synthetic}. {accuracy}", ""]
     if audit.intervals is None:
         lines += ["| class | accuracy |", "|---|---|"]
-        lines += [f"| {label} | {_pct(value)} |" for label, value in audit.per_class_accuracy.items()]
+        lines += [f"| {label} | {percent(value, 1)} |" for label, value in audit.per_class_accuracy.items()]
         return "\n".join(lines)
     lines += _class_table(audit) + ["", _intervals(audit)]
     if audit.calibration is not None and audit.conformal is not None:
@@ -225,7 +230,7 @@ def _class_table(audit) -> list[str]:
         if calibrated:
             ece, sets = audit.calibration.per_class.get(label), audit.conformal.per_class.get(label)
             row += (f" {_num(ece and ece.ece_before)} | {_num(ece and ece.ece_after)} | "
-                    f"{_pct(sets and sets.coverage)} | {_num(sets and sets.mean_set_size, 2)} |")
+                    f"{percent(sets and sets.coverage, 1)} | {_num(sets and sets.mean_set_size, 2)} |")
         lines.append(row)
     return lines
 
@@ -262,7 +267,7 @@ def confidence_markdown(name: str, audit) -> str:
              f"**Temperature T = {calibration.temperature:.2f}** (fitted on {calibration.fit_images} faces); on the "
              f"other {calibration.eval_images}: ECE {_num(calibration.ece_before)} before, "
              f"{_num(calibration.ece_after)} after. Sets at alpha = {conformal.alpha:g}: coverage "
-             f"{_pct(conformal.coverage)}, mean size {_num(conformal.mean_set_size, 2)} labels.", "",
+             f"{percent(conformal.coverage, 1)}, mean size {_num(conformal.mean_set_size, 2)} labels.", "",
              "| when it said | it was right | share [95% interval] |", "|---|---|---|"]
     lines += [f"| {label} | {share.count} of {share.n} | "
               f"{interval_text(share)} |" for label, share in calibration.when_said.items()]
@@ -299,7 +304,7 @@ def regions_markdown(summary: AuditSummary, name: str) -> str:
         names = list(dict.fromkeys(r for shares in per_class.values() for r in shares))
         lines += ["", f"**{METHOD_TITLES.get(method, method)}**", "",
                   "| class | " + " | ".join(names) + " |", "|---|" + "---|" * len(names)]
-        lines += [f"| {c} | " + " | ".join(_pct(per_class[c].get(r)) for r in names) + " |"
+        lines += [f"| {c} | " + " | ".join(percent(per_class[c].get(r), 1) for r in names) + " |"
                   for c in labels if c in per_class]
     return "\n".join(lines)
 
@@ -316,10 +321,6 @@ def _figures(folder: Path, summary: AuditSummary) -> list:
     # only file names inside the report folder are followed.
     return [(Image.open(folder / Path(file).name).convert("RGB"), caption)
             for file, caption in named if file and (folder / Path(file).name).is_file()]
-
-
-def _pct(value) -> str:
-    return "n/a" if value is None else f"{value:.1%}"
 
 
 def report_folders(models_dir: Path | None) -> list[str]:
@@ -366,7 +367,7 @@ def build_the_lab(progress=None) -> tuple[str, lab.Lab | None]:
             f"Compare, and their audit is below as *{REPORT_LAB}*."), built
 
 
-def build_audit_tab(backend, on_lab_built: Callable[[lab.Lab], None] | None = None, lab_build: bool = True):
+def build(backend, on_lab_built: Callable[[lab.Lab], None] | None = None, lab_build: bool = True):
     """The tab. `on_lab_built(lab)` runs after the button built the lab (the engine's reload,
     so that Compare lists the two models without a restart). Returns the button's event, for
     what else should follow a build (Compare's lab gallery); None with `lab_build` off, when

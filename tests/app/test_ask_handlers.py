@@ -1,4 +1,4 @@
-"""The Ask and Compare handlers in-process, over a real Engine on two tiny race
+"""The Ask tab's handlers in-process, over a real Engine on two tiny race
 models: {component: value} maps, the answer with Grad-CAM first, the Result
 kept server-side under a key for a fixed time from the ask."""
 from __future__ import annotations
@@ -8,8 +8,9 @@ import types
 import gradio as gr
 import pytest
 
-from app import layout, views
-from app.handlers import AskHandlers, CompareHandlers
+from app import trust_view
+from app.ask_tab import AskHandlers
+from app.ask_tab import build as build_ask_tab
 from app.store import SessionStore
 from vqa import Engine
 
@@ -29,7 +30,7 @@ def clock():
 @pytest.fixture
 def ask_tab(engine, clock, tmp_path):
     with gr.Blocks():
-        tab = layout._ask_tab([])
+        tab = build_ask_tab([])
     return AskHandlers(engine, SessionStore(2, clock=lambda: clock[0]), tab)
 
 
@@ -94,15 +95,6 @@ def test_no_photo_is_a_readable_error(ask_tab):
         list(ask_tab.ask(None, RACE, ["gradcam"], request=session(), progress=None))
 
 
-def test_compare_returns_a_map_of_its_tab(engine, photo_files):
-    with gr.Blocks():
-        tab = layout._compare_tab([], engine)
-    out = CompareHandlers(engine, tab).compare(str(photo_files["astronaut"]), "race", 0.5, progress=None)
-    assert set(out) == {tab.verdict, tab.table, tab.gallery}
-    assert {row[0] for row in out[tab.table]} == {"tiny-race-fair", "tiny-race-biased"}
-    assert "race models" in out[tab.verdict] and len(out[tab.gallery]) == 4
-
-
 def test_a_bug_during_an_ask_logs_one_line_without_the_photo_or_the_question(ask_tab, photo_files, caplog,
                                                                             monkeypatch):
     def broken(image, question, **options):
@@ -119,23 +111,31 @@ def test_a_bug_during_an_ask_logs_one_line_without_the_photo_or_the_question(ask
     assert "neighbour" not in line and "array" not in line and "astronaut" not in line
 
 
-def test_looking_for_new_models_finds_one_trained_after_start_up(user_models, tmp_path, photo_files):
-    import shutil
+def test_the_page_settings_reach_the_engine_as_one_ask_options(ask_tab, photo_files, monkeypatch):
+    """The handler builds one typed AskOptions from the page's inputs (its face
+    number by vqa.numbers.PAGE_FACES: 1 is the largest face), and the engine
+    answers from that alone."""
+    from vqa import AskOptions
 
-    from tests.app.conftest import build_race_model
+    seen = []
+    real = ask_tab.engine.ask_stages
 
-    folder = tmp_path / "models"
-    shutil.copytree(user_models, folder)
-    engine = Engine(folder, include_cache=False)
-    with gr.Blocks():
-        tab = layout._compare_tab([], engine)
-    handlers = CompareHandlers(engine, tab)
-    assert "gender**: no model yet" in handlers.rescan()[tab.verdict]
-    build_race_model(folder, "tiny-race-third", biased=False, seed=3)
-    text = handlers.rescan()[tab.verdict]
-    assert "tiny-race-third" in text and "tiny-race-fair" in text
-    out = handlers.compare(str(photo_files["astronaut"]), "race", 0.5, progress=None)
-    assert {row[0] for row in out[tab.table]} == {"tiny-race-fair", "tiny-race-biased", "tiny-race-third"}
+    def spy(image, question, **kwargs):
+        seen.append(kwargs)
+        return real(image, question, **kwargs)
+
+    monkeypatch.setattr(ask_tab.engine, "ask_stages", spy)
+    *_, last = ask_tab.ask(str(photo_files["astronaut"]), RACE, ["IG"], 1, 16, "blur", False, request=session(),
+                           progress=None)
+    assert set(seen[0]) == {"options", "progress"}  # nothing beside it
+    assert seen[0]["options"] == AskOptions(methods=("ig",), face_index=0, ig_steps=16, ig_baseline="blur")
+    faces = last[ask_tab.tab.result_json]["faces"]
+    assert [face["index"] for face in faces] == [0]
+    maps = faces[0]["heatmaps"]["tiny-race-fair"]
+    assert set(maps) == {"ig"} and maps["ig"]["ig_steps"] == 16
+    with pytest.raises(gr.Error) as caught:
+        list(ask_tab.ask(str(photo_files["astronaut"]), RACE, ["gradcam"], -1, request=session(), progress=None))
+    assert caught.value.message == "Face numbers start at 1 (the largest face); 0 means every face."
 
 
 # -- general questions, the second opinion, the trust panel ---------------------
@@ -150,7 +150,7 @@ def vqa_engine(user_models, tiny_vilt_dir):
 
 def ask_tab_of(engine):
     with gr.Blocks():
-        tab = layout._ask_tab([])
+        tab = build_ask_tab([])
     return AskHandlers(engine, SessionStore(60), tab)
 
 
@@ -208,7 +208,7 @@ def test_the_trust_panel_streams_in_with_stability_and_the_region_chart(ask_tab,
     first = next(stages)
     assert all(a["stability"] is None for a in first[tab.result_json]["faces"][0]["answers"])  # no checks: quick
     quick = ask_tab.show_answer(first[tab.view], False, "gradcam")
-    assert quick[tab.trust].startswith(views.PENDING) and quick[tab.region_plot] is None
+    assert quick[tab.trust].startswith(trust_view.PENDING) and quick[tab.region_plot] is None
     assert "comes with the slower maps" in quick[tab.region_note]
     last, = stages
     answers = last[tab.result_json]["faces"][0]["answers"]
@@ -217,7 +217,7 @@ def test_the_trust_panel_streams_in_with_stability_and_the_region_chart(ask_tab,
     model = answers[0]["model"]
     stability = ask_tab.store.get(last[tab.view]).result.faces[0].answers[0].stability
     assert f"**Stability**: {stability.text}" in shown[tab.trust] and f"({model})" in shown[tab.trust]
-    assert views.PENDING not in shown[tab.trust]
+    assert trust_view.PENDING not in shown[tab.trust]
     if not stability.stable:  # then every variant is listed with what it said
         assert all(f"| {v.name} | {v.answer}" in shown[tab.trust] for v in stability.variants)
     assert isinstance(shown[tab.region_plot], Figure)

@@ -1,0 +1,94 @@
+"""The Ask tab's trust panel: "Can you trust this answer?" and "Can you trust
+these maps?" for the model shown, and the region chart under it.
+
+Every verdict here is the check's own (vqa.stability.Stability,
+vqa.explain.Exactness, xai.metrics.Faithfulness, vqa.occlusion.RegionCheck:
+each has an `outcome` and says it in `text`); this module only lays them out,
+read from the face's typed records (vqa.result.ModelAnswer, ExplainedMap).
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from app.common import METHOD_TITLES, METHODS, cell, percent
+
+PENDING = ("*Still measuring: the answer's stability, each map's faithfulness and its face regions come with the "
+           "slower maps.*")
+NOT_MEASURED = "not measured for this map."
+
+
+def trust_markdown(face, model: str | None) -> str:
+    """For the answer of `model`: how stable it is under small changes of the
+    crop; for each of its maps: how exact it is (Integrated Gradients), whether
+    it beats a random map, and whether its face regions agree with occluding them."""
+    record = face.record(model) if model else None
+    if record is None:
+        return ""
+    stability = stability_markdown(record.answer)
+    if not record.maps and not stability:
+        return ""
+    lines = [PENDING] if checks_pending(face) else []
+    if stability:
+        lines += [f"#### Can you trust this answer? ({model})", stability]
+    if record.maps:
+        lines.append(f"#### Can you trust these maps? ({model})")
+    for method, explained in record.maps.items():
+        lines.append(f"**{METHOD_TITLES[method]}**: " + " ".join(map_checks(explained) or [NOT_MEASURED]))
+    return "\n\n".join(lines)
+
+
+def map_checks(explained) -> list[str]:
+    """The sentences of the checks a map (vqa.result.ExplainedMap) has had, in the panel's order."""
+    checks = (explained.info.exactness, explained.info.faithfulness, explained.region_check)
+    return [check.text for check in checks if check is not None]
+
+
+def checks_pending(face) -> bool:
+    """A face answered without any trust check yet: the app's quick first
+    stage (vqa.Engine.ask_stages); the app always asks for the checks after."""
+    records = face.records
+    return bool(records) and all(r.answer.stability is None for r in records) and not any(
+        explained.info.faithfulness is not None for r in records for explained in r.maps.values())
+
+
+def stability_markdown(answer) -> str | None:
+    """The answer re-asked on variants of the crop: its verdict and, when they
+    differ, what each variant said, as a table."""
+    stability = answer.stability
+    if stability is None:
+        return None
+    lines = [f"**Stability**: {stability.text}"]
+    if not stability.stable and stability.variants:
+        rows = [f"| variant of the crop | its answer | its confidence | P({cell(stability.answer)}) |",
+                "|---|---|---|---|"]
+        rows += [f"| {cell(v.name)} | {cell(v.answer)}{'' if v.agrees else ' (differs)'} | "
+                 f"{percent(v.confidence, missing='-')} | {percent(v.probability, missing='-')} |"
+                 for v in stability.variants]
+        lines.append("\n".join(rows))
+    if stability.skipped:
+        lines.append("*Not tried: " + "; ".join(stability.skipped) + ".*")
+    return "\n\n".join(lines)
+
+
+def region_figure(result, face_index: int, model: str | None, method: str) -> tuple[Any, str]:
+    """(matplotlib Figure or None, a note): where on the face the `method` map
+    of `model` rests, beside the occlusion check; the note says why not, when
+    there is no chart (no landmarks, the check off, the map not made)."""
+    if not result.faces or model is None:
+        return None, ""
+    face = result.faces[face_index]
+    record = face.record(model)
+    if record is None or record.occlusion is None:
+        why = face.regions_note or "the regions check has not run for this answer yet (it comes with the slower maps)"
+        return None, f"*No face regions for {model}: {why}.*"
+    if method not in record.maps:
+        made = ", ".join(METHOD_TITLES[m] for m in METHODS if m in record.maps)
+        return None, f"*No {METHOD_TITLES.get(method, method)} map was made for {model}; regions of: {made}.*"
+    return result.region_chart(face_index, model, method), region_note(record.maps[method])
+
+
+def region_note(explained) -> str:
+    """Under the region chart: how to read it, and the region check's verdict."""
+    check = explained.region_check
+    return ("Blue: the share of the map's weight per face region (per pixel of the region); orange: the share of "
+            "the score's drop when that region is greyed out." + (f" {check.text}" if check is not None else ""))
