@@ -330,7 +330,7 @@ class AskHandlers:
 
     def _shown(self, view: AskView, whole_photo: bool, region_method: str, opacity: float) -> dict:
         tab, result = self.tab, view.result
-        common = {tab.second_opinion: second_opinion_markdown(result, self.engine.second_opinion_problem),
+        common = {tab.second_opinion: second_opinion_markdown(result, self.engine.general_vqa_problem),
                   **self._vqa_heatmap(view, opacity)}
         if not result.faces:
             answer = answer_markdown(result, 0) if result.intent.kind in ("unsupported", "general") else ""
@@ -472,7 +472,7 @@ def general_markdown(result) -> str:
     """A question no face model answers: the general VQA model's guess, said to
     be one, with what it was trained on; or, with it off, how to switch it on
     (the engine's problem line)."""
-    opinion = result.second_opinion
+    opinion = result.general_answer
     lines = []
     if opinion is not None and not opinion.error:
         family = opinion.family or "A general VQA model"
@@ -493,7 +493,7 @@ def general_markdown(result) -> str:
 def second_opinion_markdown(result, problem: str | None = None) -> str:
     """Beside the face models' answers: the general VQA model's answer, flagged
     where it contradicts them. `problem`: why it is off (the engine's words)."""
-    opinion = result.second_opinion
+    opinion = result.general_answer
     if opinion is None:
         return f"*No second opinion: {problem}*" if problem and result.intent.kind != "unsupported" else ""
     if opinion.alone:
@@ -525,9 +525,9 @@ def vqa_map_line(opinion) -> str | None:
 
 def vqa_heatmap_image(result, opacity: float):
     """The general VQA model's IG map over the photo (PIL), or None when it made none."""
-    if result.second_opinion is None or result.second_opinion.heatmap is None:
+    if result.general_answer is None or result.general_answer.heatmap is None:
         return None
-    return result.render_vqa(alpha=float(opacity))
+    return result.render_general(alpha=float(opacity))
 
 
 def label_value(face, model: str | None) -> dict[str, float] | None:

@@ -106,7 +106,7 @@ def main(argv: list[str] | None = None) -> int:
     from vqa import Engine
     from vqa.engine import MAX_UPLOAD_PIXELS
 
-    engine = Engine(args.models, import_pretrained=not args.no_pretrained, second_opinion=args.vqa_model,
+    engine = Engine(args.models, import_pretrained=not args.no_pretrained, general_vqa=args.vqa_model,
                     progress=lambda message: print(message, flush=True), max_pixels=MAX_UPLOAD_PIXELS,
                     max_faces=args.max_faces).load()
     share = args.share and _share_or_explain()

@@ -127,7 +127,7 @@ class CompareHandlers:
         comparison = self.stages.slow(lambda: self.engine.compare(photo, attribute, progress=progress))
         result, face = comparison.result, comparison.face
         verdict = "\n\n".join([agreement_markdown(comparison), *problem_lines(result)])
-        return {self.tab.verdict: verdict, self.tab.table: comparison_rows(face, comparison.vqa),
+        return {self.tab.verdict: verdict, self.tab.table: comparison_rows(face, comparison.general_answer),
                 self.tab.gallery: comparison_maps(comparison, float(opacity))}
 
     @user_errors
@@ -195,13 +195,13 @@ def agreement_markdown(comparison) -> str:
 
 def vqa_markdown(comparison) -> str:
     """The general VQA model's answer beside the face models': whom it agrees with, by meaning."""
-    vqa = comparison.vqa
+    vqa = comparison.general_answer
     if vqa is None:
         return ""
     if vqa.error:
         return f"*The general VQA model could not answer: {vqa.error}*"
     said = f"The general VQA model ({vqa.family or vqa.model}) says **{vqa.answer}**"
-    agrees_with = comparison.vqa_agrees_with
+    agrees_with = comparison.general_agrees_with
     if not comparison.agreement.count:
         return f"{said}."
     if agrees_with is None:
@@ -216,7 +216,7 @@ def vqa_markdown(comparison) -> str:
 
 def comparison_rows(face, vqa=None) -> list[list]:
     """Model, trained on, answer, confidence, top probability: one row each;
-    the general VQA model (a vqa.general.SecondOpinion that answered) last."""
+    the general VQA model (a vqa.general.GeneralAnswer that answered) last."""
     rows = []
     for record in face.records:
         answer = record.answer
@@ -239,9 +239,9 @@ def comparison_maps(comparison, opacity: float) -> list[tuple[Any, str]]:
     maps = [(result.render(0, record.model, method, opacity, region=region),
              f"{record.model} · {METHOD_TITLES[method]}")
             for record in face.records for method in COMPARED_MAPS if method in record.maps]
-    vqa = comparison.vqa
+    vqa = comparison.general_answer
     if vqa is not None and vqa.heatmap is not None:
-        maps.append((result.render_vqa(opacity).crop(region),
+        maps.append((result.render_general(opacity).crop(region),
                      f"{vqa.model} · {METHOD_TITLES['ig']} (general VQA model, whole photo)"))
     return maps
 

@@ -51,10 +51,6 @@ class Comparison:
         """The general VQA model's answer (vqa.general.GeneralAnswer), or None when it is off."""
         return self.result.general_answer
 
-    # The app's spellings (app/views.py, app/handlers.py), until it reads the names above.
-    vqa = general_answer
-    vqa_agrees_with = property(lambda self: self.general_agrees_with)
-
     @property
     def face_model_count(self) -> int:
         """Face models that answered (the general VQA model is not one of them)."""

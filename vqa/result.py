@@ -302,5 +302,3 @@ class Result:
             raise KeyError("the general VQA model made no heatmap (ask with 'ig' among the methods)")
         return overlay(self.image, heatmap, alpha=alpha, cmap=cmap)
 
-    # The app's spelling (app/views.py); one line, until the app reads render_general.
-    render_vqa = render_general

@@ -234,7 +234,7 @@ def result_of(kind="open", faces=(), problems=(), second=None, faces_left_out=0,
     from vqa.router import Intent
 
     return Result(question="q", intent=Intent(kind=kind, reason=reason), image=np.zeros((40, 40, 3), np.uint8),
-                  faces=list(faces), problems=list(problems), second_opinion=second, faces_left_out=faces_left_out)
+                  faces=list(faces), problems=list(problems), general_answer=second, faces_left_out=faces_left_out)
 
 
 def info(**facts):

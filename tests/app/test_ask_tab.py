@@ -8,17 +8,17 @@ import pytest
 
 from app import ask_tab, trust_view
 from tests.app.conftest import answer_of, face_of, info, record_of, result_of
-from vqa.general import SecondOpinion
+from vqa.general import GeneralAnswer
 from vqa.stability import Stability, Variant
 from xai.metrics import Faithfulness
 
 RACE = "What is this person's race?"
 
 
-def opinion(**fields) -> SecondOpinion:
+def opinion(**fields) -> GeneralAnswer:
     base = dict(model="tiny-vilt", answer="yes", confidence=0.83, top=(("yes", 0.83), ("no", 0.1)), family="ViLT",
                 kind="classifier", training_data="VQAv2")
-    return SecondOpinion(**{**base, **fields})
+    return GeneralAnswer(**{**base, **fields})
 
 
 def race_answer(model="a", said="White", stability=None):

@@ -47,9 +47,9 @@ def test_one_model_is_not_an_agreement_and_the_verdict_says_how_to_add_another()
 
 
 def _vqa(answer, error=None):
-    from vqa.general import SecondOpinion
+    from vqa.general import GeneralAnswer
 
-    return SecondOpinion("tiny-vilt", answer=answer, confidence=None if error else 0.4, top=((answer, 0.4),),
+    return GeneralAnswer("tiny-vilt", answer=answer, confidence=None if error else 0.4, top=((answer, 0.4),),
                          family="ViLT", kind="classifier", training_data="VQAv2", error=error)
 
 
@@ -69,7 +69,7 @@ def test_the_general_vqa_model_is_one_more_row_and_its_own_sentence(answers, vqa
     text = compare_tab.agreement_markdown(compared)
     assert f"The general VQA model (ViLT) says **{vqa}**" in text and verdict in text
     assert ("Only one race model" in text) is (len(answers) == 1)  # the VQA model is not a second race model
-    rows = compare_tab.comparison_rows(compared.face, compared.vqa)
+    rows = compare_tab.comparison_rows(compared.face, compared.general_answer)
     assert [row[0] for row in rows] == [f"m{i}" for i in range(len(answers))] + ["tiny-vilt"]
     assert rows[-1] == ["tiny-vilt", "VQAv2 (general VQA model, not trained on faces)", vqa, 0.4, f"{vqa} 0.40"]
 
@@ -77,8 +77,8 @@ def test_the_general_vqa_model_is_one_more_row_and_its_own_sentence(answers, vqa
 def test_a_vqa_model_that_failed_is_said_and_gets_no_row():
     compared = vqa_comparison(said("White", "White"), _vqa(None, error="no VQA model folder at x"))
     assert "could not answer: no VQA model folder at x" in compare_tab.agreement_markdown(compared)
-    assert len(compare_tab.comparison_rows(compared.face, compared.vqa)) == 2
-    assert compared.vqa_agrees_with is None
+    assert len(compare_tab.comparison_rows(compared.face, compared.general_answer)) == 2
+    assert compared.general_agrees_with is None
 
 
 def test_comparison_rows_keep_each_model_and_its_training_data():
