@@ -42,8 +42,7 @@ EXAMPLE_QUESTIONS = (
     "Is she East Asian?",
 )
 REPLACED = "Replaced by your newer question: this page asked again before this answer was complete."
-FORGOTTEN = ("This answer was forgotten before it was complete: the page was closed, its time in memory ran out, "
-             "or the server needed the room for newer questions. Please ask again.")
+FORGOTTEN = "This answer was dropped before it was complete: its page was closed."
 
 
 class Replaced(InputError):
@@ -51,7 +50,7 @@ class Replaced(InputError):
 
 
 class Forgotten(InputError):
-    """The ask's stored result went (page closed, expired, evicted) before its slow stage."""
+    """The ask's page was closed before its slow stage ran (nobody waits for it)."""
 
 
 @dataclasses.dataclass
@@ -232,6 +231,7 @@ class AskHandlers:
         self.engine, self.store, self.tab = engine, store, tab
         self.stages = stages or StageQueues()
         self._latest: dict[str, object] = {}  # session key -> the token of its newest ask
+        self._closed: set[str] = set()  # sessions whose page closed while an ask ran
         self._latest_lock = threading.Lock()
 
     @user_errors
@@ -291,28 +291,32 @@ class AskHandlers:
                                               wanted=functools.partial(self._wanted, key, token, kept))
                 except Dropped:
                     self._check_current(key, token)
-                    raise Forgotten(FORGOTTEN) from None
+                    raise Replaced(REPLACED) from None  # not reached: dropped means no longer current
                 if result is None:
                     return
                 # A face or model picked while the slow maps were made stays picked.
                 view = AskView(result=result, face=kept.face, model=kept.model)
                 self._check_current(key, token)
-                if not self.store.replace(key, view, expected=kept):
-                    raise Forgotten(FORGOTTEN)
+                # Kept only while the first stage's entry is: past its retention (or evicted for
+                # room) the whole answer still goes to the caller waiting for it, and nowhere else.
+                self.store.replace(key, view, expected=kept)
                 yield key, view
         finally:
             stages.close()
             with self._latest_lock:
                 if self._latest.get(key) is token:
                     del self._latest[key]
+                self._closed.discard(key)
 
     def _wanted(self, key: str, token: object, kept: AskView) -> bool:
-        """Someone still waits for this ask's slow stage: it is the session's newest, and its entry is still there."""
-        return self._latest.get(key) is token and self.store.get(key) is kept
+        """Someone still waits for this ask's slow stage: it is the session's newest ask and
+        its page is open (forget() takes a closed page's asks off _latest)."""
+        return self._latest.get(key) is token
 
     def _check_current(self, key: str, token: object) -> None:
+        """Replaced when a newer ask of the session took this one's place; Forgotten when its page closed."""
         if self._latest.get(key) is not token:
-            raise Replaced(REPLACED)
+            raise Forgotten(FORGOTTEN) if key in self._closed else Replaced(REPLACED)
 
     def _api_update(self, key: str, view: AskView, opacity: float, whole_photo: bool = False) -> dict:
         return {self.tab.result_json: view.result.to_dict(), self.tab.view: key,
@@ -381,8 +385,13 @@ class AskHandlers:
                 **self._heatmaps(view, opacity, whole_photo)}
 
     def forget(self, request: gr.Request = None) -> None:
-        """The page was closed: drop its Result now rather than at its expiry."""
-        self.store.pop(_session_key(request, new=False))
+        """The page was closed: drop its Result now rather than at its expiry, and its
+        ask's slow stage before it runs."""
+        key = _session_key(request, new=False)
+        self.store.pop(key)
+        with self._latest_lock:
+            if self._latest.pop(key, None) is not None:
+                self._closed.add(key)
 
     def _vqa_heatmap(self, view: AskView, opacity: float) -> dict:
         image = vqa_heatmap_image(view.result, opacity)

@@ -115,7 +115,7 @@ def engine(user_models):
 def handlers_of(engine, store=None):
     with gr.Blocks():
         tab = ask_tab.build([])
-    return AskHandlers(engine, store or SessionStore(60), tab, StageQueues(1))
+    return AskHandlers(engine, store if store is not None else SessionStore(60), tab, StageQueues(1))
 
 
 def session(name="browser-1"):
@@ -149,10 +149,25 @@ def test_a_page_closed_before_the_slow_stage_drops_it_with_a_clear_message(engin
     handlers.forget(session())  # the page's unload
     calls = []
     monkeypatch.setattr(vqa.pipeline, "explain_chips", lambda *args, **kwargs: calls.append(args))
-    with pytest.raises(gr.Error, match="forgotten before it was complete"):
+    with pytest.raises(gr.Error, match="dropped before it was complete: its page was closed"):
         next(stages)
     assert calls == []  # Integrated Gradients never ran
     assert len(handlers.store) == 0
+
+
+def test_an_answer_whose_retention_ran_out_mid_ask_still_reaches_its_caller_whole(engine, photo_files):
+    """The retention bounds how long the server keeps an answer, not whether the caller
+    waiting for it gets it: the slow stage comes back whole and is not stored."""
+    now = [0.0]
+    handlers = handlers_of(engine, SessionStore(2, clock=lambda: now[0]))
+    stages = handlers.ask(str(photo_files["astronaut"]), RACE, ["gradcam", "ig"], request=session(), progress=None)
+    first = next(stages)
+    assert handlers.store.get(first[handlers.tab.view]) is not None
+    now[0] = 3.0  # past the retention while the slow maps are made
+    last, = stages
+    maps = last[handlers.tab.result_json]["faces"][0]["heatmaps"]
+    assert all(set(m) == {"gradcam", "ig"} for m in maps.values()) and maps
+    assert len(handlers.store) == 0  # and nothing is kept past its time
 
 
 def test_the_answer_says_how_many_faces_were_left_out(user_models, photo_files, astronaut):
