@@ -27,6 +27,7 @@ from app.errors import InputError, NoPhotoError, user_errors
 from app.faces_view import draw_faces, face_at, face_boxes, face_region
 from app.settings import ASK_EVENTS
 from app.stages import Dropped, StageQueues
+from vqa.confidence import confidence_text
 from vqa.explain import IG_BASELINE, Exactness
 from vqa.numbers import PAGE_FACES
 from vqa.pipeline import AskOptions
@@ -446,7 +447,7 @@ def answer_markdown(result, face_index: int) -> str:
         return general_markdown(result)
     face = result.faces[face_index]
     answers = [record.answer for record in face.records]
-    lines = [f"**{answer.model}**: {answer.text}{unstable_flag(answer)}" for answer in answers]
+    lines = [answer_line(answer) for answer in answers]
     if not lines:
         lines.append("No model here answers this question.")
     lines += problem_lines(result)
@@ -469,6 +470,14 @@ def left_out_line(result) -> str | None:
         return None
     return (f"*{left} more face{'s were' if left > 1 else ' was'} found and not answered: the app answers the "
             f"{len(result.faces)} largest faces of a photo. Set *Face number* to ask about one face.*")
+
+
+def answer_line(answer) -> str:
+    """One model's answer: an unstable answer says so before any percentage, then the
+    answer with its provenance, then what its calibration says (or that it has none)."""
+    headline = answer.stability.headline if answer.stability is not None else None
+    first = f"**{headline}** " if headline else ""
+    return f"**{answer.model}**: {first}{answer.text} *{confidence_text(answer)}*"
 
 
 def unstable_flag(answer) -> str:

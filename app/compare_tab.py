@@ -19,6 +19,7 @@ from app.components import photo_input
 from app.errors import NoPhotoError, user_errors
 from app.faces_view import face_region
 from app.stages import StageQueues
+from vqa.agreement import agreement_summary
 from vqa.engine import COMPARE_QUESTIONS, COMPARED_MAPS
 
 LAB_PER_CLASS = 3  # gallery images per race
@@ -78,7 +79,8 @@ def build(examples: list[str], engine) -> CompareTab:
             rescan = gr.Button("Look for new models", size="sm", elem_id="compare-rescan")
         with gr.Column(scale=2):
             verdict = gr.Markdown(label="verdict", elem_id="compare-verdict")
-            table = gr.Dataframe(headers=["model", "trained on", "answer", "confidence", "top class"],
+            table = gr.Dataframe(headers=["model", "trained on", "answer", "confidence", "top class", "calibrated",
+                                          "90% set"],
                                  label="answers", interactive=False, wrap=True)
             gallery = gr.Gallery(label="Where each model looked", columns=2, format="png")
     return CompareTab(photo=photo, attribute=attribute, opacity=opacity, button=button, rescan=rescan,
@@ -189,6 +191,8 @@ def agreement_markdown(comparison) -> str:
     else:
         parts = "; ".join(f"**{label}**: {', '.join(models)}" for label, models in agreement.groups.items())
         verdict = f"**The {attribute} models disagree.** {parts}"
+    if agreement.count > 2:  # who sides with whom, and what the dissenters were trained on
+        verdict += f"\n\n{agreement_summary(agreement)}"
     vqa = vqa_markdown(comparison)
     return f"{verdict}\n\n{vqa}" if vqa else verdict
 
@@ -223,12 +227,21 @@ def comparison_rows(face, vqa=None) -> list[list]:
         top = max(answer.probabilities.items(), key=lambda item: item[1])
         rows.append([answer.model, trained_on(answer.card), answer.answer,
                      None if answer.confidence is None else round(float(answer.confidence), 3),
-                     f"{top[0]} {top[1]:.2f}"])
+                     f"{top[0]} {top[1]:.2f}", *calibration_cells(answer)])
     if vqa is not None and not vqa.error:
         top = f"{vqa.top[0][0]} {vqa.top[0][1]:.2f}" if vqa.top else ""
         rows.append([vqa.model, f"{vqa.training_data or 'not stated'} (general VQA model, not trained on faces)",
-                     vqa.answer, None if vqa.confidence is None else round(float(vqa.confidence), 3), top])
+                     vqa.answer, None if vqa.confidence is None else round(float(vqa.confidence), 3), top,
+                     "not calibrated", ""])
     return rows
+
+
+def calibration_cells(answer) -> list[str]:
+    """The calibrated confidence (or that there is none) and the 90% prediction set."""
+    if answer.calibration is None:
+        return ["not calibrated (raw softmax)", ""]
+    kind = ", SYNTHETIC audit" if answer.calibration.synthetic else ""
+    return [f"{percent(answer.calibrated_confidence)}{kind}", " or ".join(answer.prediction_set or ())]
 
 
 def comparison_maps(comparison, opacity: float) -> list[tuple[Any, str]]:
@@ -294,7 +307,11 @@ def lab_markdown(compared) -> str:
              "| | " + " | ".join(names) + " |", "|---|" + "---|" * len(names),
              row("trained on", lambda n: trained_on(records[n].answer.card) if records[n] else "not found"),
              row("answer", lambda n: said(n, "answer")),
-             row("confidence", lambda n: said(n, "confidence")),
+             row("confidence (raw softmax)", lambda n: said(n, "confidence")),
+             row("calibrated confidence", lambda n: calibration_cells(records[n].answer)[0] if records[n] else "-"),
+             row("prediction set at 90%", lambda n: calibration_cells(records[n].answer)[1] or "-" if records[n]
+                 else "-"),
+             row("when it said this", lambda n: _when_said(records[n])),
              row(f"accuracy on {race} (lab's balanced val split)", lambda n: percent(compared.accuracy[n], 1)),
              row("Integrated Gradients completeness error", ig_error),
              *(row(f"{METHOD_TITLES[method]} beats a random map?", lambda n, m=method: beats_random(n, m))
@@ -303,6 +320,14 @@ def lab_markdown(compared) -> str:
     if verdict.count == 2:
         lines += ["", "Both models say the same." if verdict.agree else "**The two models disagree on this image.**"]
     return "\n".join(lines)
+
+
+def _when_said(record) -> str:
+    audit = record.answer.audit if record is not None else None
+    if audit is None or not audit.n:
+        return "-"
+    return (f"{audit.said}: right {audit.right} of {audit.n} ({percent(audit.share)}, "
+            f"95% interval {percent(audit.low)}-{percent(audit.high)})")
 
 
 def lab_maps(compared, opacity: float) -> list[tuple[Any, str]]:

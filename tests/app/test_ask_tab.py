@@ -103,7 +103,10 @@ def unstable() -> Stability:
 def test_an_unstable_answer_is_flagged_and_its_variants_are_listed():
     face = face_of(record_of(race_answer(stability=unstable())))
     text = ask_tab.answer_markdown(result_of(faces=[face]), 0)
-    assert "**Unstable:** only 50% of small changes of the crop give this answer" in text
+    # The headline says so before any percentage (the issue "Confidence you can check").
+    line = next(line for line in text.split("\n\n") if line.startswith("**a**"))
+    assert line.startswith(f"**a**: **{unstable().headline}**") and "%" not in line.split(unstable().headline)[0]
+    assert unstable().headline == "Unstable: White on this crop, Black on 1 of 2 nearby crops."
     trust = trust_view.trust_markdown(face, "a")
     assert "#### Can you trust this answer? (a)" in trust and f"**Stability**: {unstable().text}" in trust
     assert "| padding 0.15 | White | 80% | 80% |" in trust and "| flip | Black (differs) | 70% | 30% |" in trust

@@ -71,7 +71,8 @@ def test_the_general_vqa_model_is_one_more_row_and_its_own_sentence(answers, vqa
     assert ("Only one race model" in text) is (len(answers) == 1)  # the VQA model is not a second race model
     rows = compare_tab.comparison_rows(compared.face, compared.general_answer)
     assert [row[0] for row in rows] == [f"m{i}" for i in range(len(answers))] + ["tiny-vilt"]
-    assert rows[-1] == ["tiny-vilt", "VQAv2 (general VQA model, not trained on faces)", vqa, 0.4, f"{vqa} 0.40"]
+    assert rows[-1] == ["tiny-vilt", "VQAv2 (general VQA model, not trained on faces)", vqa, 0.4, f"{vqa} 0.40",
+                        "not calibrated", ""]
 
 
 def test_a_vqa_model_that_failed_is_said_and_gets_no_row():
@@ -84,8 +85,10 @@ def test_a_vqa_model_that_failed_is_said_and_gets_no_row():
 def test_comparison_rows_keep_each_model_and_its_training_data():
     synthetic = answer_of("b", "cannot answer", None, synthetic=True)
     face = face_of(record_of(answer_of("a", "Female", 0.8)), record_of(synthetic))
-    assert compare_tab.comparison_rows(face) == [["a", "a data", "Female", 0.8, "Female 0.80"],
-                                                 ["b", "b data (SYNTHETIC)", "cannot answer", None, "Female 0.80"]]
+    raw = ["not calibrated (raw softmax)", ""]  # no audit calibrated them
+    assert compare_tab.comparison_rows(face) == [
+        ["a", "a data", "Female", 0.8, "Female 0.80", *raw],
+        ["b", "b data (SYNTHETIC)", "cannot answer", None, "Female 0.80", *raw]]
 
 
 def test_models_found_marks_synthetic_ones():
@@ -147,3 +150,25 @@ def test_looking_for_new_models_finds_one_trained_after_start_up(user_models, tm
     assert {row[0] for row in out[tab.table]} == {"tiny-race-fair", "tiny-race-biased", "tiny-race-third"}
 
 
+
+
+def test_a_calibrated_answer_shows_its_calibration_set_and_record_everywhere():
+    """Ask's answer line, Compare's row and the lab's table say the same calibration."""
+    import dataclasses
+
+    from app import ask_tab
+    from vqa.confidence import AuditRecord, CalibrationSource, confidence_text
+
+    answer = dataclasses.replace(
+        answer_of("a", "Female", 0.99), calibrated_confidence=0.82, prediction_set=("Male", "Female"),
+        calibration=CalibrationSource("the bias lab's audit", 280, True),
+        audit=AuditRecord("Female", 41, 50, 0.69, 0.9))
+    line = ask_tab.answer_line(answer)
+    assert line.startswith("**a**: Female") and confidence_text(answer) in line
+    assert "Calibrated: 82% (temperature-scaled on 280 SYNTHETIC images of the bias lab's audit)." in line
+    assert "At 90%: Male or Female." in line
+    assert "When it said Female it was right 41 of 50 times, 82% (95% interval 69%-90%)." in line
+    assert compare_tab.calibration_cells(answer) == ["82%, SYNTHETIC audit", "Male or Female"]
+    assert compare_tab._when_said(record_of(answer)) == "Female: right 41 of 50 (82%, 95% interval 69%-90%)"
+    raw = answer_of("b", "Male", 0.99)
+    assert "Not calibrated: this is the model's raw softmax." in ask_tab.answer_line(raw)
