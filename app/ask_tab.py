@@ -106,6 +106,11 @@ class AskTab:
     region_method: gr.Radio  # whose map the region chart shows
     region_plot: gr.Plot
     region_note: gr.Markdown
+    reliability: gr.Image  # the answering model's reliability diagram, from its audit
+    curves: gr.Plot  # each map's deletion and insertion curves against a random map's
+    crops: gr.Gallery  # the stability check's crops with what the model said on each
+    numbers: gr.Markdown  # the numbers behind those pictures, folded away
+    lab_models: gr.Checkbox  # also ask the bias lab's SYNTHETIC models (off: they mean nothing on a real face)
     result_json: gr.JSON
     view: gr.State  # the key of this session's entry in the SessionStore, nothing else
 
@@ -124,13 +129,17 @@ class AskTab:
     def shown(self) -> list:
         """Everything besides the API outputs that an answer redraws."""
         return [self.answer, self.probabilities, self.faces, self.model, self.cards, self.second_opinion,
-                self.trust, self.vqa_heatmap, self.region_plot, self.region_note]
+                self.trust, self.vqa_heatmap, self.region_plot, self.region_note, *self.pictures]
+
+    @property
+    def pictures(self) -> list:
+        return [self.reliability, self.curves, self.crops, self.numbers]
 
     @property
     def redrawn(self) -> list:
         """What a new model, opacity or framing redraws."""
         return [self.probabilities, self.trust, *self.heatmaps.values(), self.vqa_heatmap, self.region_plot,
-                self.region_note]
+                self.region_note, *self.pictures]
 
 
 def build(examples: list[str]) -> AskTab:
@@ -158,6 +167,8 @@ def build(examples: list[str]) -> AskTab:
                 ig_baseline = gr.Radio(list(IG_BASELINES), value=IG_BASELINE, label="IG baseline x'",
                                        info="blur: a blurred copy of the face, which can credit dark pixels too")
                 whole_image = gr.Checkbox(False, label="No face found? Analyse the whole picture as one face")
+                lab_models = gr.Checkbox(False, label="Also ask the bias lab's SYNTHETIC race models (trained on "
+                                                      "cartoon faces: their answers about a real photo mean nothing)")
         with gr.Column(scale=1):
             answer = gr.Markdown(elem_id="ask-answer")
             probabilities = gr.Label(num_top_classes=5, label="Probabilities of the model shown",
@@ -165,6 +176,9 @@ def build(examples: list[str]) -> AskTab:
             faces = gr.Image(label="Faces found (click one to ask about it)", interactive=False,
                              format="png", elem_id="ask-faces")
             second_opinion = gr.Markdown()
+            reliability = gr.Image(label="How often this model is right when it is this sure (its audit's "
+                                         "reliability diagram)", interactive=False, format="png",
+                                   elem_id="ask-reliability")
             with gr.Accordion("Model cards: what answered, trained on what", open=False):
                 cards = gr.Markdown()
     with gr.Row():
@@ -177,7 +191,14 @@ def build(examples: list[str]) -> AskTab:
         # Shown only when the general VQA model made a map (--vqa-model, with IG asked for).
         vqa_heatmap = gr.Image(label="General VQA model: Integrated Gradients over the photo", interactive=False,
                                format="png", elem_id="heatmap-vqa", visible=False)
+    with gr.Row():
+        curves = gr.Plot(label="Does each map beat a random map? Its deletion and insertion curves",
+                         elem_id="ask-curves")
+        crops = gr.Gallery(label="Does the answer survive small changes of the crop?", columns=7, height="auto",
+                           allow_preview=False, format="png", elem_id="ask-crops")
     trust = gr.Markdown(elem_id="ask-trust")
+    with gr.Accordion("The numbers behind the pictures", open=False):
+        numbers = gr.Markdown(elem_id="ask-numbers")
     with gr.Accordion("Where on the face: the map's weight per region, checked by greying each out", open=True):
         region_method = gr.Radio([(METHOD_TITLES[m], m) for m in METHODS], value=METHODS[0],
                                  label="Region chart of the map")
@@ -191,7 +212,8 @@ def build(examples: list[str]) -> AskTab:
                   answer=answer, probabilities=probabilities, faces=faces, second_opinion=second_opinion,
                   cards=cards, trust=trust, model=model, opacity=opacity, whole_photo=whole_photo,
                   heatmaps=heatmaps, vqa_heatmap=vqa_heatmap, region_method=region_method, region_plot=region_plot,
-                  region_note=region_note, result_json=result_json, view=view)
+                  region_note=region_note, reliability=reliability, curves=curves, crops=crops, numbers=numbers,
+                  lab_models=lab_models, result_json=result_json, view=view)
 
 
 # -- the events ------------------------------------------------------------------
@@ -210,7 +232,7 @@ def wire(handlers: AskHandlers) -> None:
     # The page: one update per stage draws everything (no second round trip); a newer
     # question from the page starts at once and replaces the older ask.
     gr.on([tab.ask_button.click, tab.question.submit], handlers.ask_page,
-          [*tab.api_inputs, tab.whole_photo, tab.region_method], [*tab.api_outputs, *tab.shown],
+          [*tab.api_inputs, tab.whole_photo, tab.region_method, tab.lab_models], [*tab.api_outputs, *tab.shown],
           api_visibility="private", concurrency_id="ask", concurrency_limit=ASK_EVENTS, trigger_mode="multiple")
     tab.model.input(**redraw)
     tab.opacity.release(**redraw)
@@ -253,13 +275,14 @@ class AskHandlers:
     @user_errors
     def ask_page(self, photo, question, methods=METHODS, face_number=PAGE_FACES.every, ig_steps=DEFAULT_IG_STEPS,
                  ig_baseline=IG_BASELINE, whole_image=False, opacity=DEFAULT_OPACITY, whole_photo=False,
-                 region_method=METHODS[0], request: gr.Request = None,
+                 region_method=METHODS[0], lab_models=False, request: gr.Request = None,
                  progress=gr.Progress()):  # noqa: B008 - how Gradio injects progress
         """The Ask button on the page: what /ask returns and everything the tab
-        shows, in one update per stage (no second round trip to draw the answer)."""
+        shows, in one update per stage (no second round trip to draw the answer).
+        lab_models: the visitor opted in to the bias lab's SYNTHETIC models' answers."""
         question = _asked(photo, question)
         options = self.options(methods, face_number, ig_steps, ig_baseline, whole_image)
-        for key, view in self._stages(photo, question, options, request, progress):
+        for key, view in self._stages(photo, question, options, request, progress, bool(lab_models)):
             update = self._api_update(key, view, opacity, whole_photo)
             yield {**update, **self._shown(view, whole_photo, region_method, opacity)}
 
@@ -269,11 +292,12 @@ class AskHandlers:
                           ig_steps=int(ig_steps), ig_baseline=ig_baseline, whole_image=bool(whole_image),
                           general_vqa=self.engine.general_vqa_model)
 
-    def _stages(self, photo, question: str, options: AskOptions, request, progress) -> Iterator[tuple[str, AskView]]:
+    def _stages(self, photo, question: str, options: AskOptions, request, progress,
+                lab_models: bool = False) -> Iterator[tuple[str, AskView]]:
         """The ask in its two stages, each in its queue; (session key, the stored view) after each.
         A newer ask from the same session wins: this one then ends with Replaced
         (never with a silently shortened answer)."""
-        stages = self.engine.ask_stages(photo, question, options=options, progress=progress)
+        stages = self.engine.ask_stages(photo, question, options=options, progress=progress, lab_models=lab_models)
         key, token = _session_key(request), object()
         with self._latest_lock:
             self._latest[key] = token
@@ -341,7 +365,7 @@ class AskHandlers:
             answer = answer_markdown(result, 0) if result.intent.kind in ("unsupported", "general") else ""
             return {tab.answer: answer, tab.probabilities: None, tab.faces: None, tab.cards: "", tab.trust: "",
                     tab.model: gr.update(choices=[], value=None), tab.region_plot: None, tab.region_note: "",
-                    **common}
+                    tab.reliability: None, tab.curves: None, tab.crops: None, tab.numbers: "", **common}
         face, model = view.chosen_face, view.shown_model
         return {
             tab.answer: answer_markdown(result, view.face),
@@ -351,8 +375,15 @@ class AskHandlers:
             tab.cards: cards_markdown([record.answer.card for record in face.records]),
             tab.trust: trust_view.trust_markdown(face, model),
             **self._regions(view, region_method),
+            **self._pictures(face, model),
             **common,
         }
+
+    def _pictures(self, face, model: str | None) -> dict:
+        tab = self.tab
+        return {tab.reliability: trust_view.reliability_image(face, model),
+                tab.curves: trust_view.curves_figure(face, model), tab.crops: trust_view.crop_strip(face, model),
+                tab.numbers: trust_view.numbers_markdown(face, model)}
 
     @user_errors
     def rerender(self, key: str | None, model: str | None, opacity: float, whole_photo: bool = False,
@@ -368,7 +399,7 @@ class AskHandlers:
         return {self.tab.probabilities: label_value(face, shown),
                 self.tab.trust: trust_view.trust_markdown(face, shown),
                 **self._heatmaps(view, opacity, whole_photo), **self._vqa_heatmap(view, opacity),
-                **self._regions(view, region_method)}
+                **self._regions(view, region_method), **self._pictures(face, shown)}
 
     @user_errors
     def pick_face(self, key: str | None, opacity: float, whole_photo: bool, region_method: str = METHODS[0],

@@ -92,3 +92,87 @@ def region_note(explained) -> str:
     check = explained.region_check
     return ("Blue: the share of the map's weight per face region (per pixel of the region); orange: the share of "
             "the score's drop when that region is greyed out." + (f" {check.text}" if check is not None else ""))
+
+
+# -- pictures where people would rather look than read ----------------------------
+
+def curves_figure(face, model: str | None):
+    """Each map's deletion and insertion curves (solid) against the random map's
+    (dashed), on one scale: a faithful map's deletion curve falls faster than the
+    random one and its insertion curve rises faster. None when no map was scored."""
+    record = face.record(model) if model else None
+    scored = {m: e.info.faithfulness for m, e in (record.maps.items() if record else ())
+              if e.info.faithfulness is not None and e.info.faithfulness.deletion_curve}
+    if not scored:
+        return None
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(7.5, 2.8), layout="constrained")
+    axes = figure.subplots(1, 2, sharey=True)
+    colours = dict(zip(METHODS, ("tab:blue", "tab:orange", "tab:green")))
+    for axis, (kind, what) in zip(axes, (("deletion", "share of the face blurred, most important first"),
+                                         ("insertion", "share of the face restored, most important first"))):
+        for method, scores in scored.items():
+            curve = getattr(scores, f"{kind}_curve")
+            steps = [i / (len(curve) - 1) for i in range(len(curve))]
+            axis.plot(steps, curve, color=colours[method], label=METHOD_TITLES[method])
+        random_curve = getattr(next(iter(scored.values())), f"random_{kind}_curve")
+        axis.plot(steps, random_curve, color="black", linestyle="--", label="a random map")
+        axis.set(title=f"{kind.capitalize()} ({'lower' if kind == 'deletion' else 'higher'} is better)",
+                 xlabel=what, ylim=(-0.05, 1.05))
+    axes[0].set_ylabel("the model's score, scaled")
+    axes[1].legend(fontsize="small", loc="lower right")
+    return figure
+
+
+def crop_strip(face, model: str | None) -> list[tuple[Any, str]] | None:
+    """The stability check as pictures: the crop answered, then each nearby crop with
+    what the model said on it. None without a stability check."""
+    record = face.record(model) if model else None
+    stability = record.answer.stability if record else None
+    if stability is None or stability.thumbnail is None:
+        return None
+    strip = [(stability.thumbnail, f"this crop: {stability.answer}")]
+    strip += [(v.thumbnail, f"{v.name}: {v.answer}" + ("" if v.agrees else " (differs)"))
+              for v in stability.variants if v.thumbnail is not None]
+    return strip
+
+
+def reliability_image(face, model: str | None):
+    """The answering model's reliability diagram from its audit (a PIL copy, so that
+    Gradio serves no server path), or None when it has no calibration."""
+    record = face.record(model) if model else None
+    calibration = record.answer.calibration if record else None
+    if calibration is None or calibration.figure is None:
+        return None
+    from PIL import Image
+
+    with Image.open(calibration.figure) as image:
+        return image.convert("RGB")
+
+
+def _pair(mine: float | None, random: float | None) -> str:
+    """An area and the random map's beside it; "-" where the score never moved (nan)."""
+    return "-" if mine is None or mine != mine else f"{mine:.3f} ({random:.3f})"
+
+
+def numbers_markdown(face, model: str | None) -> str:
+    """The numbers behind the pictures, one table: each map's curves' areas against the
+    random map's and its exactness; the stability variants' probabilities."""
+    record = face.record(model) if model else None
+    if record is None:
+        return ""
+    rows = ["| map | deletion area (random) | insertion area (random) | IG completeness error |",
+            "|---|---|---|---|"]
+    for method, explained in record.maps.items():
+        scores = explained.info.faithfulness
+        rows.append(f"| {METHOD_TITLES[method]} | "
+                    + (f"{_pair(scores.deletion_auc, scores.random_deletion_auc)} | "
+                       f"{_pair(scores.insertion_auc, scores.random_insertion_auc)} | " if scores else "- | - | ")
+                    + f"{percent(explained.info.ig_delta, 2, '-')} |")
+    stability = record.answer.stability
+    if stability is not None:
+        rows += ["", f"| crop | answer | P({cell(stability.answer)}) |", "|---|---|---|"]
+        rows += [f"| {cell(v.name)} | {cell(v.answer)} | {percent(v.probability, 1, '-')} |"
+                 for v in stability.variants]
+    return "\n".join(rows)

@@ -127,7 +127,8 @@ def test_the_page_settings_reach_the_engine_as_one_ask_options(ask_tab, photo_fi
     monkeypatch.setattr(ask_tab.engine, "ask_stages", spy)
     *_, last = ask_tab.ask(str(photo_files["astronaut"]), RACE, ["IG"], 1, 16, "blur", False, request=session(),
                            progress=None)
-    assert set(seen[0]) == {"options", "progress"}  # nothing beside it
+    assert set(seen[0]) == {"options", "progress", "lab_models"}  # nothing beside it
+    assert seen[0]["lab_models"] is False  # the bias lab's SYNTHETIC models answer only when a visitor opts in
     assert seen[0]["options"] == AskOptions(methods=("ig",), face_index=0, ig_steps=16, ig_baseline="blur")
     faces = last[ask_tab.tab.result_json]["faces"]
     assert [face["index"] for face in faces] == [0]

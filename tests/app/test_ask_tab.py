@@ -259,3 +259,26 @@ def test_the_region_chart_is_the_results_and_a_missing_one_says_why():
         None, "*No face regions for a: no face detector finds a face in this photo.*")
     quick = result_of(faces=[face_of(record_of(race_answer(), {"gradcam": info()}))])
     assert "has not run for this answer yet" in trust_view.region_figure(quick, 0, "a", "gradcam")[1]
+
+
+def test_the_pictures_draw_the_curves_the_crops_and_the_numbers_of_a_real_answer(user_models, photo_files):
+    """On a real ask of the tiny race models: the curve chart plots each scored map and
+    the random map, the strip holds the answered crop and every variant, and the numbers
+    table has a row per map."""
+    from vqa import Engine
+
+    result = Engine(user_models, include_cache=False).ask(str(photo_files["astronaut"]), "What is this person's race?",
+                                                          explain=("gradcam", "ig"))
+    face = result.faces[0]
+    model = face.records[0].model
+    figure = trust_view.curves_figure(face, model)
+    deletion = figure.axes[0]
+    assert len(deletion.lines) == 3  # Grad-CAM, IG and the random map
+    np.testing.assert_allclose(deletion.lines[0].get_ydata(),
+                               face.records[0].maps["gradcam"].info.faithfulness.deletion_curve)
+    strip = trust_view.crop_strip(face, model)
+    stability = face.records[0].answer.stability
+    assert len(strip) == 1 + len(stability.variants) and strip[0][1] == f"this crop: {stability.answer}"
+    table = trust_view.numbers_markdown(face, model)
+    assert "| Grad-CAM |" in table and "| Integrated Gradients |" in table
+    assert trust_view.reliability_image(face, model) is None  # the tiny models have no audit
