@@ -68,8 +68,11 @@ def test_a_clicked_image_shows_both_models_answers_confidences_maps_and_class_ac
         assert f"| | {lab.FAIR_MODEL} | {lab.BIASED_MODEL} |" in text
         answers = {a.model: a for a in compared.answers}
         assert (f"| answer | {answers[lab.FAIR_MODEL].answer} | {answers[lab.BIASED_MODEL].answer} |") in text
-        assert (f"| confidence | {answers[lab.FAIR_MODEL].confidence:.1%} | "
+        assert (f"| confidence (raw softmax) | {answers[lab.FAIR_MODEL].confidence:.1%} | "
                 f"{answers[lab.BIASED_MODEL].confidence:.1%} |") in text
+        calibrated = [f"{100 * answers[m].calibrated_confidence:.0f}%, SYNTHETIC audit"
+                      for m in (lab.FAIR_MODEL, lab.BIASED_MODEL)]  # the lab's own audit calibrated both
+        assert f"| calibrated confidence | {calibrated[0]} | {calibrated[1]} |" in text
         assert (f"| accuracy on {image.race} (lab's balanced val split) | "
                 f"{accuracy[lab.FAIR_MODEL][image.race]:.1%} | {accuracy[lab.BIASED_MODEL][image.race]:.1%} |") in text
         assert [caption for _, caption in maps] == [f"{lab.FAIR_MODEL} · Grad-CAM", f"{lab.BIASED_MODEL} · Grad-CAM",
