@@ -45,11 +45,10 @@ def run(asks: int, question: str, model: str, concurrency: int) -> list[tuple[fl
 
     from app.examples import example_photos
     from benchmarks.app import free_port, wait_until_up
-    from benchmarks.load import start_app
-    from vqa import Engine
+    from benchmarks.load import import_models, start_app
 
-    Engine().load()  # the pretrained models imported once, before timing
     repo = Path(__file__).resolve().parents[1]
+    import_models(repo)
     with tempfile.TemporaryDirectory(prefix="facexai-browser-") as folder:
         photo = Path(folder) / "astronaut.png"
         Image.fromarray(example_photos()["astronaut"]).save(photo)
