@@ -11,7 +11,7 @@ from pathlib import Path
 
 import gradio as gr
 
-from app import content, views
+from app import a11y, content, views
 from app.audit_view import build_audit_tab
 from app.components import photo_input
 from app.examples import write_examples
@@ -243,7 +243,7 @@ def _compare_tab(examples: list[str], engine) -> CompareTab:
             verdict = gr.Markdown(label="verdict", elem_id="compare-verdict")
             table = gr.Dataframe(headers=["model", "trained on", "answer", "confidence", "top class"],
                                  label="answers", interactive=False, wrap=True)
-            gallery = gr.Gallery(label="Where each model looked", columns=2, format="png")
+            gallery = gr.Gallery(label="Where each model looked", columns=2, format="png", elem_id="compare-gallery")
     return CompareTab(photo=photo, attribute=attribute, opacity=opacity, button=button, rescan=rescan,
                       verdict=verdict, table=table, gallery=gallery)
 
@@ -274,8 +274,9 @@ def launch(demo: gr.Blocks, host: str = "127.0.0.1", port: int = 7860, share: bo
            concurrency: int = DEFAULT_CONCURRENCY, block: bool = True):
     """Serve with a bounded queue (QUEUE_SIZE waiting at most); events without a
     limit of their own run `concurrency` at once. The engine's work itself is
-    bounded by the stage queues that build_app made."""
+    bounded by the stage queues that build_app made. The theme, CSS and script are
+    app.a11y's (contrast, and names Gradio's markup leaves out)."""
     demo.queue(default_concurrency_limit=concurrency, max_size=QUEUE_SIZE)
     return demo.launch(server_name=host, server_port=port, share=share, max_file_size=MAX_UPLOAD,
                        show_error=False, footer_links=["api"], prevent_thread_lock=not block,
-                       ssr_mode=False)
+                       ssr_mode=False, **a11y.launch_options())
