@@ -15,6 +15,7 @@ from collections.abc import Iterator
 import gradio as gr
 
 from app import views
+from app.a11y import faces_alt
 from app.cards_view import cards_markdown
 from app.errors import InputError, user_errors
 from app.faces_view import draw_faces, face_at
@@ -156,7 +157,8 @@ class AskHandlers:
         return {
             tab.answer: views.answer_markdown(result, view.face),
             tab.probabilities: views.label_value(face, model),
-            tab.faces: draw_faces(result.image, views.boxes(result), view.face),
+            tab.faces: gr.update(value=draw_faces(result.image, views.boxes(result), view.face),
+                                 alt_text=faces_alt(len(result.faces), view.face)),
             tab.model: gr.update(choices=views.model_names(face), value=model),
             tab.cards: cards_markdown([answer.card for answer in face.answers]),
             tab.trust: views.trust_markdown(face, model),
@@ -201,19 +203,23 @@ class AskHandlers:
 
     def _vqa_heatmap(self, view: AskView, opacity: float) -> dict:
         image = views.vqa_heatmap_image(view.result, opacity)
-        return {self.tab.vqa_heatmap: gr.update(value=image, visible=image is not None)}
+        return {self.tab.vqa_heatmap: gr.update(value=image, visible=image is not None,
+                                                alt_text=views.vqa_heatmap_alt(view.result))}
 
     def _regions(self, view: AskView, method: str) -> dict:
         figure, note = views.region_figure(view.result, view.face, views.shown_model(view), method or METHODS[0])
         return {self.tab.region_plot: figure, self.tab.region_note: note}
 
     def _heatmaps(self, view: AskView, opacity: float, whole_photo: bool) -> dict:
+        """Each method's picture with its alt text (a screen reader's only way to it)."""
         if not view.result.faces:
-            images = dict.fromkeys(METHODS)
+            images = alts = dict.fromkeys(METHODS)
         else:
-            images = views.heatmap_images(view.result, view.face, views.shown_model(view), float(opacity),
-                                          whole_photo=bool(whole_photo))
-        return {self.tab.heatmaps[method]: image for method, image in images.items()}
+            model = views.shown_model(view)
+            images = views.heatmap_images(view.result, view.face, model, float(opacity), whole_photo=bool(whole_photo))
+            alts = views.heatmap_alts(view.result, view.face, model, whole_photo=bool(whole_photo))
+        return {self.tab.heatmaps[method]: gr.update(value=image, alt_text=alts[method])
+                for method, image in images.items()}
 
 
 class CompareHandlers:

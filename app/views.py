@@ -10,6 +10,7 @@ import dataclasses
 import math
 from typing import Any
 
+from app import a11y
 from vqa.explain import IG_TOLERANCE, METHOD_NAMES, METHOD_TITLES
 
 DEFAULT_IG_STEPS = 0  # adaptive IG, exact to IG_TOLERANCE
@@ -178,6 +179,42 @@ def heatmap_images(result, face_index: int, model: str | None, opacity: float,
     region = None if whole_photo else face_region(face.box, result.image.shape)
     return {method: result.render(face_index, model, method, opacity, region=region) if method in made else None
             for method in METHODS}
+
+
+def heatmap_alts(result, face_index: int, model: str | None, whole_photo: bool = False) -> dict[str, str | None]:
+    """{method: the alt text of heatmap_images' picture (None where there is none)}: the
+    method, the model, its answer and the map's top face regions (app.a11y.heatmap_alt)."""
+    face = result.faces[face_index]
+    record = face.record(model) if model else None
+    made = record.maps if record is not None else {}
+    where = "over the whole photo" if whole_photo else "on the face"
+    return {method: map_alt(face, model, method, where) if method in made else None for method in METHODS}
+
+
+def map_alt(face, model: str, method: str, where: str = "on the face") -> str:
+    """One map's alt text (and gallery caption): its regions, or why it has none."""
+    answer = next((a for a in face.answers if a.model == model), None)
+    said = a11y.answer_phrase(answer.answer, answer.confidence, getattr(answer, "evidence", None)) if answer else "?"
+    shares = getattr(face, "regions", {}).get(model, {}).get(method)
+    return a11y.heatmap_alt(METHOD_TITLES[method], model, said, shares, where=where,
+                            regions_missing=None if shares else _regions_missing(face, model))
+
+
+def _regions_missing(face, model: str) -> str:
+    if getattr(face, "regions_note", None):
+        return face.regions_note
+    if model in getattr(face, "regions", {}):
+        return "not measured for this map"
+    return "still being measured" if checks_pending(face) else "not measured"
+
+
+def vqa_heatmap_alt(result, where: str = "over the whole photo") -> str | None:
+    """The general VQA model's map: its answer, and where it is drawn (it has no face regions)."""
+    opinion = result.second_opinion
+    if getattr(opinion, "heatmap", None) is None:
+        return None
+    return a11y.heatmap_alt(METHOD_TITLES["ig"], f"the general VQA model {opinion.model}",
+                            a11y.answer_phrase(opinion.answer, opinion.confidence), where=where)
 
 
 def ig_line(face) -> str | None:
@@ -430,12 +467,12 @@ def comparison_maps(comparison, opacity: float) -> list[tuple[Any, str]]:
         record = face.record(model)
         for method in ("gradcam", "ig"):
             if record is not None and method in record.maps:
-                maps.append((result.render(0, model, method, opacity, region=region),
-                             f"{model} · {METHOD_TITLES[method]}"))
+                maps.append((result.render(0, model, method, opacity, region=region), map_alt(face, model, method)))
     vqa = comparison.vqa
     if vqa is not None and vqa.heatmap is not None:
+        # The caption is the picture's alt text too (Gradio's gallery uses it as such).
         maps.append((result.render_vqa(opacity).crop(region),
-                     f"{vqa.model} · {METHOD_TITLES['ig']} (general VQA model, whole photo)"))
+                     vqa_heatmap_alt(result, where="around the face, cut from its map over the whole photo")))
     return maps
 
 
@@ -502,7 +539,7 @@ def lab_maps(compared, opacity: float) -> list[tuple[Any, str]]:
         for name in compared.accuracy:
             if method in face.heatmap_info.get(name, {}):
                 maps.append((_enlarged(result.render(0, name, method, opacity)),
-                             f"{name} · {METHOD_TITLES[method]}"))
+                             map_alt(face, name, method, where="on the whole test image")))
     return maps
 
 
