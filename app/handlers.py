@@ -74,7 +74,7 @@ class AskHandlers:
         shows, in one update per stage (no second round trip to draw the answer)."""
         for key, view in self._stages(photo, question, methods, face_number, ig_steps, ig_baseline, whole_image,
                                       request, progress):
-            update = self._api_update(key, view, opacity, whole_photo)
+            update = self._api_update(key, view, opacity, whole_photo, alt_texts=True)
             yield {**update, **self._shown(view, whole_photo, region_method, opacity)}
 
     def _stages(self, photo, question, methods, face_number, ig_steps, ig_baseline, whole_image, request,
@@ -129,9 +129,10 @@ class AskHandlers:
         if self._latest.get(key) is not token:
             raise Replaced(REPLACED)
 
-    def _api_update(self, key: str, view: views.AskView, opacity: float, whole_photo: bool = False) -> dict:
+    def _api_update(self, key: str, view: views.AskView, opacity: float, whole_photo: bool = False,
+                    alt_texts: bool = False) -> dict:
         return {self.tab.result_json: view.result.to_dict(), self.tab.view: key,
-                **self._heatmaps(view, opacity, whole_photo=whole_photo)}
+                **self._heatmaps(view, opacity, whole_photo, alt_texts=alt_texts)}
 
     @user_errors
     def show_answer(self, key: str | None, whole_photo: bool = False, region_method: str = METHODS[0],
@@ -210,15 +211,17 @@ class AskHandlers:
         figure, note = views.region_figure(view.result, view.face, views.shown_model(view), method or METHODS[0])
         return {self.tab.region_plot: figure, self.tab.region_note: note}
 
-    def _heatmaps(self, view: AskView, opacity: float, whole_photo: bool) -> dict:
-        """Each method's picture with its alt text (a screen reader's only way to it)."""
-        if not view.result.faces:
-            images = alts = dict.fromkeys(METHODS)
-        else:
-            model = views.shown_model(view)
-            images = views.heatmap_images(view.result, view.face, model, float(opacity), whole_photo=bool(whole_photo))
-            alts = views.heatmap_alts(view.result, view.face, model, whole_photo=bool(whole_photo))
-        return {self.tab.heatmaps[method]: gr.update(value=image, alt_text=alts[method])
+    def _heatmaps(self, view: AskView, opacity: float, whole_photo: bool, alt_texts: bool = True) -> dict:
+        """{component: picture}: for the page each with its alt text (a screen reader's only way to
+        it); for /ask plain images (an update would reach its clients as a dict, not an image)."""
+        faces = bool(view.result.faces)
+        model = views.shown_model(view) if faces else None
+        images = (views.heatmap_images(view.result, view.face, model, float(opacity), whole_photo=bool(whole_photo))
+                  if faces else dict.fromkeys(METHODS))
+        if not alt_texts:
+            return {self.tab.heatmaps[method]: image for method, image in images.items()}
+        alts = views.heatmap_alts(view.result, view.face, model, bool(whole_photo)) if faces else {}
+        return {self.tab.heatmaps[method]: gr.update(value=image, alt_text=alts.get(method))
                 for method, image in images.items()}
 
 
