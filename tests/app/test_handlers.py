@@ -8,7 +8,7 @@ import types
 import gradio as gr
 import pytest
 
-from app import layout, views
+from app import a11y, layout, views
 from app.handlers import AskHandlers, CompareHandlers
 from app.store import SessionStore
 from vqa import Engine
@@ -54,16 +54,39 @@ def test_the_answer_and_grad_cam_come_first_then_the_slower_maps(ask_tab, photo_
     assert first[tab.view] == last[tab.view] == "ask:browser-1"  # the page holds a key, not the Result
 
 
+def test_the_pages_heatmaps_have_alt_texts_with_the_regions_the_json_has(ask_tab, photo_files):
+    tab = ask_tab.tab
+    first, last = ask_tab.ask_page(str(photo_files["astronaut"]), RACE, ["gradcam", "guided", "ig"],
+                                   request=session(), progress=None)
+    model = first[tab.result_json]["faces"][0]["answers"][0]["model"]
+    said = last[tab.result_json]["faces"][0]["answers"][0]["answer"]
+    # The regions come with the slower stage; until then the alt says so.
+    assert first[tab.heatmaps["gradcam"]]["alt_text"].startswith(f"Grad-CAM map of {model}'s answer {said}")
+    assert "Face regions: still being measured." in first[tab.heatmaps["gradcam"]]["alt_text"]
+    assert first[tab.heatmaps["ig"]]["value"] is None and first[tab.heatmaps["ig"]]["alt_text"] is None
+    for method, title in views.METHOD_TITLES.items():  # then it names the three with the most weight
+        regions = last[tab.result_json]["faces"][0]["heatmaps"][model][method]["regions"]
+        top = sorted(regions, key=regions.get, reverse=True)[:3]
+        words = [f"{a11y.region_word(region)} ({regions[region]:.0%})" for region in top]
+        alt = last[tab.heatmaps[method]]["alt_text"]
+        assert alt.startswith(f"{title} map of {model}'s answer {said}")
+        assert alt.endswith(f"Most weight per pixel on {', '.join(words[:-1])} and {words[-1]}.")
+
+
 def test_the_tab_is_drawn_from_the_store_and_clicks_do_not_extend_the_retention(ask_tab, photo_files, clock):
     tab = ask_tab.tab
     *_, last = ask_tab.ask(str(photo_files["astronaut"]), RACE, ["gradcam"], request=session(), progress=None)
     key = last[tab.view]
     shown = ask_tab.show_answer(key)
-    assert "tiny-race-fair" in shown[tab.answer] and shown[tab.faces] is not None
+    assert "tiny-race-fair" in shown[tab.answer] and shown[tab.faces]["value"] is not None
+    assert shown[tab.faces]["alt_text"].startswith("The photo with the one face found boxed")
     clock[0] = 1.5  # a click within the bound redraws from the stored Result
     redrawn = ask_tab.rerender(key, "tiny-race-biased", 0.5, True)
-    assert redrawn[tab.heatmaps["gradcam"]].size == (512, 512)  # the whole photo, one click away
-    assert ask_tab.rerender(key, "tiny-race-biased", 0.5, False)[tab.heatmaps["gradcam"]].size[0] < 512
+    assert redrawn[tab.heatmaps["gradcam"]]["value"].size == (512, 512)  # the whole photo, one click away
+    assert "tiny-race-biased's answer" in redrawn[tab.heatmaps["gradcam"]]["alt_text"]
+    assert "over the whole photo" in redrawn[tab.heatmaps["gradcam"]]["alt_text"]
+    cut = ask_tab.rerender(key, "tiny-race-biased", 0.5, False)[tab.heatmaps["gradcam"]]
+    assert cut["value"].size[0] < 512 and "on the face" in cut["alt_text"]
     clock[0] = 2.0  # two seconds after the ask, however recent the last click
     assert ask_tab.store.get(key) is None and len(ask_tab.store) == 0
     assert ask_tab.rerender(key, "tiny-race-fair", 0.5, False) == {} and ask_tab.show_answer(key) == {}
@@ -176,6 +199,8 @@ def test_a_general_question_is_answered_by_the_vqa_model_with_its_map_in_the_ui_
     assert f"completeness error {opinion['heatmap']['ig_delta']:.1%}" in text
     vqa_map = shown[tab.vqa_heatmap]
     assert vqa_map["visible"] is True and vqa_map["value"].size == (512, 512)  # over the whole photo
+    assert vqa_map["alt_text"].startswith(f"Integrated Gradients map of the general VQA model {opinion['model']}'s "
+                                          f"answer {opinion['answer']} (")
     assert shown[tab.second_opinion] == ""  # it is the answer, not a second opinion
 
 
