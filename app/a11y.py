@@ -8,7 +8,7 @@ What axe-core (tests/app/test_accessibility.py) found on the page, and where eac
   the primary buttons a shade darker, the subdued grey darker.
 - While an answer streams in. Gradio fades a Markdown output to opacity 0.2 while
   its event is pending, so the previous answer, still on screen while a new one is
-  asked, fell to under 3:1; and its progress overlay, taller than an empty output,
+  asked, fell to 1.5:1 (axe caught it at 2.87:1 on the way); and its progress overlay, taller than an empty output,
   made that output a scrollable region no key can reach. Fixed in CSS: a lighter
   fade that keeps 4.5:1, and Markdown outputs that do not scroll down (they grow).
 - Gradio's own markup (HEAD's script, where no keyword argument reaches it):
@@ -32,7 +32,7 @@ TOP_REGIONS = 3  # the regions an alt text names, most weight first
 REGION_WORDS = {"cheeks_jaw": "the cheeks and jaw", "outside": "the area outside the face"}
 
 # Gradio's Default theme with the colours that failed WCAG AA replaced (ratios on white,
-# or of white text on the fill). Orange 700/800: 5.2:1 and 7.3:1; neutral 600: 7.6:1.
+# or of white text on the fill). Orange 700/800: 5.2:1 and 7.3:1; neutral 600: 7.7:1.
 THEME_VARS = {
     "button_primary_background_fill": "*primary_700",
     "button_primary_background_fill_hover": "*primary_800",
@@ -45,8 +45,8 @@ THEME_VARS = {
 }
 
 CSS = """
-/* Gradio fades a pending Markdown output to opacity 0.2 (under 3:1 for its text); 0.8 keeps
-   the cue that it is about to change and 4.5:1 (app/a11y.py). */
+/* Gradio fades a pending Markdown output to opacity 0.2 (1.5:1 for its text); 0.8 keeps the
+   cue that it is about to change, and 7.8:1. */
 [data-testid="markdown-wrapper"].pending { opacity: 0.8; }
 /* A Markdown output grows with its text, so it never needs to scroll down; but Gradio's progress
    overlay, taller than an empty output, made it a scrollable region that no key can reach (axe
