@@ -8,9 +8,10 @@ What axe-core (tests/app/test_accessibility.py) found on the page, and where eac
   the primary buttons a shade darker, the subdued grey darker.
 - While an answer streams in. Gradio fades a Markdown output to opacity 0.2 while
   its event is pending, so the previous answer, still on screen while a new one is
-  asked, fell to 1.5:1 (axe caught it at 2.87:1 on the way); and its progress overlay, taller than an empty output,
-  made that output a scrollable region no key can reach. Fixed in CSS: a lighter
-  fade that keeps 4.5:1, and Markdown outputs that do not scroll down (they grow).
+  asked, fell to 1.5:1 (axe caught it at 2.87:1 on the way); and its progress
+  overlay, taller than an empty output, made that output a scrollable region no key
+  can reach. Fixed in CSS: a lighter fade that keeps 4.5:1, and Markdown outputs
+  that do not scroll down (they grow).
 - Gradio's own markup (HEAD's script, where no keyword argument reaches it):
   an empty output's placeholder is a <div aria-label="Empty value"> without a role
   (aria-prohibited-attr); the example photos are <button>s holding only an <img alt="">
