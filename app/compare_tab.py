@@ -82,7 +82,7 @@ def build(examples: list[str], engine) -> CompareTab:
             table = gr.Dataframe(headers=["model", "trained on", "answer", "confidence", "top class", "calibrated",
                                           "90% set"],
                                  label="answers", interactive=False, wrap=True)
-            gallery = gr.Gallery(label="Where each model looked", columns=2, format="png")
+            gallery = gr.Gallery(label="Where each model looked", columns=2, format="png", elem_id="compare-gallery")
     return CompareTab(photo=photo, attribute=attribute, opacity=opacity, button=button, rescan=rescan,
                       verdict=verdict, table=table, gallery=gallery)
 

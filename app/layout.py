@@ -12,7 +12,7 @@ from pathlib import Path
 
 import gradio as gr
 
-from app import ask_tab, audit_tab, compare_tab, content, how_tab
+from app import a11y, ask_tab, audit_tab, compare_tab, content, how_tab
 from app.examples import write_examples
 from app.settings import CACHE_SWEEP, DEFAULT_CONCURRENCY, DEFAULT_STORE_MB, MAX_UPLOAD, QUEUE_SIZE
 from app.stages import StageQueues
@@ -58,8 +58,9 @@ def launch(demo: gr.Blocks, host: str = "127.0.0.1", port: int = 7860, share: bo
            concurrency: int = DEFAULT_CONCURRENCY, block: bool = True):
     """Serve with a bounded queue (QUEUE_SIZE waiting at most); events without a
     limit of their own run `concurrency` at once. The engine's work itself is
-    bounded by the stage queues that build_app made."""
+    bounded by the stage queues that build_app made. The theme, CSS and script are
+    app.a11y's (contrast, and names Gradio's markup leaves out)."""
     demo.queue(default_concurrency_limit=concurrency, max_size=QUEUE_SIZE)
     return demo.launch(server_name=host, server_port=port, share=share, max_file_size=MAX_UPLOAD,
                        show_error=False, footer_links=["api"], prevent_thread_lock=not block,
-                       ssr_mode=False)
+                       ssr_mode=False, **a11y.launch_options())

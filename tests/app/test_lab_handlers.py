@@ -75,9 +75,13 @@ def test_a_clicked_image_shows_both_models_answers_confidences_maps_and_class_ac
         assert f"| calibrated confidence | {calibrated[0]} | {calibrated[1]} |" in text
         assert (f"| accuracy on {image.race} (lab's balanced val split) | "
                 f"{accuracy[lab.FAIR_MODEL][image.race]:.1%} | {accuracy[lab.BIASED_MODEL][image.race]:.1%} |") in text
-        assert [caption for _, caption in maps] == [f"{lab.FAIR_MODEL} · Grad-CAM", f"{lab.BIASED_MODEL} · Grad-CAM",
-                                                    f"{lab.FAIR_MODEL} · Integrated Gradients",
-                                                    f"{lab.BIASED_MODEL} · Integrated Gradients"]
+        # Grad-CAM then IG, the fair model left; each caption (the picture's alt text too) names the
+        # method, the model and its answer.
+        shown = [(title, name) for title in ("Grad-CAM", "Integrated Gradients")
+                 for name in (lab.FAIR_MODEL, lab.BIASED_MODEL)]
+        assert [caption.split(", ")[0] for _, caption in maps] == [
+            f"{title} map of {name}'s answer {answers[name].answer} ({answers[name].confidence:.0%})"
+            for title, name in shown]
         for method, title in (("gradcam", "Grad-CAM"), ("ig", "Integrated Gradients")):
             cells = []
             for name in (lab.FAIR_MODEL, lab.BIASED_MODEL):  # each map measured against a seeded random map
@@ -123,5 +127,7 @@ def test_compare_shows_the_general_vqa_model_as_one_more_row(user_models, photo_
     assert {row[0] for row in rows[:2]} == {"tiny-race-fair", "tiny-race-biased"} and rows[-1][0] == str(vilt)
     assert rows[-1][2] == "white" and "general VQA model" in rows[-1][1]
     assert "says **white**" in out[tab.verdict]
-    assert out[tab.gallery][-1][1] == f"{vilt} · Integrated Gradients (general VQA model, whole photo)"
+    caption = out[tab.gallery][-1][1]
+    assert caption.startswith(f"Integrated Gradients map of the general VQA model {vilt}'s answer white (")
+    assert caption.endswith("around the face, cut from its map over the whole photo.")
     assert len(out[tab.gallery]) == 5  # Grad-CAM and IG of each race model, and the VQA model's IG

@@ -131,8 +131,8 @@ def test_the_page_gets_the_answer_and_the_whole_tab_in_one_update_per_stage(engi
     first, last = updates
     for update in updates:  # the /ask outputs and everything the tab draws, without a second round trip
         assert {tab.result_json, tab.view, *tab.heatmaps.values(), tab.answer, tab.trust} <= set(update)
-    assert "tiny-race-fair" in first[tab.answer] and first[tab.heatmaps["ig"]] is None
-    assert last[tab.heatmaps["ig"]] is not None and "Can you trust these maps?" in last[tab.trust]
+    assert "tiny-race-fair" in first[tab.answer] and first[tab.heatmaps["ig"]]["value"] is None
+    assert last[tab.heatmaps["ig"]]["value"] is not None and "Can you trust these maps?" in last[tab.trust]
     # The same result as the /ask endpoint gives.
     *_, api = handlers.ask(str(photo_files["astronaut"]), RACE, ["gradcam", "guided", "ig"],
                            request=session("api"), progress=None)
