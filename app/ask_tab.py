@@ -19,7 +19,7 @@ from typing import Any
 
 import gradio as gr
 
-from app import a11y, trust_view
+from app import trust_view
 from app.a11y import faces_alt
 from app.cards_view import cards_markdown
 from app.common import DEFAULT_OPACITY, METHOD_TITLES, METHODS, percent, problem_lines
@@ -431,7 +431,7 @@ class AskHandlers:
     def _vqa_heatmap(self, view: AskView, opacity: float) -> dict:
         image = vqa_heatmap_image(view.result, opacity)
         return {self.tab.vqa_heatmap: gr.update(value=image, visible=image is not None,
-                                                alt_text=vqa_heatmap_alt(view.result))}
+                                                alt_text=trust_view.vqa_heatmap_alt(view.result))}
 
     def _regions(self, view: AskView, method: str) -> dict:
         figure, note = trust_view.region_figure(view.result, view.face, view.shown_model, method or METHODS[0])
@@ -446,7 +446,7 @@ class AskHandlers:
                   if faces else dict.fromkeys(METHODS))
         if not alt_texts:
             return {self.tab.heatmaps[method]: image for method, image in images.items()}
-        alts = heatmap_alts(view.result, view.face, model, bool(whole_photo)) if faces else {}
+        alts = trust_view.heatmap_alts(view.result, view.face, model, bool(whole_photo)) if faces else {}
         return {self.tab.heatmaps[method]: gr.update(value=image, alt_text=alts.get(method))
                 for method, image in images.items()}
 
@@ -607,43 +607,6 @@ def heatmap_images(result, face_index: int, model: str | None, opacity: float,
     region = None if whole_photo else face_region(face.box, result.image.shape)
     return {method: result.render(face_index, model, method, opacity, region=region) if method in made else None
             for method in METHODS}
-
-
-def heatmap_alts(result, face_index: int, model: str | None, whole_photo: bool = False) -> dict[str, str | None]:
-    """{method: the alt text of heatmap_images' picture (None where there is none)}: the
-    method, the model, its answer and the map's top face regions (app.a11y.heatmap_alt)."""
-    face = result.faces[face_index]
-    record = face.record(model) if model else None
-    made = record.maps if record is not None else {}
-    where = "over the whole photo" if whole_photo else "on the face"
-    return {method: map_alt(face, model, method, where) if method in made else None for method in METHODS}
-
-
-def map_alt(face, model: str, method: str, where: str = "on the face") -> str:
-    """One map's alt text: its regions, or why it has none."""
-    record = face.record(model)
-    answer = record.answer if record else None
-    said = a11y.answer_phrase(answer.answer, answer.confidence, answer.evidence) if answer else "?"
-    shares = record.maps[method].regions if record and method in record.maps else None
-    return a11y.heatmap_alt(METHOD_TITLES[method], model, said, shares, where=where,
-                            regions_missing=None if shares else _regions_missing(face, record))
-
-
-def _regions_missing(face, record) -> str:
-    if face.regions_note:
-        return face.regions_note
-    if record is not None and record.occlusion is not None:
-        return "not measured for this map"
-    return "still being measured" if trust_view.checks_pending(face) else "not measured"
-
-
-def vqa_heatmap_alt(result, where: str = "over the whole photo") -> str | None:
-    """The general VQA model's map: its answer, and where it is drawn (it has no face regions)."""
-    said = result.general_answer
-    if getattr(said, "heatmap", None) is None:
-        return None
-    return a11y.heatmap_alt(METHOD_TITLES["ig"], f"the general VQA model {said.model}",
-                            a11y.answer_phrase(said.answer, said.confidence), where=where)
 
 
 def ig_line(face) -> str | None:

@@ -19,6 +19,7 @@ from app.components import photo_input
 from app.errors import NoPhotoError, user_errors
 from app.faces_view import face_region
 from app.stages import StageQueues
+from app.trust_view import map_alt, vqa_heatmap_alt
 from vqa.agreement import agreement_summary
 from vqa.engine import COMPARE_QUESTIONS, COMPARED_MAPS
 
@@ -249,13 +250,14 @@ def comparison_maps(comparison, opacity: float) -> list[tuple[Any, str]]:
     then the general VQA model's Integrated Gradients (over the whole photo, cut alike)."""
     result, face = comparison.result, comparison.face
     region = face_region(face.box, result.image.shape)
-    maps = [(result.render(0, record.model, method, opacity, region=region),
-             f"{record.model} · {METHOD_TITLES[method]}")
+    # Each caption is the picture's alt text too (Gradio's gallery uses it as such): the
+    # method, the model, its answer and the map's top face regions.
+    maps = [(result.render(0, record.model, method, opacity, region=region), map_alt(face, record.model, method))
             for record in face.records for method in COMPARED_MAPS if method in record.maps]
     vqa = comparison.general_answer
     if vqa is not None and vqa.heatmap is not None:
         maps.append((result.render_general(opacity).crop(region),
-                     f"{vqa.model} · {METHOD_TITLES['ig']} (general VQA model, whole photo)"))
+                     vqa_heatmap_alt(result, where="around the face, cut from its map over the whole photo")))
     return maps
 
 
@@ -333,7 +335,7 @@ def _when_said(record) -> str:
 def lab_maps(compared, opacity: float) -> list[tuple[Any, str]]:
     """Grad-CAM then Integrated Gradients, the fair model left and the biased one right (two columns)."""
     result, face = compared.comparison.result, compared.comparison.face
-    return [(_enlarged(result.render(0, name, method, opacity)), f"{name} · {METHOD_TITLES[method]}")
+    return [(_enlarged(result.render(0, name, method, opacity)), map_alt(face, name, method, "on the whole test image"))
             for method in COMPARED_MAPS for name in compared.accuracy
             if _map_of(face.record(name), method) is not None]
 

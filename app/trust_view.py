@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from app import a11y
 from app.common import METHOD_TITLES, METHODS, cell, percent
 
 PENDING = ("*Still measuring: the answer's stability, each map's faithfulness and its face regions come with the "
@@ -176,3 +177,42 @@ def numbers_markdown(face, model: str | None) -> str:
         rows += [f"| {cell(v.name)} | {cell(v.answer)} | {percent(v.probability, 1, '-')} |"
                  for v in stability.variants]
     return "\n".join(rows)
+
+
+# -- alt texts: what a screen reader says of each map ---------------------------------
+
+def heatmap_alts(result, face_index: int, model: str | None, whole_photo: bool = False) -> dict[str, str | None]:
+    """{method: the alt text of heatmap_images' picture (None where there is none)}: the
+    method, the model, its answer and the map's top face regions (app.a11y.heatmap_alt)."""
+    face = result.faces[face_index]
+    record = face.record(model) if model else None
+    made = record.maps if record is not None else {}
+    where = "over the whole photo" if whole_photo else "on the face"
+    return {method: map_alt(face, model, method, where) if method in made else None for method in METHODS}
+
+
+def map_alt(face, model: str, method: str, where: str = "on the face") -> str:
+    """One map's alt text: its regions, or why it has none."""
+    record = face.record(model)
+    answer = record.answer if record else None
+    said = a11y.answer_phrase(answer.answer, answer.confidence, answer.evidence) if answer else "?"
+    shares = record.maps[method].regions if record and method in record.maps else None
+    return a11y.heatmap_alt(METHOD_TITLES[method], model, said, shares, where=where,
+                            regions_missing=None if shares else _regions_missing(face, record))
+
+
+def _regions_missing(face, record) -> str:
+    if face.regions_note:
+        return face.regions_note
+    if record is not None and record.occlusion is not None:
+        return "not measured for this map"
+    return "still being measured" if checks_pending(face) else "not measured"
+
+
+def vqa_heatmap_alt(result, where: str = "over the whole photo") -> str | None:
+    """The general VQA model's map: its answer, and where it is drawn (it has no face regions)."""
+    said = result.general_answer
+    if getattr(said, "heatmap", None) is None:
+        return None
+    return a11y.heatmap_alt(METHOD_TITLES["ig"], f"the general VQA model {said.model}",
+                            a11y.answer_phrase(said.answer, said.confidence), where=where)

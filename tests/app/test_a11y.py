@@ -7,7 +7,7 @@ import types
 
 import pytest
 
-from app import a11y, ask_tab
+from app import a11y, trust_view
 
 AA = 4.5  # WCAG 2.x AA, normal text
 
@@ -119,17 +119,17 @@ def test_views_give_each_made_map_its_alt_and_say_why_regions_are_missing():
     from tests.app.conftest import result_of
 
     result = result_of(faces=[_face({"gradcam": {"eyes": 0.6, "nose": 0.4}})])
-    alts = ask_tab.heatmap_alts(result, 0, "m")
+    alts = trust_view.heatmap_alts(result, 0, "m")
     assert alts == {"gradcam": "Grad-CAM map of m's answer White (90%), on the face. "
                                "Most weight per pixel on the eyes (60%) and the nose (40%).",
                     "guided": None, "ig": None}
-    pending = ask_tab.heatmap_alts(result_of(faces=[_face()]), 0, "m", whole_photo=True)["gradcam"]
+    pending = trust_view.heatmap_alts(result_of(faces=[_face()]), 0, "m", whole_photo=True)["gradcam"]
     assert pending.endswith("over the whole photo. Face regions: still being measured.")
     checked = _face(stability=types.SimpleNamespace(stable=True))  # the slow stage ran with the regions check off
-    assert ask_tab.heatmap_alts(result_of(faces=[checked]), 0, "m")["gradcam"].endswith(
+    assert trust_view.heatmap_alts(result_of(faces=[checked]), 0, "m")["gradcam"].endswith(
         "Face regions: not measured.")
     note = "no 68 landmarks on this face"
-    assert ask_tab.heatmap_alts(result_of(faces=[_face(regions_note=note)]), 0, "m")["gradcam"].endswith(
+    assert trust_view.heatmap_alts(result_of(faces=[_face(regions_note=note)]), 0, "m")["gradcam"].endswith(
         f"Face regions: {note}.")
 
 

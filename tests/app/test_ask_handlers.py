@@ -63,8 +63,10 @@ def test_the_tab_is_drawn_from_the_store_and_clicks_do_not_extend_the_retention(
     assert "tiny-race-fair" in shown[tab.answer] and shown[tab.faces] is not None
     clock[0] = 1.5  # a click within the bound redraws from the stored Result
     redrawn = ask_tab.rerender(key, "tiny-race-biased", 0.5, True)
-    assert redrawn[tab.heatmaps["gradcam"]].size == (512, 512)  # the whole photo, one click away
-    assert ask_tab.rerender(key, "tiny-race-biased", 0.5, False)[tab.heatmaps["gradcam"]].size[0] < 512
+    # The page's maps come as updates with their alt text (a screen reader's only way to them).
+    assert redrawn[tab.heatmaps["gradcam"]]["value"].size == (512, 512)  # the whole photo, one click away
+    assert redrawn[tab.heatmaps["gradcam"]]["alt_text"].startswith("Grad-CAM map of tiny-race-biased's answer ")
+    assert ask_tab.rerender(key, "tiny-race-biased", 0.5, False)[tab.heatmaps["gradcam"]]["value"].size[0] < 512
     clock[0] = 2.0  # two seconds after the ask, however recent the last click
     assert ask_tab.store.get(key) is None and len(ask_tab.store) == 0
     assert ask_tab.rerender(key, "tiny-race-fair", 0.5, False) == {} and ask_tab.show_answer(key) == {}
