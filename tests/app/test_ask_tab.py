@@ -8,6 +8,7 @@ import pytest
 
 from app import ask_tab, trust_view
 from tests.app.conftest import answer_of, face_of, info, record_of, result_of
+from tests.xai.tiny_models import positive_linear
 from vqa.general import GeneralAnswer
 from vqa.stability import Stability, Variant
 from xai.metrics import Faithfulness
@@ -140,26 +141,12 @@ def _line(text: str, title: str) -> str:
     return next(line for line in text.split("\n\n") if line.startswith(f"**{title}**"))
 
 
-def linear_model(seed=0, size=8):
-    """Logit of class 0 = w . x with w >= 0 (tests/xai/test_metrics.py's): on an
-    image x >= 0 each pixel's true relevance against a black fill is w * x."""
-    import keras
-
-    rng = np.random.default_rng(seed)
-    model = keras.Sequential([keras.Input((size, size, 1)), keras.layers.Flatten(),
-                              keras.layers.Dense(2, activation="softmax", name="head")])
-    w = rng.exponential(size=(size * size, 1)) ** 2
-    model.get_layer("head").set_weights([np.concatenate([w, np.zeros_like(w)], 1), np.zeros(2)])
-    x = rng.uniform(0, 1, (1, size, size, 1)).astype(np.float32)
-    return model, x, np.abs(w.reshape(size, size) * x[0, ..., 0])
-
-
 def test_the_true_relevance_map_beats_random_and_its_reverse_is_no_better_on_the_page():
     """A real model whose true relevance is known: its map and the reversed map,
     scored by xai.metrics.faithfulness, each say their verdict in the trust panel."""
     from xai.metrics import faithfulness
 
-    model, x, relevance = linear_model()
+    model, x, relevance = positive_linear()
     scored = faithfulness(model, x, {"true": relevance[None], "reverse": -relevance[None]}, [0], fill="black")
     true, reverse = scored["true"][0], scored["reverse"][0]
     text = _trust({"gradcam": info(faithfulness=true), "guided": info(faithfulness=reverse)})

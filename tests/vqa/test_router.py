@@ -5,8 +5,9 @@ from pathlib import Path
 
 import pytest
 
+from benchmarks.router import parse_checks
 from vqa import grammar
-from vqa.router import Check, age_value, parse_age_value, route
+from vqa.router import age_value, parse_age_value, route
 from vqa.text import MAX_QUESTION_CHARS, normalize
 
 CASES_FILE = Path(__file__).with_name("router_cases.csv")
@@ -16,15 +17,6 @@ def _load_cases():
     with CASES_FILE.open(newline="") as handle:
         rows = [r for r in csv.DictReader(handle) if not r["question"].startswith("#")]
     return rows
-
-
-def _expected_checks(text):
-    checks = []
-    for item in filter(None, text.split(";")):
-        negated = "!=" in item
-        attribute, value = item.split("!=" if negated else "=", 1)
-        checks.append(Check(attribute, value, negated))
-    return tuple(checks)
 
 
 CASES = _load_cases()
@@ -40,7 +32,7 @@ def test_route(case):
     intent = route(case["question"])
     assert intent.kind == case["kind"]
     assert intent.attributes == tuple(case["attributes"].split())
-    assert intent.checks == _expected_checks(case["checks"])
+    assert intent.checks == parse_checks(case["checks"])
     assert intent.value == (intent.checks[0].value if intent.checks else None)
     if case["kind"] == "unsupported":
         assert intent.topic == case["topic"]

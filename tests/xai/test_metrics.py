@@ -3,6 +3,7 @@ import keras
 import numpy as np
 import pytest
 
+from tests.xai.tiny_models import positive_linear
 from xai import GradCAM, IntegratedGradients, metrics
 from xai.metrics import Faithfulness, deletion_auc, faithfulness, insertion_auc, randomized_copy
 
@@ -95,20 +96,8 @@ def test_the_control_fails_when_the_metric_is_broken(cnn, images, monkeypatch, b
         _assert_control_holds(cnn, images)
 
 
-def _positive_linear(seed=0, size=8):
-    """Logit of class 0 = w . x + b with w >= 0: on an image x >= 0 each pixel's
-    true relevance (against a black fill) is w * x, never negative."""
-    rng = np.random.default_rng(seed)
-    model = keras.Sequential([keras.Input((size, size, 1)), keras.layers.Flatten(),
-                              keras.layers.Dense(2, activation="softmax", name="head")])
-    w = rng.exponential(size=(size * size, 1)) ** 2
-    model.get_layer("head").set_weights([np.concatenate([w, np.zeros_like(w)], 1), np.zeros(2)])
-    x = rng.uniform(0, 1, (1, size, size, 1)).astype(np.float32)
-    return model, x, np.abs(w.reshape(size, size) * x[0, ..., 0])
-
-
 def test_true_relevance_beats_random_and_its_reverse_does_worse():
-    model, x, relevance = _positive_linear()
+    model, x, relevance = positive_linear()
     maps = {"true": relevance[None], "reverse": -relevance[None]}
     scored = faithfulness(model, x, maps, [0], fill="black")
     true, reverse = scored["true"][0], scored["reverse"][0]
@@ -125,7 +114,7 @@ def test_true_relevance_beats_random_and_its_reverse_does_worse():
 def test_logit_curves_match_the_linear_model_exactly():
     """Deletion with a black fill on a linear logit: after deleting the top k
     pixels the scaled score is 1 - (their share of w . x), known in closed form."""
-    model, x, relevance = _positive_linear(seed=1)
+    model, x, relevance = positive_linear(seed=1)
     steps = 4
     result = faithfulness(model, x, relevance[None], [0], steps=steps, fill="black")[0]
     order = np.sort(relevance.ravel())[::-1]
@@ -136,7 +125,7 @@ def test_logit_curves_match_the_linear_model_exactly():
 
 
 def test_a_score_that_does_not_move_cannot_be_judged():
-    model, x, relevance = _positive_linear()
+    model, x, relevance = positive_linear()
     model.get_layer("head").set_weights([np.zeros((64, 2)), np.array([3.0, 0.0])])
     result = faithfulness(model, x, relevance[None], [0])[0]
     assert result.better_than_random is None and "Cannot tell" in result.verdict
@@ -156,7 +145,7 @@ def test_faithfulness_to_dict_has_the_json_keys():
 def test_all_curves_of_all_maps_are_one_model_call():
     from tests.xai.test_adaptive_ig import _counted
 
-    model, x, relevance = _positive_linear(seed=2)
+    model, x, relevance = positive_linear(seed=2)
     counted, counter = _counted(model)
     maps = {"a": relevance[None], "b": -relevance[None], "c": relevance.T[None]}
     faithfulness(counted, x, maps, [0], steps=5)
@@ -170,7 +159,7 @@ def test_the_batch_size_bounds_memory_not_the_scores():
     its peak memory: the curves must not depend on it."""
     from xai.defaults import FAITHFULNESS_BATCH_SIZE
 
-    model, x, relevance = _positive_linear(seed=3)
+    model, x, relevance = positive_linear(seed=3)
     images = np.concatenate([x, x[:, ::-1]])
     maps = {"a": np.stack([relevance, relevance[::-1]]), "b": np.stack([relevance.T, -relevance])}
     whole = faithfulness(model, images, maps, [0, 0], batch_size=128)
@@ -184,7 +173,7 @@ def test_the_batch_size_bounds_memory_not_the_scores():
 def test_the_curves_are_what_the_aucs_sum_and_the_linear_model_draws():
     """The drawn curves: steps + 1 points from 'nothing removed' to 'all removed', whose
     trapezoid is the AUC; on the linear model, the closed form of the deletion curve."""
-    model, x, relevance = _positive_linear(seed=1)
+    model, x, relevance = positive_linear(seed=1)
     steps = 4
     result = faithfulness(model, x, relevance[None], [0], steps=steps, fill="black")[0]
     order = np.sort(relevance.ravel())[::-1]

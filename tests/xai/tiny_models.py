@@ -1,5 +1,6 @@
 """Tiny models for the xai tests (seeded, built in well under a second)."""
 import keras
+import numpy as np
 
 
 def small_smooth_cnn(size=16, classes=4, seed=0, head="dense_softmax"):
@@ -30,3 +31,15 @@ def relu_cnn(size=16, classes=4, seed=1):
         keras.layers.GlobalAveragePooling2D(),
         keras.layers.Dense(classes, activation="softmax", name="head"),
     ])
+
+
+def positive_linear(seed=0, size=8):
+    """(model, image, true relevance): the logit of class 0 is w . x with w >= 0, so on
+    an image x >= 0 each pixel's true relevance (against a black fill) is w * x, never negative."""
+    rng = np.random.default_rng(seed)
+    model = keras.Sequential([keras.Input((size, size, 1)), keras.layers.Flatten(),
+                              keras.layers.Dense(2, activation="softmax", name="head")])
+    w = rng.exponential(size=(size * size, 1)) ** 2
+    model.get_layer("head").set_weights([np.concatenate([w, np.zeros_like(w)], 1), np.zeros(2)])
+    x = rng.uniform(0, 1, (1, size, size, 1)).astype(np.float32)
+    return model, x, np.abs(w.reshape(size, size) * x[0, ..., 0])
