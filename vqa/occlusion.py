@@ -1,7 +1,7 @@
 """Where on the face does an answer rest? Checked against the model itself.
 
 A heatmap's share per face region (models.regions) is a claim about the model.
-The occlusion check measures it (xai.occlusion, model-agnostic: a model call
+The occlusion check measures it (xai.metrics.occlusion, model-agnostic: a model call
 and masks): each region of the chip is greyed out (or blurred) in turn and the
 drop of the explained score is recorded, the chip and every occluded copy in
 ONE batched model call. This module feeds it a loaded model
@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 # The metric's names, re-exported: the app reads them through vqa.
-from xai.occlusion import FILLS, GREY, Occlusion, drop_shares, occlude, occluded
+from xai.metrics.occlusion import FILLS, GREY, Occlusion, drop_shares, occlude, occluded
 
 __all__ = ["FILLS", "GREY", "Occlusion", "RegionCheck", "compare_regions", "drop_shares", "explained_scores",
            "occluded", "occlusion_check", "region_chart", "region_chart_data"]

@@ -35,7 +35,7 @@ class ModelAnswer:
     answer: Answer
     chip: Any  # models.alignment.Chip the model saw
     maps: dict[str, ExplainedMap] = dataclasses.field(default_factory=dict)  # method -> map, METHOD_NAMES order
-    occlusion: Any = None  # xai.occlusion.Occlusion of the explained class (vqa.occlusion); None: not checked
+    occlusion: Any = None  # xai.metrics.occlusion.Occlusion of the explained class (vqa.occlusion); None: not checked
     timings: dict[str, float] = dataclasses.field(default_factory=dict)  # stage -> seconds
 
     @property
@@ -118,7 +118,7 @@ class FaceResult:
 
     @property
     def occlusion(self) -> dict[str, Any]:
-        """model -> xai.occlusion.Occlusion of the answer's explained class"""
+        """model -> xai.metrics.occlusion.Occlusion of the answer's explained class"""
         return {r.model: r.occlusion for r in self.records if r.occlusion is not None}
 
     @property

@@ -1,6 +1,6 @@
 """Explanations as pictures: coloured overlays, IG attributions as a heatmap,
 and two readings of the same regions side by side (a map's share per region
-beside the occlusion check's, xai.occlusion)."""
+beside the occlusion check's, xai.metrics.occlusion)."""
 from __future__ import annotations
 
 from collections.abc import Mapping

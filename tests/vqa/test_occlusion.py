@@ -1,5 +1,5 @@
 """The occlusion check of region shares through a loaded model (vqa.occlusion,
-feeding xai.occlusion), on tiny Keras models that read only the pixels the test
+feeding xai.metrics.occlusion), on tiny Keras models that read only the pixels the test
 chooses, with region masks drawn by hand. The metric alone: tests/xai/test_occlusion.py."""
 from __future__ import annotations
 

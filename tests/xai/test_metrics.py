@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 from tests.xai.tiny_models import positive_linear
-from xai import GradCAM, IntegratedGradients, metrics
-from xai.metrics import Faithfulness, deletion_auc, faithfulness, insertion_auc, randomized_copy
+from xai import GradCAM, IntegratedGradients
+from xai.metrics import Faithfulness, deletion_auc, faithfulness, insertion_auc, randomization, randomized_copy
 
 
 def _one_pixel_model(batch):
@@ -55,7 +55,7 @@ def test_randomized_copy_reinitialises_only_the_top_layers(cnn):
 
 @pytest.mark.parametrize("explainer", [GradCAM, lambda m: IntegratedGradients(m, steps=8)])
 def test_reinitialising_the_model_changes_the_map(cnn, images, explainer):
-    rho = metrics.randomization_rank_correlation(cnn, explainer, images, top_layers=2, seed=0)
+    rho = randomization.randomization_rank_correlation(cnn, explainer, images, top_layers=2, seed=0)
     assert rho.shape == (4,)
     assert (rho < 0.9).all(), rho  # far from the same ranking
 
@@ -69,13 +69,13 @@ def _unchanged_copy(model, top_layers=1, seed=0):
 
 def _assert_control_holds(cnn, images):
     """With nothing re-initialised, the metric itself must give rho = 1 for every image."""
-    rho = metrics.randomization_rank_correlation(cnn, GradCAM, images)
+    rho = randomization.randomization_rank_correlation(cnn, GradCAM, images)
     assert rho.shape == (len(images),) and (rho > 0.999).all(), rho
 
 
 def test_same_weights_give_rank_correlation_one(cnn, images, monkeypatch):
     """The check's control, through randomization_rank_correlation itself."""
-    monkeypatch.setattr(metrics, "randomized_copy", _unchanged_copy)
+    monkeypatch.setattr(randomization, "randomized_copy", _unchanged_copy)
     _assert_control_holds(cnn, images)
 
 
@@ -83,15 +83,16 @@ def _off_by_one(model, explainer, images, targets=None, top_layers=1, seed=0):
     """The real metric with a plausible bug: each map compared with the next image's."""
     from scipy.stats import spearmanr
     a = explainer(model).explain(images, targets).heatmap
-    b = np.roll(explainer(metrics.randomized_copy(model, top_layers, seed)).explain(images, targets).heatmap, 1, 0)
+    scrambled = randomization.randomized_copy(model, top_layers, seed)
+    b = np.roll(explainer(scrambled).explain(images, targets).heatmap, 1, 0)
     return np.asarray([spearmanr(p.ravel(), q.ravel()).statistic for p, q in zip(a, b)])
 
 
 @pytest.mark.parametrize("broken", [_off_by_one, lambda *a, **k: np.zeros(4, dtype=np.float32)],
                          ids=["off-by-one", "constant"])
 def test_the_control_fails_when_the_metric_is_broken(cnn, images, monkeypatch, broken):
-    monkeypatch.setattr(metrics, "randomized_copy", _unchanged_copy)
-    monkeypatch.setattr(metrics, "randomization_rank_correlation", broken)
+    monkeypatch.setattr(randomization, "randomized_copy", _unchanged_copy)
+    monkeypatch.setattr(randomization, "randomization_rank_correlation", broken)
     with pytest.raises(AssertionError):
         _assert_control_holds(cnn, images)
 

@@ -1,4 +1,4 @@
-"""xai.occlusion: the occlusion metric with a model call written here (a linear
+"""xai.metrics.occlusion: the occlusion metric with a model call written here (a linear
 score on the pixels, so every drop is known in closed form) and masks drawn by
 hand. No Keras: the metric takes any function of a batch."""
 from __future__ import annotations
@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from xai.occlusion import GREY, drop_shares, occlude, occluded
+from xai.metrics.occlusion import GREY, drop_shares, occlude, occluded
 
 SIZE = 16
 

@@ -1,5 +1,5 @@
 """Is a heatmap faithful to the model? Deletion / insertion AUC, the same
-against a random map (`faithfulness`), and the model-randomisation sanity check.
+against a random map (`faithfulness`).
 
 Deletion and insertion (Petsiuk et al., RISE, 2018): pixels are removed from
 the image (or inserted into a baseline) most important first, and the
@@ -15,9 +15,6 @@ fill is a blurred copy of the image, not black: black patches are far from any
 photo the model saw and would be "important" whatever they cover. And it sets
 each map against a random map on the same image, because an AUC alone has no
 scale: a map is faithful when it beats random on both curves.
-
-Randomisation (Adebayo et al., 2018): a map that hardly changes when the
-model's top layers are re-initialised does not explain the trained model.
 """
 from __future__ import annotations
 
@@ -27,7 +24,6 @@ from dataclasses import asdict, dataclass
 import keras
 import numpy as np
 from scipy.ndimage import gaussian_filter
-from scipy.stats import spearmanr
 
 from xai.base import ModelCall, check_images
 from xai.baselines import make_baseline
@@ -268,56 +264,3 @@ def _logit_scores(model, batch, targets, batch_size):
     call = ModelCall(model, gradient_of=None)
     return np.concatenate([call(batch[s:s + batch_size], targets[s:s + batch_size]).scores
                            for s in range(0, len(batch), batch_size)]).astype(np.float64)
-
-
-def randomization_rank_correlation(model, explainer, images, targets=None, top_layers: int = 1,
-                                   seed: int = 0) -> np.ndarray:
-    """(N,) Spearman rank correlation between each image's heatmap from `model`
-    and from a copy whose top `top_layers` weighted layers are re-initialised
-    with their own initialisers (Adebayo et al.'s cascading randomisation).
-
-    explainer: builds a method from a model, e.g. `GradCAM` or
-    `lambda m: IntegratedGradients(m, steps=16)`. Both maps explain the
-    trained model's target. A constant map has no ranking: its value is nan.
-    """
-    trained = explainer(model).explain(images, targets)
-    scrambled = randomized_copy(model, top_layers, seed)
-    random_maps = explainer(scrambled).explain(images, trained.targets).heatmap
-    return np.asarray([
-        spearmanr(a.ravel(), b.ravel()).statistic for a, b in zip(trained.heatmap, random_maps)
-    ], dtype=np.float32)
-
-
-def randomized_copy(model, top_layers: int = 1, seed: int = 0):
-    """A clone of `model` with the same weights except the last `top_layers`
-    layers that have weights (counted through nested models), re-initialised."""
-    layers = list(_weighted_layers(model))
-    if not 1 <= top_layers <= len(layers):
-        raise ValueError(f"top_layers must be between 1 and {len(layers)} (layers with weights); got {top_layers}")
-    copy = keras.models.clone_model(model)
-    copy.set_weights(model.get_weights())
-    for i, layer in enumerate(list(_weighted_layers(copy))[-top_layers:]):
-        _reinitialize(layer, seed + 1000 * i)
-    return copy
-
-
-def _weighted_layers(model):
-    for layer in model.layers:
-        if isinstance(layer, keras.Model):
-            yield from _weighted_layers(layer)
-        elif layer.weights:
-            yield layer
-
-
-def _reinitialize(layer, seed):
-    for j, variable in enumerate(layer.weights):
-        name = variable.name.split("/")[-1]
-        init = (getattr(layer, f"{name}_initializer", None)
-                or getattr(layer, name.replace("_kernel", "") + "_initializer", None))
-        if init is None:
-            init = "glorot_uniform" if len(variable.shape) >= 2 else "zeros"
-        init = keras.initializers.get(init)
-        config = init.get_config()
-        if "seed" in config:
-            init = type(init).from_config({**config, "seed": seed + j})
-        variable.assign(init(variable.shape, dtype=variable.dtype))
