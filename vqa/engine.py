@@ -261,7 +261,9 @@ class Engine:
         return result
 
     def ask_stages(self, image: Any, question: str, explain=DEFAULT_EXPLAIN, first=FIRST_METHODS, *,
-                   options: AskOptions | None = None, **kwargs) -> Iterator[Result]:
+                   options: AskOptions | None = None, registry=None, lab_models: bool = False,
+                   progress=None, max_pixels: int | None = None, max_faces: int | None = None,
+                   **fields) -> Iterator[Result]:
         """vqa.pipeline.ask_stages with this engine's models: the answer with
         its Grad-CAM first (no trust checks), then the full Result (Guided
         Grad-CAM, Integrated Gradients, the trust checks, the general VQA model
@@ -271,20 +273,20 @@ class Engine:
 
         How to answer: `options` (an AskOptions, used as given: its general_vqa
         is this engine's only where the caller put self.general_vqa_model there),
-        or vqa.pipeline.ask's keyword arguments, whose general_vqa (second_opinion)
-        defaults to this engine's. registry, max_pixels and max_faces default to the
-        engine's; lab_models=True lets the bias lab's models answer too (answering())."""
+        or vqa.pipeline.ask's option keywords (`fields`: face_index, ig_steps, ...),
+        made into one AskOptions here, whose general_vqa (second_opinion) defaults
+        to this engine's. registry (default: answering(lab_models); lab_models=True
+        lets the bias lab's models answer too), max_pixels and max_faces default
+        to the engine's.
+        """
         from vqa.pipeline import ask_stages
 
-        if options is None:
-            kwargs = self._with_general_vqa(kwargs)
-        kwargs.setdefault("max_pixels", self.max_pixels)
-        kwargs.setdefault("max_faces", self.max_faces)
-        registry = kwargs.pop("registry", None)
-        lab_models = kwargs.pop("lab_models", False)
-        kwargs.setdefault("calibrations", self.calibrations())
-        return ask_stages(image, question, explain, first, options=options,
-                          registry=self.answering(lab_models) if registry is None else registry, **kwargs)
+        options = AskOptions.given(options, explain, fields if options is not None else self._with_general_vqa(fields))
+        return ask_stages(image, question, first=first, options=options, progress=progress,
+                          registry=self.answering(lab_models) if registry is None else registry,
+                          max_pixels=self.max_pixels if max_pixels is None else max_pixels,
+                          max_faces=self.max_faces if max_faces is None else max_faces,
+                          calibrations=self.calibrations())
 
     def audit_dirs(self) -> list[Path]:
         """Where the models' audits (and so their calibrations) are looked for: each user

@@ -76,6 +76,18 @@ class AskOptions:
         return cls(methods=explain, general_vqa=general_vqa, general_vqa_ig_steps=ig_steps or general.IG_STEPS,
                    **fields)
 
+    @classmethod
+    def given(cls, options: AskOptions | None, explain, fields: dict) -> AskOptions:
+        """The AskOptions of a call that takes either one AskOptions or ask()'s keyword
+        arguments (`explain` and `fields`), never both (a TypeError says so)."""
+        if options is None:
+            return cls.of(explain, **fields)
+        if fields or explain is not DEFAULT_EXPLAIN:
+            given = sorted(fields) + ([] if explain is DEFAULT_EXPLAIN else ["explain"])
+            raise TypeError(f"ask() takes its options as one AskOptions or as keyword arguments, not both "
+                            f"(got options and {', '.join(given)})")
+        return options
+
     @property
     def explain_general(self) -> bool:
         # The general VQA model has one explanation, IG; it is made where IG is asked for.
@@ -486,12 +498,7 @@ def ask_stages(image: Any, question: str, explain=DEFAULT_EXPLAIN, first: tuple[
     """
     from models.intake import load_image
 
-    if options is None:
-        options = AskOptions.of(explain, **kwargs)
-    elif kwargs or explain is not DEFAULT_EXPLAIN:
-        given = sorted(kwargs) + ([] if explain is DEFAULT_EXPLAIN else ["explain"])
-        raise TypeError(f"ask() takes its options as one AskOptions or as keyword arguments, not both "
-                        f"(got options and {', '.join(given)})")
+    options = AskOptions.given(options, explain, kwargs)
     pixels = load_image(image, max_pixels=max_pixels)
     intent = route(question)
     one = _Pass(pixels, question, intent, options, registry, progress, max_faces, calibrations)
