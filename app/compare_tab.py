@@ -174,6 +174,19 @@ class LabHandlers:
 
 # -- the words and pictures of a comparison --------------------------------------------
 
+def _single_model_markdown(comparison, model: str) -> str:
+    """One model answered: nothing to compare it with. Where the bias lab's models were set
+    aside (SYNTHETIC faces), say so rather than that only one is installed."""
+    attribute = comparison.attribute
+    if not comparison.set_aside:
+        return (f"**Only one {attribute} model is installed ({model}), so there is nothing to compare it "
+                f"with.** To add a second: {comparison.how_to_add()}.")
+    lab = ", ".join(comparison.set_aside)
+    return (f"**Only one {attribute} model answers real photos here ({model}), so there is nothing to compare "
+            f"it with.** {lab} {'was' if len(comparison.set_aside) == 1 else 'were'} trained on SYNTHETIC cartoon "
+            "faces: they answer on the bias lab's own test images (below), not on your photo.")
+
+
 def agreement_markdown(comparison) -> str:
     """Whether the models agree, in one glance (a vqa.engine.Comparison). With
     one model there is nothing to compare: say so, and how to add another.
@@ -183,8 +196,7 @@ def agreement_markdown(comparison) -> str:
         verdict = f"No model answers **{attribute}** here."
     elif agreement.count == 1:
         (model, _), = agreement.answers
-        verdict = (f"**Only one {attribute} model is installed ({model}), so there is nothing to compare it "
-                   f"with.** To add a second: {comparison.how_to_add()}.")
+        verdict = _single_model_markdown(comparison, model)
     elif agreement.agree:
         said = " / ".join(agreement.said)
         who = "Both" if agreement.count == 2 else f"All {agreement.count}"

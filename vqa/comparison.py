@@ -36,6 +36,9 @@ class Comparison:
     # The face models whose answers mean what the general VQA model's does;
     # None when it is off, failed, or named no class of the attribute.
     general_agrees_with: tuple[str, ...] | None = None
+    # Installed models of the attribute that were not asked about this photo: the bias
+    # lab's, trained on SYNTHETIC faces (Engine.answering); they answer on its own images.
+    set_aside: tuple[str, ...] = ()
 
     @property
     def face(self) -> FaceResult:
@@ -62,7 +65,7 @@ class Comparison:
         return self.face_model_count == 1
 
     @classmethod
-    def of(cls, attribute: str, result: Result) -> Comparison:
+    def of(cls, attribute: str, result: Result, set_aside: tuple[str, ...] = ()) -> Comparison:
         """The face models' agreement on the first face of `result`, and which of
         them the general VQA model's answer (result.general_answer) agrees with,
         both by vqa.agreement's one vocabulary (a VQA "woman" is a face model's "Female")."""
@@ -73,7 +76,7 @@ class Comparison:
             paired = [(answer.model, agreement([answer, said], attribute)) for answer in answers]
             agrees_with = tuple(model for model, pair in paired if pair.count == 2 and pair.agree)
         return cls(attribute=attribute, result=result, agreement=agreement(answers, attribute),
-                   general_agrees_with=agrees_with)
+                   general_agrees_with=agrees_with, set_aside=tuple(set_aside))
 
     def how_to_add(self) -> str:
         """How a person gets a second model to compare with, for this attribute."""

@@ -332,7 +332,9 @@ class Engine:
         if attribute not in COMPARE_QUESTIONS:
             raise AttributeChoiceError(f"choose one of {', '.join(COMPARE_QUESTIONS)}")
         result = self.ask(image, COMPARE_QUESTIONS[attribute], explain=explain, face_index=0, **options)
-        return Comparison.of(attribute, result)
+        asked = {model.name for model in self.answering().for_attribute(attribute)}
+        set_aside = [model.name for model in self.registry.for_attribute(attribute) if model.name not in asked]
+        return Comparison.of(attribute, result, set_aside=tuple(set_aside))
 
     def _with_general_vqa(self, options: dict) -> dict:
         """The caller's choice of general VQA model under either spelling, else this engine's."""

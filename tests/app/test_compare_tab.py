@@ -3,6 +3,8 @@ meaning, the general VQA model's row and sentence, the models found), and its
 handlers in-process over a real Engine on two tiny race models."""
 from __future__ import annotations
 
+import dataclasses
+
 import gradio as gr
 import pytest
 
@@ -44,6 +46,17 @@ def test_one_model_is_not_an_agreement_and_the_verdict_says_how_to_add_another()
     assert "agree" not in text
     assert "Only one race model" in text and "gear-race" in text
     assert "python -m training.demo" in text and "python -m training.train" in text
+
+
+def test_one_model_beside_set_aside_lab_models_says_they_answer_only_the_labs_images():
+    """With the bias lab built, its SYNTHETIC race models are installed but do not answer a
+    real photo: "only one is installed" would be false, and the verdict names them instead."""
+    alone = comparison([answer_of("gear-race", "White", 0.9)], "race")
+    beside = dataclasses.replace(alone, set_aside=("synthetic_race", "synthetic_race_biased"))
+    text = compare_tab.agreement_markdown(beside)
+    assert "installed" not in text and "Only one race model answers real photos here (gear-race)" in text
+    assert "synthetic_race, synthetic_race_biased were trained on SYNTHETIC" in text
+    assert "installed" in compare_tab.agreement_markdown(alone)
 
 
 def _vqa(answer, error=None):

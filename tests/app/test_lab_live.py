@@ -9,6 +9,7 @@ import urllib.request
 import pytest
 
 from app.audit_tab import REPORT_LAB
+from models.cache import LAB_BIASED_MODEL, LAB_FAIR_MODEL
 from tests.app.conftest import start_app
 from vqa import lab
 
@@ -50,7 +51,9 @@ def test_compare_of_a_real_photo_leaves_the_lab_models_to_their_gallery(lab_app,
                                              api_name="/compare")
     rows = {row[0]: row for row in table["data"]}
     assert set(rows) == {"gear-race"} and not rows["gear-race"][1].endswith("(SYNTHETIC)")
-    assert len(gallery) == 2 and "Only one race model" in verdict
+    assert len(gallery) == 2 and "Only one race model answers real photos here (gear-race)" in verdict
+    assert "were trained on SYNTHETIC" in verdict and "installed" not in verdict  # the lab's two, named
+    assert LAB_FAIR_MODEL in verdict and LAB_BIASED_MODEL in verdict
     client.close()
 
 
