@@ -21,6 +21,7 @@ CONTRACTS = {
     "no room imports benchmarks",
     "the general VQA model (vqa.general) is imported by vqa and app only",
     "xai.occlusion is model-agnostic",
+    "models imports no training",
 }
 
 
@@ -57,6 +58,8 @@ def test_the_tree_keeps_every_contract():
     ("models/_wrong.py", "from benchmarks.photos import group_photo\n", "no room imports benchmarks"),
     ("training/_wrong.py", "def f():\n    from vqa.general import ask\n",
      "the general VQA model (vqa.general) is imported by vqa and app only"),
+    ("models/_wrong.py", "def f():\n    from training.architecture import build_model\n",
+     "models imports no training"),
     # Added to the real module: the metric must not reach for a model itself (xai.base runs TensorFlow).
     ("xai/occlusion.py", "\nfrom xai.base import ModelCall\n", "xai.occlusion is model-agnostic"),
 ])

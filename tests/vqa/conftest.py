@@ -24,7 +24,7 @@ TINY_MODELS = (
 def build_tiny(folder, name, attribute, preprocessing, seed):
     import keras
 
-    from models.architecture import build_model
+    from training.architecture import build_model
 
     keras.utils.set_random_seed(seed)
     model = build_model(len(FAIRFACE[attribute]), backbone="small_cnn", input_size=TINY_SIZE,
