@@ -6,6 +6,7 @@ and written into the user cache with their cards. Used when models are imported
     human_models.py  SSR-Net, the mini-Xception and FaceRes: what each graph is and its card
     onnx_graph.py    an ONNX graph rebuilt as a Keras model (dlib's)
     tfjs_graph.py    a TF.js graph rebuilt as a Keras model (GEAR and the other human-models)
+    layer_names.py   unique Keras layer names, shared by both converters
     npm.py           a few checked files out of an npm package, fetched with `npm pack`
 
 The few custom layers the TF.js models need stay in models/graph_layers.py: the
