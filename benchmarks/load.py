@@ -141,8 +141,9 @@ def start_app(repo: Path, port: int, concurrency: int, log: Path) -> subprocess.
 def import_models(repo: Path) -> None:
     """The measured checkout imports its own pretrained models into the cache, once,
     before timing (an older checkout imports what it knew)."""
-    subprocess.run([sys.executable, "-c", "from models.pretrained import ensure_pretrained; "
-                    "ensure_pretrained(progress=lambda message: None)"], cwd=repo, check=True,
+    # The command, not a Python path: `python -m models.pretrained` is the one name every
+    # checkout has (the importers' modules moved into models/importers/ later).
+    subprocess.run([sys.executable, "-m", "models.pretrained"], cwd=repo, check=True, stdout=subprocess.DEVNULL,
                    env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
 
 

@@ -14,7 +14,7 @@ import json
 import tempfile
 import time
 
-from models.architecture import BACKBONE_PREPROCESSING, build_model
+from training.architecture import BACKBONE_PREPROCESSING, build_model
 from training.config import TrainConfig
 from training.fairface import read_split
 from training.features import head_model, pooled_features

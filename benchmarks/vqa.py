@@ -2,7 +2,7 @@
 
 Times ask() on skimage's astronaut (one face) with Grad-CAM, Guided Grad-CAM
 and Integrated Gradients at the defaults (adaptive to 1%) and faithfulness,
-for one model at a time: a ResNet50-sized model (models.architecture.build_model,
+for one model at a time: a ResNet50-sized model (training.architecture.build_model,
 random weights: speed does not depend on the weights) and the default small
 models (dlib's pretrained age and gender networks, GEAR's when it is in the
 cache, and the small_cnn backbone). Each row is warmed up once (tf.function
@@ -48,9 +48,9 @@ EXPLAIN = METHOD_NAMES
 
 
 def _built(folder: Path, backbone: str, size: int):
-    from models.architecture import BACKBONE_PREPROCESSING, build_model
     from models.cards import InputContract, ModelCard
     from models.labels import FAIRFACE_RACE
+    from training.architecture import BACKBONE_PREPROCESSING, build_model
 
     name = f"bench-{backbone}"
     build_model(len(FAIRFACE_RACE), backbone=backbone, input_size=size, name=name).save(folder / f"{name}.keras")
@@ -63,7 +63,7 @@ def _built(folder: Path, backbone: str, size: int):
 def pretrained_models(folder: Path) -> list[str]:
     """dlib's models (imported from the installed wheel) and GEAR's if cached."""
     from models.cache import models_dir
-    from models.pretrained import DLIB_NAMES, GEAR_NAMES, import_dlib
+    from models.importers.pretrained import DLIB_NAMES, GEAR_NAMES, import_dlib
 
     names = []
     cached = models_dir()

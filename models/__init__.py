@@ -1,5 +1,5 @@
-"""Label spaces, image intake, face detection and alignment, face regions, model
-builders, cards and the model zoo.
+"""Label spaces, image intake, face detection and alignment, face regions, cards,
+the model zoo, and (in importers/) the importers of pretrained models.
 
     limits.py      size caps (upload, decode ceiling, detection), defined once
     intake.py      uploads to upright RGB uint8, one typed error per bad case
@@ -10,9 +10,10 @@ builders, cards and the model zoo.
     registry.py    the zoo: which models exist, where, in which order, what failed
     handle.py      ModelHandle: one model on disk, loaded and compiled on first use
     keras_file.py  reading a .keras file's config without TensorFlow
-    pretrained.py  importing dlib's, GEAR's and the other human-models into the cache
-    human_models.py  SSR-Net, the mini-Xception and FaceRes: what each graph is and its card
-    graph_layers.py  the few Keras layers the TF.js importer needs beyond Keras' own
-    cli.py         python -m models list|import (python -m models.pretrained = import)
+    importers/     importing dlib's, GEAR's and the other human-models into the cache (ensure_pretrained)
+    graph_layers.py  the few Keras layers the TF.js importer needs beyond Keras' own; here,
+                   not in importers/, because handle.py needs them to load those models
+    cli.py         python -m models list|import
+    pretrained.py  python -m models.pretrained: the import command's older name (run, not imported)
     quiet.py       silence_tf() (defined in xai/quiet.py): no TensorFlow start-up lines
 """

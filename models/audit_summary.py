@@ -1,9 +1,12 @@
 """The schema of an audit's summary.json: what `python -m training.evaluate`
 writes beside report.html, and what the report and the app's Audit tab read.
 
-One module so that the writer and both readers agree; docs/audit-summary.md
-describes every field. `AuditSummary.to_dict()` is the JSON object (NaN is
-written as null); `AuditSummary.from_dict` reads one back and raises
+The one schema shared across rooms: training/ writes it and reads it back for the
+report; vqa/ (audit, confidence, the lab) and models.calibration read it. It lives
+in models/, not training/, because vqa may import models but not training
+(.importlinter). One module, so that the writer and the readers agree;
+docs/audit-summary.md describes every field. `AuditSummary.to_dict()` is the JSON
+object (NaN is written as null); `AuditSummary.from_dict` reads one back and raises
 SummaryError, a ValueError with a readable message, for a malformed file.
 """
 from __future__ import annotations

@@ -4,7 +4,7 @@ python -m models import [--cache DIR] [--downloads DIR] [--force]
 `list` prints the registry: which models answer which attribute, in the order
 the app asks them, with what each was trained on; and every file it skipped.
 `import` imports the bundled pretrained models into the cache
-(models.pretrained.ensure_pretrained) and prints what it did and how long it
+(models.importers.ensure_pretrained) and prints what it did and how long it
 took; `python -m models.pretrained` is the same command under its older name.
 """
 from __future__ import annotations
@@ -111,7 +111,7 @@ def _as_json(registry) -> dict:
 
 
 def _import(args) -> int:
-    from models.pretrained import ensure_pretrained
+    from models.importers import ensure_pretrained
 
     started = time.perf_counter()
     paths = ensure_pretrained(args.cache, progress=print, downloads=args.downloads, force=args.force)

@@ -1,12 +1,13 @@
 """Keras layers for the few graph operations that Keras has no layer for.
 
-The TF.js importer (models/convert_tfjs.py) rebuilds graphs from standard Keras
+The TF.js importer (models/importers/tfjs_graph.py) rebuilds graphs from standard Keras
 layers where one exists. SSR-Net's soft stagewise regression divides tensors,
 slices single columns and mixes tensors with scalars, and a regression score
 needs turning into class logits; these layers do exactly that and nothing else.
 They are registered under the "facexai" package, so a `.keras` file that uses
 them loads once this module has been imported (models.handle imports it before
-every load).
+every load). That is why this module is here and not in models/importers/: the
+importers write these layers, but the runtime needs them to read the files back.
 """
 from __future__ import annotations
 

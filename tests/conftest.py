@@ -36,7 +36,7 @@ def pretrained_import(request, tmp_path_factory):
     """
     from pathlib import Path
 
-    from models.pretrained import ensure_pretrained
+    from models.importers import ensure_pretrained
 
     cache = getattr(request.config, "cache", None)
     downloads = Path(cache.mkdir("facexai-downloads")) if cache else tmp_path_factory.mktemp("facexai-downloads")

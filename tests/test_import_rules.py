@@ -21,6 +21,9 @@ CONTRACTS = {
     "no room imports benchmarks",
     "the general VQA model (vqa.general) is imported by vqa and app only",
     "xai.metrics.occlusion is model-agnostic",
+    "models imports no training",
+    "models.importers is imported only by models.cli and vqa.engine",
+    "models.importers does not import models.cli",
 }
 
 
@@ -57,6 +60,12 @@ def test_the_tree_keeps_every_contract():
     ("models/_wrong.py", "from benchmarks.photos import group_photo\n", "no room imports benchmarks"),
     ("training/_wrong.py", "def f():\n    from vqa.general import ask\n",
      "the general VQA model (vqa.general) is imported by vqa and app only"),
+    ("models/_wrong.py", "def f():\n    from training.architecture import build_model\n",
+     "models imports no training"),
+    ("models/_wrong.py", "def f():\n    from models.importers import ensure_pretrained\n",
+     "models.importers is imported only by models.cli and vqa.engine"),
+    ("models/importers/_wrong.py", "def f():\n    from models.cli import import_main\n",
+     "models.importers does not import models.cli"),
     # Added to the real module: the metric must not reach for a model itself (xai.base runs TensorFlow).
     ("xai/metrics/occlusion.py", "\nfrom xai.base import ModelCall\n", "xai.metrics.occlusion is model-agnostic"),
 ])

@@ -12,7 +12,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from models.architecture import head_layer_names
+from training.architecture import head_layer_names
 
 
 def pooled_features(model: keras.Model, ds: tf.data.Dataset) -> tuple[np.ndarray, np.ndarray]:

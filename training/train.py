@@ -18,9 +18,9 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from models.architecture import BACKBONE_PREPROCESSING, build_model
 from models.cards import InputContract, ModelCard
 from models.labels import FAIRFACE
+from training.architecture import BACKBONE_PREPROCESSING, build_model
 from training.config import TrainConfig
 from training.curves import plot_curves
 from training.distribute import choose_strategy, is_chief

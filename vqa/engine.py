@@ -191,7 +191,7 @@ class Engine:
         return registry
 
     def _import_pretrained(self) -> None:
-        from models.pretrained import ensure_pretrained
+        from models.importers import ensure_pretrained
 
         started = time.perf_counter()
         paths = ensure_pretrained(progress=self._messages)

@@ -89,9 +89,9 @@ def build_race_model(folder: Path, name: str, biased: bool, seed: int) -> None:
     and census-biased models a person trains, to show they reach the page."""
     import keras
 
-    from models.architecture import build_model
     from models.cards import InputContract, ModelCard
     from models.labels import FAIRFACE_RACE
+    from training.architecture import build_model
 
     keras.utils.set_random_seed(seed)
     build_model(len(FAIRFACE_RACE), backbone="small_cnn", input_size=32, name=name).save(folder / f"{name}.keras")

@@ -52,7 +52,7 @@ def female_probability(labels, probs) -> float:
 
 def test_every_gender_model_answers_as_its_card_pipeline_says(woman, facexai_cache, astronaut):
     from models.faces import align, detect_faces
-    from models.human_models import NAMES
+    from models.importers.human_models import NAMES
     from models.registry import load_registry
 
     result = woman[0]

@@ -1,4 +1,5 @@
-"""Fixtures for the models tests: one real face photo, and a zoo of tiny generated models."""
+"""Fixtures for the models tests: one real face photo, and a zoo of tiny generated models
+(the imported pretrained models are tests/models/importers/conftest.py's)."""
 from __future__ import annotations
 
 import numpy as np
@@ -31,11 +32,3 @@ def zoo(tmp_path_factory):
     save(cache / "models", make_card("dlib-gender", "gender", FAIRFACE_GENDER, "dlib-models"), tiny_model(2, seed=3))
     return user, cache
 
-
-@pytest.fixture(scope="session")
-def pretrained(pretrained_import):
-    """(models dir, downloads dir, model paths, import messages); the import itself
-    runs once per session (tests/conftest.py)."""
-    root, downloads, paths, messages = pretrained_import
-    print("\n".join(messages))
-    return root / "models", downloads, paths, messages

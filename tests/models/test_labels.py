@@ -143,6 +143,7 @@ def test_known_labels_name_every_class_of_the_bundled_label_spaces():
 
 
 def test_audit_spaces_score_other_label_spaces_on_fairfaces_labels():
+    from models.importers.pretrained import GEAR_AGE_LABELS
     from models.labels import (
         FAIRFACE_AGE,
         FAIRFACE_RACE,
@@ -151,7 +152,6 @@ def test_audit_spaces_score_other_label_spaces_on_fairfaces_labels():
         LabelSpaceError,
         audit_space,
     )
-    from models.pretrained import GEAR_AGE_LABELS
 
     gear = audit_space("race", UTKFACE_RACE)
     assert gear.labels == UTKFACE_RACE and not gear.single_years

@@ -11,7 +11,7 @@ tf.config.set_logical_device_configuration(_cpu, [tf.config.LogicalDeviceConfigu
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
-from models.architecture import build_model  # noqa: E402
+from training.architecture import build_model  # noqa: E402
 from training.config import TrainConfig  # noqa: E402
 from training.distribute import choose_strategy  # noqa: E402
 from training.pipeline import Augmentation  # noqa: E402

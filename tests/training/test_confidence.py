@@ -11,8 +11,8 @@ import pytest
 
 from models.calibration import difference_interval, proportion
 from models.cards import InputContract, ModelCard
+from models.importers.pretrained import GEAR_AGE_LABELS
 from models.labels import FAIRFACE_AGE, UTKFACE_RACE
-from models.pretrained import GEAR_AGE_LABELS
 from training.confidence import fit_eval_split, intervals
 from training.evaluate import evaluate
 

@@ -3,8 +3,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from models.architecture import BACKBONE_PREPROCESSING
 from models.preprocessing import PREPROCESSORS
+from training.architecture import BACKBONE_PREPROCESSING
 from training.fairface import crop_fraction
 from training.pipeline import Augmentation, load_chip, make_dataset, tf_preprocess
 

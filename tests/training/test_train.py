@@ -84,7 +84,7 @@ def test_frozen_features_recipe_trains_only_the_head(synthetic_root, tmp_path):
                       "--recipe", "frozen-features", *FAST_ARGS])
     trained = keras.saving.load_model(result.model_path)
     keras.utils.set_random_seed(0)  # train() seeds the same way, so the backbone starts identical
-    from models.architecture import build_model
+    from training.architecture import build_model
 
     fresh = build_model(7, backbone="small_cnn", input_size=48, frozen_layers="all")
     for name in ("conv1", "conv4"):

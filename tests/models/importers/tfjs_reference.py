@@ -1,11 +1,11 @@
 """An independent float64 execution of a TF.js graph-model JSON, the reference the
-converted Keras models are checked against (tests/models/test_pretrained_gear.py,
+converted Keras models are checked against (tests/models/importers/test_pretrained_gear.py,
 test_pretrained_human.py).
 
 The tensorflowjs pip package pins old dependencies and does not install beside
 TF 2.21, so this is a small numpy interpreter written for the tests: its own
 weight decoding, convolutions (TensorFlow's SAME/VALID padding rules), pooling,
-slicing and arithmetic, node by node. It shares no code with models/convert_tfjs.py.
+slicing and arithmetic, node by node. It shares no code with models/importers/tfjs_graph.py.
 """
 from __future__ import annotations
 

@@ -21,6 +21,8 @@ from pathlib import Path
 
 import numpy as np
 
+from models.importers.layer_names import UniqueNames
+
 
 class OnnxConversionError(ValueError):
     """The ONNX graph uses an op or an attribute this converter does not map."""
@@ -70,7 +72,7 @@ def convert_onnx(
     graph = _load_graph(source)
     model_input, tensors = _graph_input(graph)
     absorbed: set[int] = set()  # ids of nodes folded into an earlier layer
-    names = _LayerNames()
+    names = UniqueNames(_sanitize)  # Keras layer names from ONNX tensor names
     for node in graph.nodes:
         if id(node) in absorbed:
             continue
@@ -111,22 +113,6 @@ def _graph_input(graph: _Graph):
     _, channels, height, width = dims
     model_input = keras.Input(shape=(height, width, channels), name=_sanitize(inputs[0].name))
     return model_input, {inputs[0].name: _Tensor(model_input)}
-
-
-class _LayerNames:
-    """Keras layer names from ONNX tensor names, kept unique and legal."""
-
-    def __init__(self):
-        self.used: set[str] = set()
-
-    def __call__(self, onnx_name: str, suffix: str = "") -> str:
-        base = _sanitize(onnx_name) + suffix
-        candidate, index = base, 1
-        while candidate in self.used:
-            index += 1
-            candidate = f"{base}_{index}"
-        self.used.add(candidate)
-        return candidate
 
 
 def _sanitize(name: str) -> str:

@@ -26,6 +26,8 @@ from pathlib import Path
 
 import numpy as np
 
+from models.importers.layer_names import UniqueNames
+
 
 class TfjsConversionError(ValueError):
     """The TF.js graph is malformed or uses an op this converter does not map."""
@@ -152,7 +154,7 @@ class _Builder:
             for source in node.get("input", []):
                 key = source.split(":")[0].lstrip("^")
                 self.consumers[key] = self.consumers.get(key, 0) + 1
-        self.names: set[str] = set()
+        self.layer_name = UniqueNames(_layer_name)  # a Keras layer name from the node's
 
     def tensor(self, name: str):
         name = name.split(":")[0].lstrip("^")
@@ -170,15 +172,6 @@ class _Builder:
             raise TfjsConversionError(f"the graph has no node {name!r}")
         return node
 
-    def layer_name(self, tf_name: str) -> str:
-        """A Keras layer name from the node's, made unique within the model."""
-        base = _layer_name(tf_name)
-        name, count = base, 1
-        while name in self.names:
-            count += 1
-            name = f"{base}_{count}"
-        self.names.add(name)
-        return name
 
     def binary_softmax(self, name: str):
         """A Sigmoid over a one-unit _FusedMatMul as Dense(2) over logits (z/2, -z/2) + Softmax."""

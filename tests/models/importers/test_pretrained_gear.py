@@ -1,13 +1,13 @@
 """GEAR rebuilt in Keras vs an independent execution of the original TF.js graph
-(tests/models/tfjs_reference.py: a float64 numpy interpreter that shares no code
-with models/convert_tfjs.py)."""
+(tests/models/importers/tfjs_reference.py: a float64 numpy interpreter that shares no code
+with models/importers/tfjs_graph.py)."""
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from tests.models.pretrained_helpers import astronaut_image, chip
-from tests.models.tfjs_reference import ReferenceGraph, conv2d, depthwise_conv2d, pool
+from tests.models.importers.pretrained_helpers import astronaut_image, chip
+from tests.models.importers.tfjs_reference import ReferenceGraph, conv2d, depthwise_conv2d, pool
 
 OUTPUTS = {"gear-age": "age_output", "gear-gender": "gender_output", "gear-race": "race_output"}
 

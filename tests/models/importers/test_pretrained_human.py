@@ -1,6 +1,6 @@
-"""The package's other age and gender models (models/human_models.py): parity of each
+"""The package's other age and gender models (models/importers/human_models.py): parity of each
 converted model with an independent execution of its TF.js graph
-(tests/models/tfjs_reference.py), the heads that turn regressions into class
+(tests/models/importers/tfjs_reference.py), the heads that turn regressions into class
 probabilities, the cards, and what they say about a real face."""
 from __future__ import annotations
 
@@ -9,10 +9,10 @@ import math
 import numpy as np
 import pytest
 
-from models.human_models import MODELS, NAMES, SCORE_EPSILON, SSRNET_AGE_SIGMA
+from models.importers.human_models import MODELS, NAMES, SCORE_EPSILON, SSRNET_AGE_SIGMA
 from models.labels import FAIRFACE_GENDER, expected_age
-from tests.models.pretrained_helpers import astronaut_image, chip, predict
-from tests.models.tfjs_reference import ReferenceGraph
+from tests.models.importers.pretrained_helpers import astronaut_image, chip, predict
+from tests.models.importers.tfjs_reference import ReferenceGraph
 
 SPECS = {spec.name: spec for spec in MODELS}
 # cv2.COLOR_RGB2GRAY's weights (OpenCV's documentation), what face_classification trained on.
@@ -113,7 +113,7 @@ def test_age_head_is_one_dense_layer_and_its_logits_follow_the_age():
     and every year's logit grows with the age at k / sigma^2 (so xai explains the age)."""
     import keras
 
-    from models.human_models import age_distribution_head
+    from models.importers.human_models import age_distribution_head
 
     years = list(range(101))
     age = keras.Input(shape=(1,))
@@ -129,8 +129,8 @@ def test_age_head_is_one_dense_layer_and_its_logits_follow_the_age():
 
 def test_cards_say_labels_training_data_terms_and_the_input_contract(pretrained):
     from models.cards import ModelCard
-    from models.human_models import card_text
-    from models.pretrained import HUMAN_MODELS_PACKAGE
+    from models.importers.human_models import card_text
+    from models.importers.pretrained import HUMAN_MODELS_PACKAGE
 
     text = card_text()
     for spec in MODELS:
@@ -235,9 +235,9 @@ def _input_gradient(model, x, target: int):
 
 
 def test_a_model_that_fails_to_convert_is_reported_and_the_others_are_written(pretrained, tmp_path, monkeypatch):
-    from models import human_models
-    from models.convert_tfjs import TfjsConversionError
-    from models.pretrained import import_human_models
+    from models.importers import human_models
+    from models.importers.pretrained import import_human_models
+    from models.importers.tfjs_graph import TfjsConversionError
 
     build = human_models.build
 

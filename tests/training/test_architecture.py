@@ -3,14 +3,14 @@ import keras
 import numpy as np
 import pytest
 
-from models.architecture import (
+from models.preprocessing import PREPROCESSORS
+from training.architecture import (
     BACKBONE_PREPROCESSING,
     PAPER_FROZEN_LAYERS,
     ArchitectureError,
     backbone_layers,
     build_model,
 )
-from models.preprocessing import PREPROCESSORS
 
 
 def _is_nested(model):

@@ -26,7 +26,7 @@ def test_onnx_converter_handles_asymmetric_conv_padding_leading_pads_and_transpo
     import onnxruntime as ort
     from onnx import helper
 
-    from models.convert_onnx import convert_onnx
+    from models.importers.onnx_graph import convert_onnx
 
     rng = np.random.default_rng(0)
     init = {
@@ -56,7 +56,7 @@ def test_onnx_converter_handles_asymmetric_conv_padding_leading_pads_and_transpo
 def test_onnx_converter_names_the_node_it_cannot_map():
     from onnx import helper
 
-    from models.convert_onnx import OnnxConversionError, convert_onnx
+    from models.importers.onnx_graph import OnnxConversionError, convert_onnx
 
     nodes = [
         helper.make_node("Sigmoid", ["x"], ["s"], name="gate"),
@@ -70,7 +70,7 @@ def test_onnx_converter_names_the_node_it_cannot_map():
 def test_onnx_class_order_must_be_a_permutation():
     from onnx import helper
 
-    from models.convert_onnx import OnnxConversionError, convert_onnx
+    from models.importers.onnx_graph import OnnxConversionError, convert_onnx
 
     init = {"g": np.ones((3, 4), np.float32)}
     nodes = [
@@ -126,7 +126,7 @@ def _tfjs_graph(tmp_path, op="_FusedMatMul", truncate=0):
 def test_tfjs_converter_decodes_float16_weights_and_rebuilds_the_graph(tmp_path):
     import keras
 
-    from models.convert_tfjs import convert_tfjs
+    from models.importers.tfjs_graph import convert_tfjs
 
     path, kernel, bias = _tfjs_graph(tmp_path)
     model = convert_tfjs(path, "out")
@@ -138,7 +138,7 @@ def test_tfjs_converter_decodes_float16_weights_and_rebuilds_the_graph(tmp_path)
 
 
 def test_tfjs_converter_errors_are_typed_and_name_the_problem(tmp_path):
-    from models.convert_tfjs import TfjsConversionError, convert_tfjs
+    from models.importers.tfjs_graph import TfjsConversionError, convert_tfjs
 
     (tmp_path / "a").mkdir()
     path, _, _ = _tfjs_graph(tmp_path / "a", op="_FusedBatchMatMulV9")
@@ -186,8 +186,8 @@ def test_tfjs_mobilenet_ops_match_the_reference_interpreter(tmp_path):
     depthwise, Mul + Add batch norm, Mean, and a sigmoid unit as a two-way softmax."""
     import keras
 
-    from models.convert_tfjs import convert_tfjs
-    from tests.models.tfjs_reference import ReferenceGraph
+    from models.importers.tfjs_graph import convert_tfjs
+    from tests.models.importers.tfjs_reference import ReferenceGraph
 
     rng = np.random.default_rng(4)
     weights = {"k": rng.normal(size=(3, 3, 3, 4)), "bias": rng.normal(size=4), "six": np.float32(6.0),
@@ -222,8 +222,8 @@ def test_tfjs_ssrnet_arithmetic_matches_the_reference_interpreter(tmp_path):
     """SSR-Net's ops: Reshape, StridedSlice of one column, scalars on either side,
     Mul/AddV2/RealDiv of tensors, ExpandDims, Tanh, AvgPool; the signature under
     userDefinedMetadata, and a node's name as the output."""
-    from models.convert_tfjs import convert_tfjs
-    from tests.models.tfjs_reference import ReferenceGraph
+    from models.importers.tfjs_graph import convert_tfjs
+    from tests.models.importers.tfjs_reference import ReferenceGraph
 
     def column(name, source, index):
         return {"name": name, "op": "StridedSlice", "input": [source, f"{name}/b", f"{name}/e", "one_one"],
