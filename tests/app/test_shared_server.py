@@ -142,11 +142,13 @@ def test_the_page_gets_the_answer_and_the_whole_tab_in_one_update_per_stage(engi
 def test_a_page_closed_before_the_slow_stage_drops_it_with_a_clear_message(engine, photo_files, monkeypatch):
     import vqa.pipeline
 
-    handlers = handlers_of(engine)
+    handlers = handlers_of(engine)  # a 60 s retention: nothing here expires by itself
     stages = handlers.ask_page(str(photo_files["astronaut"]), RACE, ["gradcam", "ig"], request=session(),
                                progress=None)
-    next(stages)
+    first = next(stages)
+    assert handlers.store.get(first[handlers.tab.view]) is not None and len(handlers.store) == 1
     handlers.forget(session())  # the page's unload
+    assert handlers.store.get(first[handlers.tab.view]) is None  # dropped at once, not at its expiry
     calls = []
     monkeypatch.setattr(vqa.pipeline, "explain_chips", lambda *args, **kwargs: calls.append(args))
     with pytest.raises(gr.Error, match="dropped before it was complete: its page was closed"):

@@ -15,11 +15,24 @@ from tests.models.zoo_helpers import SIZE, make_card, save, tiny_model
 def test_lazy_load_once_and_predict_matches_keras(zoo, monkeypatch):
     user, cache = zoo
     monkeypatch.setenv("FACEXAI_CACHE", str(cache))
+    import keras
+
+    loads = []
+    load_model = keras.saving.load_model
+
+    def counted(*args, **kwargs):
+        loads.append(args[0])
+        return load_model(*args, **kwargs)
+
+    monkeypatch.setattr(keras.saving, "load_model", counted)
     model = load_registry([user]).get("gear-race")
-    assert not model.is_loaded
+    assert not model.is_loaded and loads == []  # listing the registry loads nothing
     chips = np.random.default_rng(0).integers(0, 256, (3, SIZE, SIZE, 3), dtype=np.uint8)
     probs = model.predict(chips)
-    assert model.is_loaded and model.keras_model is model.keras_model
+    assert model.is_loaded and loads == [model.path]  # the first use loaded it
+    first = model.keras_model
+    model.predict(chips)
+    assert model.keras_model is first and loads == [model.path]  # ...once: later uses reuse it
     reference = tiny_model(5, softmax_layer=False)
     np.testing.assert_allclose(probs, reference.predict(chips / 255.0, verbose=0), atol=1e-6)
     np.testing.assert_allclose(probs.sum(1), 1.0, atol=1e-6)

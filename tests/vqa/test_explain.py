@@ -19,6 +19,21 @@ def _logit(loaded, x, target):
     return float(np.asarray(logits(x))[0, target])
 
 
+def _assert_verdict_follows_the_aucs(faithfulness: dict):
+    """The JSON's verdict is the one its own AUCs give: better than random on both
+    curves (lower deletion, higher insertion), on one (partly) or on neither."""
+    deletion, insertion = faithfulness["deletion_auc"], faithfulness["insertion_auc"]
+    random_deletion, random_insertion = faithfulness["random_deletion_auc"], faithfulness["random_insertion_auc"]
+    assert None not in (deletion, insertion, random_deletion, random_insertion)  # the tiny models' scores move
+    beats = (deletion < random_deletion, insertion > random_insertion)
+    assert faithfulness["better_than_random"] is all(beats)
+    opening = ("Better than random" if all(beats) else "Only partly better than random" if any(beats)
+               else "No better than a random map")
+    assert faithfulness["verdict"].startswith(opening), faithfulness["verdict"]
+    assert (f"(deletion AUC {deletion:.2f} vs {random_deletion:.2f} for a random map, "
+            f"insertion {insertion:.2f} vs {random_insertion:.2f})") in faithfulness["verdict"]
+
+
 def test_every_map_has_faithfulness_and_ig_its_exactness(tiny_registry, astronaut):
     result = ask(astronaut, "What race is she?", explain=METHOD_NAMES, registry=tiny_registry)
     data = json.loads(json.dumps(result.to_dict()))
@@ -28,7 +43,7 @@ def test_every_map_has_faithfulness_and_ig_its_exactness(tiny_registry, astronau
         assert set(maps) == set(METHOD_NAMES)
         for method, info in maps.items():
             assert FAITHFULNESS_KEYS <= set(info["faithfulness"]), method
-            assert isinstance(info["faithfulness"]["verdict"], str)
+            _assert_verdict_follows_the_aucs(info["faithfulness"])
             assert info["target"] == answer.evidence
         ig = maps["ig"]
         # The default is adaptive: within 1%, or the budget spent and the delta said.

