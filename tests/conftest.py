@@ -9,6 +9,10 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 import pytest  # noqa: E402
 
+# pytest rewrites the asserts of test modules and conftests only; these helpers assert too
+# (a live app's output, the page's percent), so their failures say what they compared.
+pytest.register_assert_rewrite("tests.app.helpers")
+
 # The fast inner loop is `python -m pytest -m "not slow"`: no live app, no browser, no
 # training run, no download. A test is slow when it asks for one of these fixtures
 # (each starts an app, imports the pretrained models through npm, or trains), or when
@@ -48,15 +52,55 @@ def pretrained_import(request, tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def reduced_lab(tmp_path_factory):
-    """A reduced bias lab (tests/vqa/lab/test_build.py's TINY_ARGS), built once per test session by a real
+    """A reduced bias lab (tests/helpers.py's TINY_LAB_ARGS), built once per test session by a real
     `python -m training.demo` run (vqa.lab.build_lab): (cache root, Lab, [(fraction, message)] heard).
     Its cache root is its own (the lab at <root>/lab, as FACEXAI_CACHE=<root> would put it), apart from
     the pretrained cache, so that no other test's engine lists its models."""
-    from tests.vqa.lab.test_build import TINY_ARGS
+    from tests.helpers import TINY_LAB_ARGS
     from vqa import lab
 
     root = tmp_path_factory.mktemp("lab-cache")
     heard: list[tuple[float, str]] = []
     built = lab.build_lab(progress=lambda fraction, message: heard.append((fraction, message)), root=root / "lab",
-                          args=TINY_ARGS, timeout=900)
+                          args=TINY_LAB_ARGS, timeout=900)
     return root, built, heard
+
+
+# -- fixtures that several rooms' tests share (pytest hands a conftest's fixtures only to the
+# folders below it, so what tests/app, tests/vqa, tests/models and tests/benchmarks all use is here)
+
+@pytest.fixture(scope="session")
+def astronaut():
+    """skimage's astronaut (Eileen Collins, public domain NASA photo): a 512x512 RGB uint8 array,
+    C-contiguous (dlib needs that). One array for the session: a test must not write into it."""
+    import numpy as np
+    from skimage.data import astronaut as load
+
+    return np.ascontiguousarray(load())
+
+
+@pytest.fixture(scope="session")
+def tiny_dir(tmp_path_factory):
+    """A registry folder of tiny random small_cnn models with cards (tests/tiny_models.TINY_MODELS)."""
+    from tests.tiny_models import TINY_MODELS, build_tiny_face_model
+
+    folder = tmp_path_factory.mktemp("tiny-models")
+    for seed, (name, attribute, preprocessing) in enumerate(TINY_MODELS):
+        build_tiny_face_model(folder, name, attribute, preprocessing, seed)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def tiny_registry(tiny_dir):
+    from models.registry import load_registry
+
+    return load_registry(tiny_dir, include_cache=False)
+
+
+@pytest.fixture(scope="session")
+def tiny_vilt(tmp_path_factory):
+    """A tiny random ViLT folder (tests/tiny_models.build_tiny_vilt): the general VQA model of the
+    vqa tests, and the --vqa-model folder of the app tests."""
+    from tests.tiny_models import build_tiny_vilt
+
+    return build_tiny_vilt(tmp_path_factory.mktemp("tiny-vilt") / "vilt")

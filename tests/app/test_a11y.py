@@ -104,7 +104,7 @@ def _face(regions=None, regions_note=None, stability=None, maps=("gradcam",)):
     region shares when given (as the regions check leaves them, beside an occlusion check)."""
     import numpy as np
 
-    from tests.app.conftest import answer_of, face_of, info, record_of
+    from tests.app.helpers import answer_of, face_of, info, record_of
     from vqa.result import ExplainedMap
 
     answer = answer_of("m", "White", 0.9, labels=("White", "Black"), probs=(0.9, 0.1), attribute="race",
@@ -116,7 +116,7 @@ def _face(regions=None, regions_note=None, stability=None, maps=("gradcam",)):
 
 
 def test_views_give_each_made_map_its_alt_and_say_why_regions_are_missing():
-    from tests.app.conftest import result_of
+    from tests.app.helpers import result_of
 
     result = result_of(faces=[_face({"gradcam": {"eyes": 0.6, "nose": 0.4}})])
     alts = trust_view.heatmap_alts(result, 0, "m")

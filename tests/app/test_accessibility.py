@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from app import a11y
-from tests.app.test_browser import (
+from tests.app.helpers import (
     ANSWER_TIMEOUT_MS,
     CHROMIUM,
     CHROMIUM_ARGS,

@@ -148,8 +148,8 @@ GLASSES = "Is he wearing glasses?"
 
 
 @pytest.fixture(scope="module")
-def vqa_engine(user_models, tiny_vilt_dir):
-    return Engine(user_models, include_cache=False, second_opinion=str(tiny_vilt_dir))
+def vqa_engine(user_models, tiny_vilt):
+    return Engine(user_models, include_cache=False, second_opinion=str(tiny_vilt))
 
 
 def ask_tab_of(engine):
@@ -159,7 +159,7 @@ def ask_tab_of(engine):
 
 
 def test_a_general_question_is_answered_by_the_vqa_model_with_its_map_in_the_ui_only(vqa_engine, photo_files,
-                                                                                   tiny_vilt_dir):
+                                                                                   tiny_vilt):
     from models.intake import load_image
     from vqa.general import ask as general_ask
 
@@ -170,7 +170,7 @@ def test_a_general_question_is_answered_by_the_vqa_model_with_its_map_in_the_ui_
     assert first[tab.result_json]["second_opinion"]["heatmap"] is None  # its answer first, its map after
     opinion = last[tab.result_json]["second_opinion"]
     assert last[tab.result_json]["intent"]["kind"] == "general" and opinion["alone"]
-    reference = general_ask(load_image(photo_files["astronaut"]), GLASSES, model=tiny_vilt_dir)
+    reference = general_ask(load_image(photo_files["astronaut"]), GLASSES, model=tiny_vilt)
     assert opinion["answer"] == reference.answer and opinion["heatmap"]["ig_delta"] is not None
     assert all(last[image] is None for image in tab.heatmaps.values())  # the /ask maps are the face models'
     shown = handlers.show_answer(last[tab.view], False, "gradcam", 0.5)
@@ -211,16 +211,14 @@ def test_a_race_answer_shows_the_vqa_models_answer_beside_it_flagged_where_it_di
 
 
 def test_an_unstable_answer_lists_every_variant_with_what_it_said(tmp_path):
-    """A model made to change its answer with the crop (tests/vqa/test_stability's
-    edge model, on a photo dark left of x = 8): the trust panel says it is unstable
-    and lists each variant with its answer."""
+    """A model made to change its answer with the crop (the stability tests' edge
+    model, tests/vqa/helpers.py, on a photo dark left of x = 8): the trust panel says
+    it is unstable and lists each variant with its answer."""
     from PIL import Image
 
-    from tests.vqa.test_stability import EDGE_PIXEL, SIZE, _dense_model, _save
+    from tests.vqa.helpers import save_edge_model
 
-    kernel = np.zeros((SIZE * SIZE * 3, 2))
-    kernel[np.ravel_multi_index((*EDGE_PIXEL, 0), (SIZE, SIZE, 3))] = [20.0, -20.0]
-    _save(tmp_path, "edge", _dense_model(kernel, np.array([-10.0, 10.0])))  # Male where the pixel is bright
+    save_edge_model(tmp_path)  # Male where the pixel is bright
     photo = np.full((64, 64, 3), 255, dtype=np.uint8)
     photo[:, :8] = 0
     Image.fromarray(photo).save(tmp_path / "edge.png")

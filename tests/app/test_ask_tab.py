@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 from app import ask_tab, trust_view
-from tests.app.conftest import answer_of, face_of, info, record_of, result_of
-from tests.xai.tiny_models import positive_linear
+from tests.app.helpers import answer_of, face_of, info, record_of, result_of
+from tests.tiny_models import positive_linear
 from vqa.general import GeneralAnswer
 from vqa.stability import Stability, Variant
 from xai.metrics import Faithfulness

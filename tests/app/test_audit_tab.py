@@ -6,7 +6,7 @@ from pathlib import Path
 from PIL import Image
 
 from app.audit_tab import HOW_TO, REPORT_LAB, build_the_lab, read_report, report_dirs, report_folders, summary_markdown
-from tests.app.conftest import audit_summary
+from tests.app.helpers import audit_summary
 from vqa import lab
 from vqa.audit import AuditSummary, LocalizationScore, RandomizationCheck
 

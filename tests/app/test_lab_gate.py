@@ -80,7 +80,7 @@ def test_with_allow_lab_build_the_button_builds(tmp_path, cache):
 
 def _plant_report(folder: Path) -> None:
     """A report as training.evaluate leaves it (its own writer)."""
-    from tests.app.conftest import audit_summary
+    from tests.app.helpers import audit_summary
     from training.report import write_report
     from vqa.audit import AuditSummary
 

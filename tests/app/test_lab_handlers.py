@@ -10,8 +10,8 @@ import pytest
 
 from app import compare_tab, layout
 from app.compare_tab import CompareHandlers, LabHandlers
-from tests.app.conftest import undrawable
-from tests.vqa.conftest import build_tiny_vilt
+from tests.app.helpers import undrawable
+from tests.tiny_models import build_tiny_vilt
 from vqa import Engine, lab
 
 

@@ -10,7 +10,7 @@ import pytest
 
 from app.audit_tab import REPORT_LAB
 from models.cache import LAB_BIASED_MODEL, LAB_FAIR_MODEL
-from tests.app.conftest import start_app
+from tests.app.helpers import start_app
 from vqa import lab
 
 
@@ -63,7 +63,7 @@ def test_a_click_on_a_lab_image_shows_both_models_side_by_side_in_the_page(lab_a
     handler with the clicked image, and both models' answers, accuracies and four maps come back."""
     from playwright.sync_api import sync_playwright
 
-    from tests.app.test_browser import CHROMIUM, CHROMIUM_ARGS
+    from tests.app.helpers import CHROMIUM, CHROMIUM_ARGS
 
     app, _ = lab_app
     _, built, _ = reduced_lab

@@ -78,7 +78,7 @@ def test_every_gender_model_answers_as_its_card_pipeline_says(woman, facexai_cac
 
 
 def test_the_app_log_has_no_tensorflow_start_up_lines(woman, live_app):
-    from tests.vqa.test_cli import NOISE
+    from tests.helpers import NOISE
 
     assert "models loaded" in live_app.output()  # TensorFlow was imported and the models called
     match = NOISE.search(live_app.output())
@@ -136,7 +136,7 @@ def test_a_closed_session_is_purged_at_once_not_left_to_its_retention(facexai_ca
 
     from gradio_client import Client
 
-    from tests.app.conftest import start_app
+    from tests.app.helpers import start_app
 
     def store_lines():
         return [line for line in app.output().splitlines() if "session store:" in line]
@@ -348,14 +348,14 @@ GLASSES = "Is he wearing glasses?"
 
 
 @pytest.fixture(scope="module")
-def vqa_client(empty_cache, user_models, tiny_vilt_dir, tmp_path_factory):
+def vqa_client(empty_cache, user_models, tiny_vilt, tmp_path_factory):
     from gradio_client import Client
 
-    from tests.app.conftest import start_app
+    from tests.app.helpers import start_app
 
     log = tmp_path_factory.mktemp("vqa-app-log") / "app.log"
     app = start_app(empty_cache, log, "--no-pretrained", "--models", str(user_models), "--vqa-model",
-                    str(tiny_vilt_dir))
+                    str(tiny_vilt))
     client = Client(app.url, verbose=False)
     yield client
     client.close()
@@ -369,14 +369,14 @@ def vqa_reference(path, question, folder, explain=False):
     return general.ask(load_image(path), question, model=folder, explain=explain)
 
 
-def test_the_app_with_a_vqa_model_answers_a_general_question_through_ask(vqa_client, photo_files, tiny_vilt_dir):
+def test_the_app_with_a_vqa_model_answers_a_general_question_through_ask(vqa_client, photo_files, tiny_vilt):
     outputs = ask(vqa_client, photo_files["astronaut"], question=GLASSES, methods=("gradcam", "ig"))
     result, *heatmaps = outputs
     assert len(heatmaps) == 3 and heatmaps == [None, None, None]  # /ask keeps its four outputs; no face maps
     assert result["intent"]["kind"] == "general" and result["faces"] == []
     opinion = result["second_opinion"]
-    reference = vqa_reference(photo_files["astronaut"], GLASSES, tiny_vilt_dir, explain=True)
-    assert opinion["model"] == str(tiny_vilt_dir) and opinion["alone"] and opinion["error"] is None
+    reference = vqa_reference(photo_files["astronaut"], GLASSES, tiny_vilt, explain=True)
+    assert opinion["model"] == str(tiny_vilt) and opinion["alone"] and opinion["error"] is None
     assert opinion["answer"] == reference.answer
     # The same model on the same pixels; torch's thread count in the app may
     # change float32 sums in the last digits.
@@ -392,7 +392,7 @@ def test_the_app_with_a_vqa_model_still_refuses_what_it_refuses(vqa_client, phot
         assert result["second_opinion"] is None and result["faces"] == [] and heatmaps == [None, None, None]
 
 
-def test_the_app_with_a_vqa_model_puts_its_answer_beside_the_race_models(vqa_client, photo_files, tiny_vilt_dir):
+def test_the_app_with_a_vqa_model_puts_its_answer_beside_the_race_models(vqa_client, photo_files, tiny_vilt):
     from models.labels import answers_agree, is_label_of
 
     result, gradcam, *_ = ask(vqa_client, photo_files["astronaut"], question="What is this person's race?",
@@ -400,7 +400,7 @@ def test_the_app_with_a_vqa_model_puts_its_answer_beside_the_race_models(vqa_cli
     assert {a["model"] for a in result["faces"][0]["answers"]} == {"tiny-race-fair", "tiny-race-biased"}
     assert gradcam and gradcam.endswith(".png")
     opinion = result["second_opinion"]
-    reference = vqa_reference(photo_files["astronaut"], "What is this person's race?", tiny_vilt_dir)
+    reference = vqa_reference(photo_files["astronaut"], "What is this person's race?", tiny_vilt)
     assert opinion["answer"] == reference.answer and not opinion["alone"]
     # What it must be, from the answers by the labels' agreement rule: it names a race,
     # so it disagrees exactly when some face model's answer means another race.

@@ -1,20 +1,13 @@
-"""Fixtures for the models tests: one real face photo, and a zoo of tiny generated models
-(the imported pretrained models are tests/models/importers/conftest.py's)."""
+"""Fixtures for the models tests: a zoo of tiny generated models (the imported pretrained
+models are tests/models/importers/conftest.py's). The photo (`astronaut`) is tests/conftest.py's,
+shared with other rooms."""
 from __future__ import annotations
 
-import numpy as np
 import pytest
 
 from models.labels import FAIRFACE_GENDER, FAIRFACE_RACE, UTKFACE_RACE
-from tests.models.zoo_helpers import make_card, save, tiny_model
-
-
-@pytest.fixture(scope="session")
-def astronaut() -> np.ndarray:
-    """skimage's astronaut (Eileen Collins, public domain NASA photo), 512x512 RGB."""
-    from skimage.data import astronaut as load
-
-    return np.ascontiguousarray(load())
+from tests.models.zoo_helpers import make_card, save
+from tests.tiny_models import tiny_model
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,8 @@ import pytest
 
 from models.labels import FAIRFACE_GENDER
 from models.registry import LoadedModel, ModelHandle, ModelLoadError, load_registry
-from tests.models.zoo_helpers import SIZE, make_card, save, tiny_model
+from tests.models.zoo_helpers import SIZE, make_card, save
+from tests.tiny_models import tiny_model
 
 
 def test_lazy_load_once_and_predict_matches_keras(zoo, monkeypatch):

@@ -5,8 +5,6 @@ Every image is generated in memory; none is a photo of a person.
 from __future__ import annotations
 
 import io
-import struct
-import zlib
 
 import numpy as np
 import pytest
@@ -22,6 +20,7 @@ from models.intake import (
     load_image,
     read_image,
 )
+from tests.helpers import png_header_only
 
 
 def _encode(image: Image.Image, fmt: str = "PNG", **kwargs) -> bytes:
@@ -151,21 +150,10 @@ def test_big_jpeg_is_draft_decoded_and_still_reports_its_true_size():
     assert result.scale == pytest.approx(0.25)
 
 
-def _png_header_only(width: int, height: int) -> bytes:
-    """A valid PNG signature and IHDR that claim a huge size, and no pixel data:
-    a decompression bomb's header costs nothing to build."""
-    def chunk(kind: bytes, body: bytes) -> bytes:
-        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
-
-    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    idat = zlib.compress(bytes(1000))
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", idat) + chunk(b"IEND", b"")
-
-
 @pytest.mark.parametrize("side", [12_000, 50_000], ids=["over-our-cap", "over-pillows-cap"])
 def test_decompression_bomb_is_refused_from_its_header(side):
     with pytest.raises(ImageTooLargeError, match="megapixels"):
-        load_image(_png_header_only(side, side))
+        load_image(png_header_only(side, side))
 
 
 def test_size_cap_is_a_parameter():
@@ -182,7 +170,7 @@ def test_the_default_cap_is_the_bomb_ceiling_and_the_upload_cap_is_asked_for():
     asks for; 12000 x 12000 (144 MP) is over the default ceiling."""
     from models import limits
 
-    over_upload = _png_header_only(6_500, 6_500)
+    over_upload = png_header_only(6_500, 6_500)
     # The header passes the default cap (the decoder then finds no pixel data).
     with pytest.raises(CorruptImageError):
         load_image(over_upload)
@@ -190,7 +178,7 @@ def test_the_default_cap_is_the_bomb_ceiling_and_the_upload_cap_is_asked_for():
         load_image(over_upload, max_pixels=limits.MAX_UPLOAD_PIXELS)
     for cap in (None, limits.MAX_DECODE_PIXELS):
         with pytest.raises(ImageTooLargeError, match="120 MP that can be decoded safely"):
-            load_image(_png_header_only(12_000, 12_000), max_pixels=cap)
+            load_image(png_header_only(12_000, 12_000), max_pixels=cap)
     assert (limits.MAX_UPLOAD_PIXELS, limits.MAX_DECODE_PIXELS) == (40_000_000, 120_000_000)
     assert intake.MAX_PIXELS == limits.MAX_DECODE_PIXELS  # the old name still imports
     assert limits.DETECT_MAX_PIXELS >= limits.WORKING_SIDE**2 == intake.WORKING_SIDE**2  # scanned as they are
@@ -360,7 +348,7 @@ def test_a_40_megapixel_rgba_png_is_read_in_bounded_memory():
 def test_max_pixels_lowers_the_bomb_ceiling_but_cannot_raise_it():
     from models import limits
 
-    bomb = _png_header_only(12_000, 12_000)  # 144 MP
+    bomb = png_header_only(12_000, 12_000)  # 144 MP
     for cap in (limits.MAX_DECODE_PIXELS + 1, 200_000_000, 10**12):
         with pytest.raises(ImageTooLargeError, match="120 MP that can be decoded safely"):
             load_image(bomb, max_pixels=cap)
@@ -402,11 +390,11 @@ def test_a_data_url_bomb_is_refused_from_its_header_without_decoding(monkeypatch
     monkeypatch.setattr(ImageFile.ImageFile, "load", spy)
     monkeypatch.setattr(Image.Image, "load", spy)
     with pytest.raises(ImageTooLargeError, match="megapixels"):
-        load_image(_data_url(_png_header_only(12_000, 12_000)))
+        load_image(_data_url(png_header_only(12_000, 12_000)))
     from models.limits import MAX_UPLOAD_PIXELS
 
     with pytest.raises(ImageTooLargeError, match="40 MP this app accepts"):
-        load_image(_data_url(_png_header_only(6_500, 6_500)), max_pixels=MAX_UPLOAD_PIXELS)
+        load_image(_data_url(png_header_only(6_500, 6_500)), max_pixels=MAX_UPLOAD_PIXELS)
     assert decoded == []
 
 

@@ -9,7 +9,8 @@ import pytest
 from models.keras_file import input_shape, output_units, read_keras_config
 from models.labels import FAIRFACE_GENDER
 from models.registry import ModelLoadError, load_model_file
-from tests.models.zoo_helpers import SIZE, make_card, tiny_model
+from tests.models.zoo_helpers import SIZE, make_card
+from tests.tiny_models import tiny_model
 
 
 def test_multi_output_models_are_refused(tmp_path):

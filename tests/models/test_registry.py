@@ -9,7 +9,8 @@ import pytest
 
 from models.labels import FAIRFACE_GENDER
 from models.registry import load_registry
-from tests.models.zoo_helpers import make_card, save, tiny_model
+from tests.models.zoo_helpers import make_card, save
+from tests.tiny_models import tiny_model
 
 
 def test_user_fairface_models_come_first_then_cache_then_synthetic(zoo, monkeypatch):

@@ -1,24 +1,12 @@
-"""Shared by the registry, handle and .keras-file tests: tiny generated models with
-cards on disk (the `zoo` fixture in conftest.py puts them together)."""
+"""Shared by the registry, handle and .keras-file tests: cards for tiny generated models
+(tests/tiny_models.tiny_model), saved beside them on disk (the `zoo` fixture in conftest.py
+puts them together)."""
 from __future__ import annotations
 
 from models.cards import InputContract, ModelCard
+from tests.tiny_models import ZOO_SIZE
 
-SIZE = 16
-
-
-def tiny_model(classes: int, size: int = SIZE, seed: int = 0, softmax_layer: bool = True):
-    import keras
-
-    keras.utils.set_random_seed(seed)
-    inputs = keras.Input((size, size, 3))
-    x = keras.layers.Conv2D(4, 3, activation="relu")(inputs)
-    x = keras.layers.GlobalAveragePooling2D()(x)
-    if softmax_layer:
-        outputs = keras.layers.Softmax()(keras.layers.Dense(classes)(x))
-    else:
-        outputs = keras.layers.Dense(classes, activation="softmax")(x)
-    return keras.Model(inputs, outputs)
+SIZE = ZOO_SIZE  # the cards' input size: the side of the models tiny_model builds
 
 
 def make_card(name, attribute, labels, data="FairFace", **kwargs) -> ModelCard:

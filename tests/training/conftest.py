@@ -1,6 +1,7 @@
 """One small synthetic FairFace-format set shared by the training tests."""
 import pytest
 
+from tests.training.helpers import FAST_ARGS
 from training.synthetic import generate
 
 
@@ -9,12 +10,6 @@ def synthetic_root(tmp_path_factory):
     # 48x48 keeps every training test to seconds on two shared cores; 672 train and
     # 192 val images are whole batches of 32, so no step is traced twice for a short batch.
     return generate(tmp_path_factory.mktemp("synthetic_fairface"), n=864, size=48, val_fraction=2 / 9, seed=0)
-
-
-# Small-CPU settings: small_cnn at 48 px, no augmentation, 4 epochs. The paper's
-# recipe is unchanged otherwise (Nadam, categorical cross-entropy, callbacks).
-FAST_ARGS = ["--backbone", "small_cnn", "--input-size", "48", "--batch-size", "32", "--lr", "0.004",
-             "--rotation", "0", "--no-hflip", "--no-vflip", "--cache", "memory"]
 
 
 @pytest.fixture(scope="session")

@@ -6,11 +6,10 @@ import pytest
 import training.demo
 from models.audit_summary import AuditSummary
 from models.registry import load_registry
+from tests.helpers import TINY_LAB_ARGS
 from training.demo import BIASED, FAIR, PROGRESS_PREFIX, LabSettings, main, run_lab
 
 TINY = LabSettings(n=168, size=32, test=14, epochs=1, per_class=2, ig_steps=4, sanity_images=7)
-TINY_ARGS = ["--n", "168", "--size", "32", "--test", "14", "--epochs", "1", "--per-class", "2", "--ig-steps", "4",
-             "--sanity-images", "7"]
 
 
 class Interrupted(Exception):
@@ -66,7 +65,7 @@ def test_the_registry_lists_a_fair_and_a_biased_synthetic_race_model(interrupted
 def test_a_second_run_reuses_everything_and_prints_progress(interrupted_then_finished, capsys):
     out, paths, *_ = interrupted_then_finished
     before = {p: p.stat().st_mtime_ns for p in [*paths.models.glob("*.keras"), paths.report / "summary.json"]}
-    main(["--out", str(out), "--time", *TINY_ARGS])
+    main(["--out", str(out), "--time", *TINY_LAB_ARGS])
     printed = capsys.readouterr().out.splitlines()
     progress = [json.loads(line[len(PROGRESS_PREFIX):]) for line in printed if line.startswith(PROGRESS_PREFIX)]
     assert [p["step"] for p in progress] == ["data", "fair", "biased", "audit", "done"]

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tests.training.conftest import FAST_ARGS
+from tests.training.helpers import FAST_ARGS
 from training.train import main
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -77,7 +77,7 @@ def test_log_and_curves_are_written(four_models):
 
 
 def test_frozen_features_recipe_trains_only_the_head(synthetic_root, tmp_path):
-    from tests.training.conftest import FAST_ARGS
+    from tests.training.helpers import FAST_ARGS
 
     keras.utils.set_random_seed(0)
     (result,) = main(["--task", "race", "--data", str(synthetic_root), "--out", str(tmp_path), "--epochs", "5",

@@ -5,6 +5,7 @@ import types
 import pytest
 
 from models.labels import FAIRFACE_GENDER, FAIRFACE_RACE
+from tests.vqa.helpers import AGREEMENT_CASES
 from vqa.agreement import agreement, agreement_summary, general_disagrees
 from vqa.router import route
 
@@ -17,19 +18,6 @@ def _answer(model, answer, confidence=0.9, attribute="race", kind="open", labels
 
 def _answers(*said, attribute="race"):
     return [_answer(f"m{i}", label, attribute=attribute) for i, label in enumerate(said)]
-
-
-# (attribute, two answers, do they agree); tests/app/test_compare_tab.py checks the Compare tab's words on them.
-AGREEMENT_CASES = [
-    ("age", ("30-39", "31-40"), True),  # FairFace and GEAR bins overlap
-    ("age", ("20-29", "31-40"), False),
-    ("age", ("more than 70", "61+"), True),
-    ("race", ("Asian", "East Asian"), True),  # UTKFace's class contains FairFace's
-    ("race", ("Asian", "Indian"), False),
-    ("race", ("East Asian", "Southeast Asian"), False),
-    ("gender", ("Female", "woman"), True),
-    ("gender", ("Female", "Male"), False),
-]
 
 
 @pytest.mark.parametrize("attribute, said, agree", AGREEMENT_CASES)

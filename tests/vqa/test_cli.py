@@ -3,7 +3,6 @@ as a subprocess: usage only for --help, no TensorFlow start-up noise, the
 pretrained models imported on the first question, errors in one line."""
 import json
 import os
-import re
 import subprocess
 import sys
 from pathlib import Path
@@ -11,12 +10,10 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
+from tests.helpers import NOISE
 from vqa.cli import main
 
 REPO = Path(__file__).resolve().parents[2]
-# What TensorFlow, absl, CUDA and oneDNN print at start-up when not silenced.
-NOISE = re.compile(r"(?m)^.*([IWEF]\d{4} \d\d:\d\d:\d\d|All log messages before absl|oneDNN custom operations|"
-                   r"cuda drivers|cuInit|cpu_feature_guard|This TensorFlow binary|Unable to register cu).*$")
 
 
 @pytest.fixture

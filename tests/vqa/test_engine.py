@@ -7,7 +7,7 @@ import shutil
 import numpy as np
 import pytest
 
-from tests.vqa.conftest import build_tiny
+from tests.tiny_models import build_tiny_face_model
 from vqa import Engine
 from vqa.engine import HOW_TO_ADD_RACE_MODELS
 
@@ -31,7 +31,7 @@ def test_the_engine_loads_on_first_use_and_lists_what_it_can_answer(folder):
 def test_reload_finds_a_model_built_after_start_up_and_reports_a_broken_one(folder):
     engine = Engine(folder, include_cache=False)
     assert [m.name for m in engine.registry.for_attribute("age")] == ["age-a"]
-    build_tiny(folder, "age-b", "age", "unit", seed=7)  # as training would, while the engine runs
+    build_tiny_face_model(folder, "age-b", "age", "unit", seed=7)  # as training would, while the engine runs
     (folder / "broken.keras").write_bytes(b"not a zip")
     assert [m.name for m in engine.registry.for_attribute("age")] == ["age-a"]  # until re-scanned
     handle = engine.registry.get("race-a")
@@ -39,7 +39,7 @@ def test_reload_finds_a_model_built_after_start_up_and_reports_a_broken_one(fold
     assert sorted(m.name for m in engine.registry.for_attribute("age")) == ["age-a", "age-b"]
     assert any("broken.keras" in problem for problem in engine.problems)
     assert engine.registry.get("race-a") is handle  # unchanged: not loaded again
-    build_tiny(folder, "race-a", "race", "unit", seed=8)  # retrained in place
+    build_tiny_face_model(folder, "race-a", "race", "unit", seed=8)  # retrained in place
     engine.reload()
     assert engine.registry.get("race-a") is not handle
 
@@ -198,10 +198,10 @@ def test_a_vqa_answer_that_names_no_class_is_shown_but_not_compared(folder, astr
 def test_the_app_engine_refuses_what_the_app_refuses_and_scripts_keep_the_bomb_ceiling(folder):
     """A 42 MP photo: over the 40 MP the app's engine accepts (before any model runs),
     under the 120 MP a script's or the CLI's engine keeps, as before the caps had names."""
-    from tests.models.test_intake import _png_header_only
+    from tests.helpers import png_header_only
     from vqa.engine import MAX_UPLOAD_PIXELS, CorruptImageError, ImageTooLargeError
 
-    photo = _png_header_only(6_500, 6_500)
+    photo = png_header_only(6_500, 6_500)
     with pytest.raises(ImageTooLargeError, match="40 MP this app accepts"):
         Engine(folder, include_cache=False, max_pixels=MAX_UPLOAD_PIXELS).ask(photo, "Is this a woman?")
     with pytest.raises(ImageTooLargeError, match="40 MP this app accepts"):

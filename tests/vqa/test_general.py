@@ -1,14 +1,14 @@
 """The general VQA model (vqa.general): one adapter per kind, chosen from the
 config; captum's Integrated Gradients over the photo with its completeness
 delta; loading that says what it does and, when it cannot, why, in one line.
-Tiny random ViLT and BLIP models from tests/vqa/conftest.py; no hub access."""
+Tiny random ViLT and BLIP models from tests/tiny_models.py; no hub access."""
 import json
 import sys
 
 import numpy as np
 import pytest
 
-from tests.vqa.conftest import VQA_ANSWERS
+from tests.tiny_models import VQA_ANSWERS
 from vqa import general
 
 QUESTION = "Is he wearing glasses?"

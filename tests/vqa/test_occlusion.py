@@ -6,8 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from models.cards import InputContract, ModelCard
-from models.labels import FAIRFACE
+from tests.tiny_models import dense_softmax, save_gender_model
 from vqa.occlusion import (
     GREY,
     Occlusion,
@@ -53,17 +52,6 @@ def chip_pixels():
     return pixels
 
 
-def _save(folder, name, model):
-    from models.registry import load_model_file
-
-    model.save(folder / f"{name}.keras")
-    ModelCard(name=name, attribute="gender", labels=FAIRFACE["gender"],
-              input=InputContract(size=SIZE, padding=0.25, preprocessing="unit"),
-              training_data="nothing: weights set by hand in the occlusion tests", synthetic=True,
-              ).save(folder / f"{name}.json")
-    return load_model_file(folder / f"{name}.keras")
-
-
 def _pixel_weights(*regions) -> np.ndarray:
     """(S*S*3,) 1.0 on every channel of the pixels in `regions`, else 0."""
     inside = np.logical_or.reduce([MASKS[r] for r in regions])
@@ -72,12 +60,7 @@ def _pixel_weights(*regions) -> np.ndarray:
 
 def _linear(folder, name, kernel: np.ndarray, bias=(0.0, 0.0)):
     """Flatten -> Dense(2, softmax): logit = (pixels / 255) . kernel + bias."""
-    import keras
-
-    model = keras.Sequential([keras.Input((SIZE, SIZE, 3)), keras.layers.Flatten(),
-                              keras.layers.Dense(2, activation="softmax")])
-    model.layers[-1].set_weights([kernel.astype(np.float32), np.asarray(bias, dtype=np.float32)])
-    return _save(folder, name, model)
+    return save_gender_model(folder, name, dense_softmax(kernel, bias, SIZE), made_by="occlusion")
 
 
 @pytest.fixture(scope="module")
@@ -96,7 +79,7 @@ def eye_model(tmp_path_factory):
     head = np.stack([rng.uniform(0.5, 1.0, 8), -rng.uniform(0.5, 1.0, 8)], axis=1)
     model.layers[1].set_weights([hidden.astype(np.float32), np.zeros(8, np.float32)])
     model.layers[2].set_weights([head.astype(np.float32), np.zeros(2, np.float32)])
-    return _save(tmp_path_factory.mktemp("eyes"), "eyes", model)
+    return save_gender_model(tmp_path_factory.mktemp("eyes"), "eyes", model, made_by="occlusion")
 
 
 @pytest.mark.parametrize("fill", ["grey", "blur"])

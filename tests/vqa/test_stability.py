@@ -7,8 +7,7 @@ import dataclasses
 import numpy as np
 import pytest
 
-from models.cards import InputContract, ModelCard
-from models.labels import FAIRFACE
+from tests.vqa.helpers import EDGE_PIXEL, STABILITY_SIZE, save_constant_model, save_edge_model
 from vqa.answers import answer_for
 from vqa.router import route
 from vqa.stability import (
@@ -22,47 +21,18 @@ from vqa.stability import (
     variant_chips,
 )
 
-SIZE = 32
 OPEN = route("What gender is this person?")
 IS_WOMAN = route("Is this a woman?")
-# The pixel the edge model reads: row 16, column 3 of the chip, red channel.
-EDGE_PIXEL = (16, 3)
-
-
-def _save(folder, name, model, padding=0.25):
-    from models.registry import load_model_file
-
-    model.save(folder / f"{name}.keras")
-    ModelCard(name=name, attribute="gender", labels=FAIRFACE["gender"],
-              input=InputContract(size=SIZE, padding=padding, preprocessing="unit"),
-              training_data="nothing: weights set by hand in the stability tests", synthetic=True,
-              ).save(folder / f"{name}.json")
-    return load_model_file(folder / f"{name}.keras")
-
-
-def _dense_model(kernel: np.ndarray, bias: np.ndarray):
-    import keras
-
-    model = keras.Sequential([keras.Input((SIZE, SIZE, 3)), keras.layers.Flatten(),
-                              keras.layers.Dense(2, activation="softmax")])
-    model.layers[-1].set_weights([kernel.astype(np.float32), bias.astype(np.float32)])
-    return model
 
 
 @pytest.fixture(scope="module")
 def edge_model(tmp_path_factory):
-    """Male when the chip's pixel EDGE_PIXEL is bright, Female when it is dark."""
-    kernel = np.zeros((SIZE * SIZE * 3, 2))
-    index = np.ravel_multi_index((*EDGE_PIXEL, 0), (SIZE, SIZE, 3))
-    kernel[index] = [20.0, -20.0]
-    return _save(tmp_path_factory.mktemp("edge"), "edge", _dense_model(kernel, np.array([-10.0, 10.0])))
+    return save_edge_model(tmp_path_factory.mktemp("edge"))
 
 
 @pytest.fixture(scope="module")
 def constant_model(tmp_path_factory):
-    """Ignores the pixels: P(Male) = sigmoid(1) whatever the crop."""
-    model = _dense_model(np.zeros((SIZE * SIZE * 3, 2)), np.array([1.0, 0.0]))
-    return _save(tmp_path_factory.mktemp("constant"), "constant", model)
+    return save_constant_model(tmp_path_factory.mktemp("constant"))
 
 
 @pytest.fixture(scope="module")
@@ -99,7 +69,7 @@ def test_an_edge_pixel_model_changes_its_answer_under_the_shift_and_is_unstable(
     assert chip.pixels[EDGE_PIXEL][0] < 32 and answer.answer == "Female"
     result = stability(edge_model, edge_photo, face, answer, OPEN, chip=chip)
     by_name = {v.name: v for v in result.variants}
-    shifted = by_name[f"shift +x+y {shift_pixels(SIZE)}px"]
+    shifted = by_name[f"shift +x+y {shift_pixels(STABILITY_SIZE)}px"]
     assert shifted.answer == "Male" and not shifted.agrees
     assert shifted.probability < 0.01  # P(Female) on the shifted crop
     assert not result.stable
@@ -135,7 +105,7 @@ def test_all_variants_go_to_the_model_in_one_batched_call(constant_model, astron
         result = stability(constant_model, astronaut, astronaut_face, answer, OPEN, chip=chip)
     finally:
         del constant_model.predict
-    assert calls == [(len(result.variants), SIZE, SIZE, 3)]
+    assert calls == [(len(result.variants), STABILITY_SIZE, STABILITY_SIZE, 3)]
 
 
 def test_the_variants_really_differ_from_the_chip(constant_model, astronaut, astronaut_face):
@@ -153,7 +123,7 @@ def test_the_variants_really_differ_from_the_chip(constant_model, astronaut, ast
         original = np.sqrt(abs(np.linalg.det(chip.matrix[:, :2])))
         assert scale / original == pytest.approx(1.5 / (1 + 2 * padding), rel=0.01)
     # The shift moves every photo point by s chip pixels on both axes.
-    s = shift_pixels(SIZE)
+    s = shift_pixels(STABILITY_SIZE)
     landmarks = astronaut_face.landmarks
     moved = chips[f"shift +x+y {s}px"].to_chip(landmarks) - chip.to_chip(landmarks)
     np.testing.assert_allclose(moved, -s, atol=0.05)
@@ -162,7 +132,7 @@ def test_the_variants_really_differ_from_the_chip(constant_model, astronaut, ast
     # The flip is the mirrored chip, and its matrix mirrors the points.
     flip = chips["flip"]
     np.testing.assert_array_equal(flip.pixels, chip.pixels[:, ::-1])
-    np.testing.assert_allclose(flip.to_chip(landmarks)[:, 0], SIZE - 1 - chip.to_chip(landmarks)[:, 0])
+    np.testing.assert_allclose(flip.to_chip(landmarks)[:, 0], STABILITY_SIZE - 1 - chip.to_chip(landmarks)[:, 0])
 
 
 def test_the_other_detector_finds_the_astronaut_and_adds_a_variant(constant_model, astronaut, astronaut_face):
@@ -173,7 +143,7 @@ def test_the_other_detector_finds_the_astronaut_and_adds_a_variant(constant_mode
     chip, _ = _asked(constant_model, astronaut, astronaut_face)
     # The same face: its landmarks land within a few chip pixels of the original's.
     shift = np.abs(variants[-1][1].to_chip(astronaut_face.landmarks) - chip.to_chip(astronaut_face.landmarks))
-    assert shift.max() < 0.15 * SIZE
+    assert shift.max() < 0.15 * STABILITY_SIZE
 
 
 def test_the_other_detector_runs_once_per_photo_and_matches_each_face(astronaut, monkeypatch):

@@ -220,13 +220,11 @@ def test_every_face_of_a_group_gets_its_own_checks(tiny_registry, astronaut):
 
 def test_an_answer_that_changes_with_the_crop_is_shown_unstable_a_constant_one_stable(tmp_path):
     from models.registry import load_registry
-    from tests.vqa.test_stability import EDGE_PIXEL, SIZE, _dense_model, _save
+    from tests.vqa.helpers import STABILITY_SIZE, save_constant_model, save_edge_model
     from vqa.stability import shift_pixels
 
-    kernel = np.zeros((SIZE * SIZE * 3, 2))
-    kernel[np.ravel_multi_index((*EDGE_PIXEL, 0), (SIZE, SIZE, 3))] = [20.0, -20.0]
-    _save(tmp_path, "edge", _dense_model(kernel, np.array([-10.0, 10.0])))  # Male where the pixel is bright
-    _save(tmp_path, "constant", _dense_model(np.zeros_like(kernel), np.array([1.0, 0.0])))
+    save_edge_model(tmp_path)  # Male where the pixel is bright
+    save_constant_model(tmp_path)
     photo = np.full((64, 64, 3), 255, dtype=np.uint8)
     photo[:, :8] = 0  # the edge pixel is dark on the chip, bright 2 chip pixels to the right
     result = ask(photo, "What gender is this person?", explain=(), whole_image=True,
@@ -235,7 +233,7 @@ def test_an_answer_that_changes_with_the_crop_is_shown_unstable_a_constant_one_s
     edge, constant = answers["edge"], answers["constant"]
     assert edge["answer"] == "Female" and edge["stability"]["stable"] is False
     said = {v["name"]: v["answer"] for v in edge["stability"]["variants"]}
-    assert said[f"shift +x+y {shift_pixels(SIZE)}px"] == "Male"
+    assert said[f"shift +x+y {shift_pixels(STABILITY_SIZE)}px"] == "Male"
     assert next(a for a in result.answers if a.model == "edge").stability.text.startswith("Unstable")
     assert constant["answer"] == "Male" and constant["stability"]["stable"] is True
     assert constant["stability"]["agreement"] == 1.0

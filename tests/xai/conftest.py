@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from tests.xai.tiny_models import relu_cnn, small_smooth_cnn
+from tests.tiny_models import relu_cnn, small_smooth_cnn
 
 
 @pytest.fixture(scope="session")

@@ -3,19 +3,10 @@ cannot, and honest about how many model evaluations it made."""
 import keras
 import numpy as np
 import pytest
-import tensorflow as tf
 
+from tests.tiny_models import linear_softmax, with_row_counter
 from xai import IntegratedGradients
 from xai.adaptive import INITIAL_ALPHAS, PathPoints
-
-
-def _linear_model(seed=0):
-    rng = np.random.default_rng(seed)
-    model = keras.Sequential([keras.Input((4, 4, 2)), keras.layers.Flatten(),
-                              keras.layers.Dense(3, activation="softmax", name="head")])
-    w, b = rng.normal(size=(32, 3)), rng.normal(size=3)
-    model.get_layer("head").set_weights([w, b])
-    return model, w
 
 
 def _step_model(steepness=300.0, at=0.37, height=10.0, pixels=16):
@@ -32,27 +23,8 @@ def _step_model(steepness=300.0, at=0.37, height=10.0, pixels=16):
     return model
 
 
-class _RowCounter(keras.layers.Layer):
-    """Passes its input on; counts the rows and the calls that went through it."""
-
-    def build(self, input_shape):
-        self.rows = self.add_weight(shape=(), initializer="zeros", trainable=False, dtype="int64", name="rows")
-        self.calls = self.add_weight(shape=(), initializer="zeros", trainable=False, dtype="int64", name="calls")
-
-    def call(self, x):
-        counted = [self.rows.assign_add(tf.cast(tf.shape(x)[0], "int64")), self.calls.assign_add(1)]
-        with tf.control_dependencies(counted):
-            return tf.identity(x)
-
-
-def _counted(model):
-    counter = _RowCounter(name="counter")
-    inputs = keras.Input(model.inputs[0].shape[1:])
-    return keras.Model(inputs, model(counter(inputs))), counter
-
-
 def test_linear_model_equals_difference_times_weight():
-    model, w = _linear_model()
+    model, w = linear_softmax()
     x = np.random.default_rng(1).normal(size=(2, 4, 4, 2)).astype(np.float32)
     base = np.random.default_rng(2).normal(size=(4, 4, 2)).astype(np.float32)
     exp = IntegratedGradients(model, tolerance=0.01, baseline=base).explain(x, targets=[2, 0])
@@ -92,7 +64,7 @@ def test_budget_spent_says_what_delta_was_reached():
 
 @pytest.mark.parametrize("targets, resolved", [([0, 1, 0], 0), (None, 1)])
 def test_evaluations_equal_the_rows_the_model_ran(targets, resolved):
-    model, counter = _counted(_step_model(steepness=40.0))
+    model, counter = with_row_counter(_step_model(steepness=40.0))
     x = np.random.default_rng(3).uniform(0.2, 1.0, (3, 4, 4, 1)).astype(np.float32)
     x[1] = 1.0  # one path with the step on it, two smoother ones: different counts
     exp = IntegratedGradients(model, tolerance=0.01, baseline="black", batch_size=1000).explain(x, targets)
@@ -105,7 +77,7 @@ def test_evaluations_equal_the_rows_the_model_ran(targets, resolved):
 
 
 def test_fixed_rule_evaluations_are_its_steps_and_the_two_ends():
-    model, counter = _counted(_step_model(steepness=40.0))
+    model, counter = with_row_counter(_step_model(steepness=40.0))
     x = np.ones((2, 4, 4, 1), dtype=np.float32)
     exp = IntegratedGradients(model, steps=8, baseline="black").explain(x, targets=[0, 0])
     assert exp.evaluations.tolist() == [10, 10] and exp.steps == 8 and exp.quadrature == "riemann"

@@ -4,7 +4,7 @@ import weakref
 
 import numpy as np
 
-from tests.xai.tiny_models import relu_cnn
+from tests.tiny_models import relu_cnn
 from xai import GradCAM, IntegratedGradients
 from xai.graph import explained_graph
 

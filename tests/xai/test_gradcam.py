@@ -3,7 +3,7 @@ import keras
 import numpy as np
 import pytest
 
-from tests.xai.tiny_models import small_smooth_cnn
+from tests.tiny_models import small_smooth_cnn
 from xai import GradCAM, GuidedGradCAM
 
 

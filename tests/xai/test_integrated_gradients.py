@@ -1,27 +1,15 @@
 """Integrated Gradients: exact on linear models, complete on smooth ones."""
-import keras
 import numpy as np
 import pytest
 
+from tests.tiny_models import linear_softmax
 from xai import IntegratedGradients
 from xai.quadrature import METHODS, nodes
 
 
-def _linear_model(seed=0):
-    rng = np.random.default_rng(seed)
-    model = keras.Sequential([
-        keras.Input((4, 4, 2)),
-        keras.layers.Flatten(),
-        keras.layers.Dense(3, activation="softmax", name="head"),
-    ])
-    w, b = rng.normal(size=(32, 3)), rng.normal(size=3)
-    model.get_layer("head").set_weights([w, b])
-    return model, w
-
-
 @pytest.mark.parametrize("method", METHODS)
 def test_linear_model_attribution_is_exactly_difference_times_weight(method):
-    model, w = _linear_model()
+    model, w = linear_softmax()
     x = np.random.default_rng(1).normal(size=(2, 4, 4, 2)).astype(np.float32)
     exp = IntegratedGradients(model, steps=5, method=method, batch_size=3, baseline="black").explain(x, targets=[2, 0])
     for i, c in enumerate([2, 0]):
@@ -31,7 +19,7 @@ def test_linear_model_attribution_is_exactly_difference_times_weight(method):
 
 
 def test_preprocess_puts_named_baselines_in_pixel_space():
-    model, w = _linear_model()
+    model, w = linear_softmax()
     x = np.random.default_rng(2).normal(size=(1, 4, 4, 2)).astype(np.float32)
     to_input = lambda pixels: pixels / 127.5 - 1.0  # noqa: E731 (MobileNet-style scaling)
     black = IntegratedGradients(model, steps=3, baseline="black", preprocess=to_input).explain(x, targets=[1])
@@ -41,7 +29,7 @@ def test_preprocess_puts_named_baselines_in_pixel_space():
 
 
 def test_array_and_blur_baselines():
-    model, w = _linear_model()
+    model, w = linear_softmax()
     x = np.random.default_rng(3).normal(size=(2, 4, 4, 2)).astype(np.float32)
     base = np.full((4, 4, 2), 0.25, dtype=np.float32)
     exp = IntegratedGradients(model, steps=2, baseline=base).explain(x, targets=[0, 0])

@@ -3,7 +3,7 @@ import keras
 import numpy as np
 import pytest
 
-from tests.xai.tiny_models import positive_linear
+from tests.tiny_models import positive_linear, with_row_counter
 from xai import GradCAM, IntegratedGradients
 from xai.metrics import Faithfulness, deletion_auc, faithfulness, insertion_auc, randomization, randomized_copy
 
@@ -160,10 +160,8 @@ def test_faithfulness_to_dict_has_the_json_keys():
 
 
 def test_all_curves_of_all_maps_are_one_model_call():
-    from tests.xai.test_adaptive_ig import _counted
-
     model, x, relevance = positive_linear(seed=2)
-    counted, counter = _counted(model)
+    counted, counter = with_row_counter(model)
     maps = {"a": relevance[None], "b": -relevance[None], "c": relevance.T[None]}
     faithfulness(counted, x, maps, [0], steps=5)
     # Both ends once, then deletion and insertion's inner points for 3 maps and the random one.

@@ -7,9 +7,6 @@ from models.labels import FAIRFACE_RACE
 from models.registry import load_registry
 from vqa import lab
 
-TINY_ARGS = ("--n", "168", "--size", "32", "--test", "14", "--epochs", "1", "--per-class", "2", "--ig-steps", "4",
-             "--sanity-images", "7")
-
 
 def test_the_lab_speaks_the_demos_names():
     assert (lab.FAIR_MODEL, lab.BIASED_MODEL) == (training.demo.FAIR, training.demo.BIASED)

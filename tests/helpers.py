@@ -1,0 +1,37 @@
+"""What the tests of several rooms share, other than models (tests/tiny_models.py) and
+fixtures (tests/conftest.py). Not a test module: test modules import from it, never
+from one another, so that running or moving one test file never runs another's setup."""
+from __future__ import annotations
+
+import re
+import socket
+import struct
+import zlib
+
+# What TensorFlow, absl, CUDA and oneDNN print at start-up when not silenced: a command line
+# or the app must print none of it (tests/vqa/test_cli.py, tests/app/test_live_api.py).
+NOISE = re.compile(r"(?m)^.*([IWEF]\d{4} \d\d:\d\d:\d\d|All log messages before absl|oneDNN custom operations|"
+                   r"cuda drivers|cuInit|cpu_feature_guard|This TensorFlow binary|Unable to register cu).*$")
+
+# A reduced bias lab: `python -m training.demo` arguments for a few images and one epoch
+# (tests/training/test_demo.py; the session's `reduced_lab` fixture, tests/conftest.py).
+TINY_LAB_ARGS = ("--n", "168", "--size", "32", "--test", "14", "--epochs", "1", "--per-class", "2", "--ig-steps", "4",
+                 "--sanity-images", "7")
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on now (for an app the test starts)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def png_header_only(width: int, height: int) -> bytes:
+    """A valid PNG signature and IHDR that claim a huge size, and no pixel data:
+    a decompression bomb's header costs nothing to build."""
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    idat = zlib.compress(bytes(1000))
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", idat) + chunk(b"IEND", b"")
