@@ -321,3 +321,19 @@ def test_ask_options_are_used_as_given_and_vqa_model_names_the_engines_own(folde
     assert result.second_opinion is None  # vqa_model None: left out, though the engine has one
     asked = engine.ask(astronaut, RACE, options=AskOptions(methods=(), checks=(), general_vqa=engine.general_vqa_model))
     assert asked.second_opinion.model == missing and asked.second_opinion.error  # asked, and said why not
+
+
+# The app hands its --vqa-model to the engine (app/cli.py), whose warm-up loads it: one that
+# cannot load is switched off once, not retried on every question.
+def test_a_second_opinion_that_cannot_load_is_switched_off_once_with_the_reason(tmp_path, monkeypatch):
+    from vqa import Engine, general
+
+    def unavailable(model):
+        raise general.GeneralVqaUnavailable(f"no ViLT model folder at {model}")
+
+    monkeypatch.setattr(general, "load", unavailable)  # as vqa.general says when weights are missing
+    messages = []
+    engine = Engine(include_cache=False, second_opinion=str(tmp_path / "no-vilt-here"), progress=messages.append)
+    engine.check_general_vqa()
+    assert engine.second_opinion is None  # no retry (and no delay) on every question
+    assert engine.second_opinion_problem and "Second opinion off" in messages[0]
