@@ -1,5 +1,7 @@
 """The house rules (docs/architecture.md) as import-linter contracts (.importlinter):
-the real tree keeps every one, and a deliberately wrong import breaks one."""
+the real tree keeps every one, and a deliberately wrong import breaks one. And the
+tests' own rule, which import-linter cannot express (it matches whole module names
+only): no test module imports another test module or a conftest."""
 from __future__ import annotations
 
 import os
@@ -77,3 +79,31 @@ def test_a_wrong_import_breaks_its_contract(tmp_path, module, wrong, broken):
     assert done.returncode != 0
     assert f"{len(CONTRACTS) - 1} kept, 1 broken" in done.stdout, done.stdout
     assert f"{broken}" in done.stdout and module.replace("/", ".").removesuffix(".py") in done.stdout
+
+
+def _imported_modules(path: Path) -> list[str]:
+    """The dotted names a Python file imports (`from a.b import c`: a.b and a.b.c), relative ones resolved."""
+    import ast
+
+    package = ".".join(path.relative_to(REPO).with_suffix("").parts[:-1])
+    names = []
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Import):
+            names += [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = package.rsplit(".", node.level - 1)[0] if node.level > 1 else package if node.level else ""
+            module = ".".join(part for part in (base, node.module or "") if part)
+            names += [module, *(f"{module}.{alias.name}" for alias in node.names)]
+    return names
+
+
+def test_no_test_module_imports_another_test_module_or_a_conftest():
+    """What several test files share lives in modules that are not tests (tests/helpers.py,
+    tests/tiny_models.py, a room's helpers.py), and fixtures in the nearest conftest.py above
+    the folders that use them: a test file that imports another runs that file's set-up and
+    breaks when it moves, and one that imports a conftest's fixtures defines them a second time."""
+    wrong = [f"{path.relative_to(REPO)} imports {name}"
+             for path in sorted((REPO / "tests").rglob("*.py"))
+             for name in _imported_modules(path)
+             if name.startswith("tests.") and name.rsplit(".", 1)[-1].startswith(("test_", "conftest"))]
+    assert wrong == []
