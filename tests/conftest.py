@@ -71,8 +71,8 @@ def reduced_lab(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def astronaut():
-    """skimage's astronaut (Eileen Collins, public domain NASA photo): a 512x512 RGB uint8 array,
-    C-contiguous (dlib needs that). One array for the session: a test must not write into it."""
+    """skimage's astronaut (Eileen Collins, public domain NASA photo): a 512x512 C-contiguous RGB
+    uint8 array. One array for the whole session: a test must not write into it."""
     import numpy as np
     from skimage.data import astronaut as load
 
