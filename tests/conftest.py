@@ -71,12 +71,11 @@ def reduced_lab(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def astronaut():
-    """skimage's astronaut (Eileen Collins, public domain NASA photo): a 512x512 C-contiguous RGB
-    uint8 array. One array for the whole session: a test must not write into it."""
-    import numpy as np
-    from skimage.data import astronaut as load
+    """tests/helpers.astronaut_image(): skimage's astronaut, a 512x512 C-contiguous RGB uint8
+    array. One array for the whole session: a test must not write into it."""
+    from tests.helpers import astronaut_image
 
-    return np.ascontiguousarray(load())
+    return astronaut_image()
 
 
 @pytest.fixture(scope="session")

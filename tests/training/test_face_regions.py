@@ -44,11 +44,10 @@ def test_the_mean_face_lands_on_dlibs_five_point_template():
 
 
 def test_dlibs_landmarks_on_the_aligned_astronaut_are_near_the_template():
-    from skimage import data
-
     from models.faces import align, detect_faces
+    from tests.helpers import astronaut_image
 
-    photo = data.astronaut()
+    photo = astronaut_image()
     chip = align(photo, detect_faces(photo)[0], 224, 0.25).pixels
     found = detected_landmarks(chip)
     assert found is not None and found.shape == (68, 2)

@@ -9,8 +9,9 @@ from xai.render import ig_heatmap, overlay
 
 @pytest.fixture
 def photo():
-    from skimage.data import astronaut
-    return astronaut()[::8, ::8]  # (64, 64, 3) uint8
+    from tests.helpers import astronaut_image
+
+    return astronaut_image()[::8, ::8]  # (64, 64, 3) uint8
 
 
 def test_overlay_blends_image_and_colormap(photo):

@@ -10,12 +10,6 @@ from pathlib import Path
 import numpy as np
 
 
-def astronaut_image() -> np.ndarray:
-    from skimage.data import astronaut as load
-
-    return load()
-
-
 def chip(image: np.ndarray, size: int, padding: float) -> np.ndarray:
     """Our own chip of the largest face: models.faces' detection, landmarks and
     5-point alignment (uint8, size x size x 3)."""

@@ -10,7 +10,8 @@ import pytest
 
 from models.importers.human_models import NAMES as HUMAN_NAMES
 from models.labels import FAIRFACE_GENDER, UTKFACE_RACE, age_label_bounds
-from tests.models.importers.pretrained_helpers import astronaut_image, mass_between, predict
+from tests.helpers import astronaut_image
+from tests.models.importers.pretrained_helpers import mass_between, predict
 
 ALL_NAMES = ("dlib-age", "dlib-gender", "gear-age", "gear-gender", "gear-race")
 # Every model ensure_pretrained imports: dlib's, GEAR's, then the package's others (models/importers/human_models.py).

@@ -6,7 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tests.models.importers.pretrained_helpers import astronaut_image, chip
+from tests.helpers import astronaut_image
+from tests.models.importers.pretrained_helpers import chip
 from tests.models.importers.tfjs_reference import ReferenceGraph, conv2d, depthwise_conv2d, pool
 
 OUTPUTS = {"gear-age": "age_output", "gear-gender": "gender_output", "gear-race": "race_output"}

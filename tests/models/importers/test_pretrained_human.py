@@ -11,7 +11,8 @@ import pytest
 
 from models.importers.human_models import MODELS, NAMES, SCORE_EPSILON, SSRNET_AGE_SIGMA
 from models.labels import FAIRFACE_GENDER, expected_age
-from tests.models.importers.pretrained_helpers import astronaut_image, chip, predict
+from tests.helpers import astronaut_image
+from tests.models.importers.pretrained_helpers import chip, predict
 from tests.models.importers.tfjs_reference import ReferenceGraph
 
 SPECS = {spec.name: spec for spec in MODELS}
