@@ -3,8 +3,8 @@ tests/app/helpers.py) with the pretrained models imported once into this test
 session's cache, a --models folder of the user's own models, and the photos as files.
 
 The import is the session fixture tests/models uses too (tests/conftest.py), so
-the models are imported once per test session; so are the astronaut and the tiny
-ViLT (`tiny_vilt`), which the vqa tests share.
+the models are imported once per test session. The astronaut and the tiny ViLT
+(`tiny_vilt`) are tests/conftest.py's as well, shared with the vqa tests.
 """
 from __future__ import annotations
 
