@@ -13,13 +13,16 @@ import pytest  # noqa: E402
 # (a live app's output, the page's percent), so their failures say what they compared.
 pytest.register_assert_rewrite("tests.app.helpers")
 
-# The fast inner loop is `python -m pytest -m "not slow"`: no live app, no browser, no
-# training run, no download. A test is slow when it asks for one of these fixtures
-# (each starts an app, imports the pretrained models through npm, or trains), or when
-# it carries the browser mark; tests that start other processes carry `slow` themselves.
+# The fast inner loop is `python -m pytest -m "not slow"`: in this process only, so no
+# live app, no browser, no training run, no download, no child Python. A test is slow
+# when it asks for one of these fixtures (each starts an app or a Python process, imports
+# the pretrained models through npm, or trains), or when it carries the browser mark;
+# the few tests that start processes another way (the lab build, the thread stress runs,
+# lint-imports on a copied tree) carry `slow` themselves.
 SLOW_FIXTURES = frozenset({
     "pretrained_import", "facexai_cache", "pretrained", "pretrained_registry", "empty_cache",
     "live_app", "client", "vqa_client", "page", "reduced_lab", "four_models", "synthetic_root",
+    "run_python",
 })
 
 
@@ -27,6 +30,26 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if SLOW_FIXTURES & set(getattr(item, "fixturenames", ())) or item.get_closest_marker("browser"):
             item.add_marker(pytest.mark.slow)
+
+
+@pytest.fixture
+def run_python():
+    """run(*args, env=None, timeout=300): `python ARGS` in a fresh interpreter at the
+    repository root, as from a user's shell: without this session's TensorFlow and Keras
+    settings (TF_*, KERAS_*, FACEXAI_TF_LOGS), with `env` on top. A subprocess.CompletedProcess
+    with text stdout and stderr. Slow: a new interpreter takes seconds to import TensorFlow."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    repo = Path(__file__).resolve().parents[1]
+    shell = {k: v for k, v in os.environ.items() if not k.startswith(("TF_", "KERAS_")) and k != "FACEXAI_TF_LOGS"}
+
+    def run(*args, env: dict | None = None, timeout: float = 300) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, *map(str, args)], cwd=repo, env={**shell, **(env or {})},
+                              capture_output=True, text=True, timeout=timeout)
+
+    return run
 
 
 @pytest.fixture(scope="session")

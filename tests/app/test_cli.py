@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import socket
 
-import pytest
-
 from app import cli
 
 
@@ -49,36 +47,18 @@ def test_the_retention_is_a_setting_with_a_sane_default(capsys):
     assert "--retention" in capsys.readouterr().err
 
 
-@pytest.mark.slow  # starts `python app.py`: the fast loop (-m "not slow") starts no app
-def test_app_help_prints_usage_and_nothing_else():
-    import os
-    import subprocess
-    import sys
-    from pathlib import Path
-
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("TF_", "KERAS_"))}
-    done = subprocess.run([sys.executable, "app.py", "--help"], cwd=Path(__file__).resolve().parents[2], env=env,
-                          capture_output=True, text=True, timeout=120)
+def test_app_help_prints_usage_and_nothing_else(run_python):
+    done = run_python("app.py", "--help", timeout=120)
     assert done.returncode == 0 and done.stderr == ""
     assert done.stdout.startswith("usage: python app.py") and "--retention SECONDS" in done.stdout
 
 
-@pytest.mark.slow  # starts `python app.py`: the fast loop (-m "not slow") starts no app
-def test_a_port_in_use_is_one_readable_line_and_exit_status_1(tmp_path):
-    import os
-    import subprocess
-    import sys
-    from pathlib import Path
-
-    env = {**{k: v for k, v in os.environ.items() if not k.startswith(("TF_", "KERAS_"))},
-           "FACEXAI_CACHE": str(tmp_path / "cache")}
+def test_a_port_in_use_is_one_readable_line_and_exit_status_1(tmp_path, run_python):
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        done = subprocess.run([sys.executable, "app.py", "--port", str(port), "--no-pretrained"],
-                              cwd=Path(__file__).resolve().parents[2], env=env, capture_output=True, text=True,
-                              timeout=300)
+        done = run_python("app.py", "--port", port, "--no-pretrained", env={"FACEXAI_CACHE": str(tmp_path / "cache")})
     assert done.returncode == 1
     lines = done.stderr.splitlines()
     assert len(lines) == 1 and lines[0].startswith(f"cannot serve on 127.0.0.1:{port}: "), done.stderr

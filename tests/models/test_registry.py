@@ -2,8 +2,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 
 import pytest
 
@@ -27,7 +25,7 @@ def test_user_fairface_models_come_first_then_cache_then_synthetic(zoo, monkeypa
         registry.for_attribute("emotion")
 
 
-def test_listing_does_not_import_tensorflow(zoo):
+def test_listing_does_not_import_tensorflow(zoo, run_python):
     user, cache = zoo
     code = (
         "import os, sys; os.environ['FACEXAI_CACHE'] = sys.argv[2];"
@@ -35,8 +33,8 @@ def test_listing_does_not_import_tensorflow(zoo):
         "r = load_registry([sys.argv[1]]); assert len(r) == 5, len(r);"
         "print(sorted(m for m in ('tensorflow', 'keras') if m in sys.modules))"
     )
-    command = [sys.executable, "-c", code, str(user), str(cache)]
-    out = subprocess.run(command, capture_output=True, text=True, check=True)
+    out = run_python("-c", code, user, cache)
+    assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "[]"
 
 

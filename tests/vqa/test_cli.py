@@ -2,18 +2,12 @@
 as a subprocess: usage only for --help, no TensorFlow start-up noise, the
 pretrained models imported on the first question, errors in one line."""
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 from PIL import Image
 
 from tests.helpers import NOISE
 from vqa.cli import main
-
-REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
@@ -22,13 +16,6 @@ def photo(tmp_path, astronaut, monkeypatch):
     path = tmp_path / "astronaut.png"
     Image.fromarray(astronaut).save(path)
     return path
-
-
-def run_vqa(*args, env=None, timeout=900) -> subprocess.CompletedProcess:
-    """As from a user's shell: without the test session's TensorFlow settings."""
-    base = {k: v for k, v in os.environ.items() if not k.startswith(("TF_", "KERAS_"))}
-    return subprocess.run([sys.executable, "-m", "vqa", *map(str, args)], cwd=REPO, capture_output=True,
-                          text=True, timeout=timeout, env={**base, **(env or {})})
 
 
 def test_json_lines_and_overlays(photo, tiny_dir, tmp_path, capsys):
@@ -88,24 +75,25 @@ def test_face_counts_from_zero_the_largest_and_a_number_below_zero_is_a_usage_er
         capsys.readouterr().err
 
 
-def test_help_runs_as_a_module_and_prints_usage_only():
-    done = run_vqa("--help", timeout=60)
+def test_help_runs_as_a_module_and_prints_usage_only(run_python):
+    done = run_python("-m", "vqa", "--help", timeout=60)
     assert done.returncode == 0 and "QUESTION" in done.stdout and "--explain" in done.stdout
     assert done.stdout.startswith("usage: python -m vqa")
     assert done.stderr == ""
 
 
-def test_an_error_is_one_readable_line_on_stderr(tmp_path, tiny_dir):
+def test_an_error_is_one_readable_line_on_stderr(tmp_path, tiny_dir, run_python):
     notes = tmp_path / "notes.png"
     notes.write_text("These are my notes, not a photo.\n")
-    done = run_vqa(notes, "Is this a woman?", "--models", tiny_dir, "--no-pretrained",
-                   env={"FACEXAI_CACHE": str(tmp_path / "cache")}, timeout=300)
+    done = run_python("-m", "vqa", notes, "Is this a woman?", "--models", tiny_dir, "--no-pretrained",
+                      env={"FACEXAI_CACHE": str(tmp_path / "cache")}, timeout=300)
     assert done.returncode == 1 and done.stdout == ""
     lines = done.stderr.splitlines()
     assert len(lines) == 1 and lines[0].startswith(f"{notes}: error: ") and "not an image" in lines[0]
 
 
-def test_on_an_empty_cache_both_gender_models_answer_and_stderr_is_quiet(tmp_path, astronaut, pretrained_import):
+def test_on_an_empty_cache_both_gender_models_answer_and_stderr_is_quiet(tmp_path, astronaut, pretrained_import,
+                                                                         run_python):
     """A first run on a fresh machine: the models folder of the cache is empty,
     so the engine imports the pretrained models (dlib's, GEAR's, the package's others) before answering. Only the
     145 MB npm tarball is reused from the test session's downloads (as a
@@ -116,7 +104,7 @@ def test_on_an_empty_cache_both_gender_models_answer_and_stderr_is_quiet(tmp_pat
     (cache / "downloads").symlink_to(downloads, target_is_directory=True)
     path = tmp_path / "astronaut.png"
     Image.fromarray(astronaut).save(path)
-    done = run_vqa(path, "Is this a woman?", "--json", env={"FACEXAI_CACHE": str(cache)})
+    done = run_python("-m", "vqa", path, "Is this a woman?", "--json", env={"FACEXAI_CACHE": str(cache)}, timeout=900)
     assert done.returncode == 0, done.stderr
     record = json.loads(done.stdout)
     answers = {a["model"]: a for a in record["faces"][0]["answers"]}
@@ -139,15 +127,15 @@ def test_on_an_empty_cache_both_gender_models_answer_and_stderr_is_quiet(tmp_pat
 GLASSES = "Is he wearing glasses?"
 
 
-def test_vqa_model_answers_a_general_question_and_out_writes_its_map(tmp_path, astronaut, tiny_vilt):
+def test_vqa_model_answers_a_general_question_and_out_writes_its_map(tmp_path, astronaut, tiny_vilt, run_python):
     from vqa import general
     from vqa.cli import GENERAL_HEATMAP_FILE
 
     path = tmp_path / "astronaut.png"
     Image.fromarray(astronaut).save(path)
     out = tmp_path / "out"
-    done = run_vqa(path, GLASSES, "--vqa-model", tiny_vilt, "--explain", "gradcam,ig", "--json", "--out", out,
-                   "--no-pretrained", env={"FACEXAI_CACHE": str(tmp_path / "cache")}, timeout=600)
+    done = run_python("-m", "vqa", path, GLASSES, "--vqa-model", tiny_vilt, "--explain", "gradcam,ig", "--json",
+                      "--out", out, "--no-pretrained", env={"FACEXAI_CACHE": str(tmp_path / "cache")}, timeout=600)
     assert done.returncode == 0, done.stderr
     record = json.loads(done.stdout)
     opinion = record["second_opinion"]
