@@ -31,7 +31,6 @@ from pathlib import Path
 import numpy as np
 
 from models.cards import CARD_DATA, InputContract, ModelCard
-from models.importers.tfjs_graph import convert_tfjs, read_tfjs_graph
 from models.labels import FAIRFACE_GENDER
 
 CARD_TEXT_PATH = CARD_DATA / "human_models.json"
@@ -137,6 +136,9 @@ def card(model: HumanModel, *, package: str, importer_version: int) -> ModelCard
 def build(model: HumanModel, folder: Path, graph=None):
     """The Keras classifier for `model` from the package files in `folder`
     (`graph`: the already-read TF.js graph, when several models share it)."""
+    # lazy: keeps start-up free of the converters (only converting needs them)
+    from models.importers.tfjs_graph import convert_tfjs, read_tfjs_graph
+
     graph = graph if graph is not None else read_tfjs_graph(Path(folder) / model.graph)
     keras_name = model.name.replace("-", "_")
     if model.head == "sigmoid":

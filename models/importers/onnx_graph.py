@@ -88,8 +88,9 @@ def convert_onnx(
 
 
 def _load_graph(source) -> _Graph:
-    import onnx  # lazy: keeps start-up free of ONNX
-    from onnx import numpy_helper  # lazy: keeps start-up free of ONNX
+    # lazy: keeps start-up free of ONNX
+    import onnx
+    from onnx import numpy_helper
 
     proto = onnx.load(str(source)) if isinstance(source, (str, Path)) else source
     onnx.checker.check_model(proto)

