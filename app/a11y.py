@@ -101,7 +101,7 @@ HEAD = """
 
 def theme():
     """Gradio's Default theme with WCAG AA contrast (THEME_VARS)."""
-    import gradio as gr  # here, so that the alt-text functions below stay importable without Gradio
+    import gradio as gr  # lazy: keeps start-up free of Gradio (the alt-text functions below need none)
 
     return gr.themes.Default().set(**THEME_VARS)
 

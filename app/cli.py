@@ -15,9 +15,9 @@ import sys
 from pathlib import Path
 
 from app.content import SHARE_RELAY
-from app.settings import DEFAULT_CONCURRENCY, DEFAULT_STORE_MB
+from app.settings import DEFAULT_CONCURRENCY, DEFAULT_STORE_MB, configure_environment
 from app.store import DEFAULT_RETENTION_S
-from vqa.engine import MAX_FACES  # light: TensorFlow loads later, in the engine
+from vqa.engine import MAX_FACES, MAX_UPLOAD_PIXELS, Engine  # light: TensorFlow loads later, in the engine
 
 SHARE_SERVER = ("api.gradio.app", 443)
 
@@ -81,8 +81,6 @@ def share_server_reachable(address: tuple[str, int] = SHARE_SERVER, timeout: flo
 
 
 def main(argv: list[str] | None = None) -> int:
-    from app.settings import configure_environment
-
     args = build_parser().parse_args(argv)
     if args.concurrency < 1:
         print("--concurrency must be at least 1", file=sys.stderr)
@@ -103,9 +101,6 @@ def main(argv: list[str] | None = None) -> int:
     _log_in_one_line()
 
     print(f"Uploads and the images made from them stay in {temp_dir}, deleted when the app stops.", flush=True)
-    from vqa import Engine
-    from vqa.engine import MAX_UPLOAD_PIXELS
-
     engine = Engine(args.models, import_pretrained=not args.no_pretrained, general_vqa=args.vqa_model,
                     progress=lambda message: print(message, flush=True), max_pixels=MAX_UPLOAD_PIXELS,
                     max_faces=args.max_faces).load()
@@ -113,6 +108,7 @@ def main(argv: list[str] | None = None) -> int:
     if share:
         print(SHARE_RELAY.replace("`", ""), flush=True)
 
+    # lazy: Gradio reads configure_environment()'s settings when it is imported; keeps --help free of Gradio
     from app.layout import build_app, launch
 
     # args.share, not share: asked for a public link is reason enough, even if it could not be made.

@@ -13,6 +13,7 @@ import dataclasses
 from typing import Any
 
 import gradio as gr
+from PIL import Image
 
 from app.common import DEFAULT_OPACITY, METHOD_TITLES, percent, problem_lines, trained_on
 from app.components import photo_input
@@ -286,8 +287,6 @@ def models_markdown(cards, problems) -> str:
 
 def lab_gallery_items(images) -> list[tuple[Any, str]]:
     """(image, caption) per vqa.lab.GalleryImage, opened here so that Gradio serves copies, not server paths."""
-    from PIL import Image
-
     return [(_enlarged(Image.open(image.path).convert("RGB")), f"{image.race} (test image {i + 1})")
             for i, image in enumerate(images)]
 
@@ -358,7 +357,5 @@ def _map_of(record, method: str):
 
 
 def _enlarged(image):
-    from PIL import Image
-
     scale = max(1, LAB_SHOWN_SIZE // max(image.size))
     return image.resize((image.width * scale, image.height * scale), Image.NEAREST)

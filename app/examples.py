@@ -19,7 +19,7 @@ from PIL import Image, ImageDraw
 def astronaut() -> np.ndarray | None:
     """scikit-image's astronaut photo, or None where scikit-image is absent."""
     try:
-        from skimage import data
+        from skimage import data  # lazy: keeps start-up free of scikit-image (absent: no photo)
     except ImportError:
         return None
     return data.astronaut()

@@ -15,6 +15,7 @@ import signal
 import tempfile
 
 from vqa.engine import MAX_UPLOAD_BYTES
+from vqa.quiet import silence_tf
 
 # gr.Blocks.launch(max_file_size=...): larger uploads are refused by the server. Gradio's "mb" is
 # 1024 * 1024 bytes, models.limits' unit, so this is the cap that data URLs are held to as well.
@@ -34,8 +35,6 @@ DEFAULT_STORE_MB = 512  # the session store's byte budget (app.store), --store-m
 
 def configure_environment() -> str:
     """Turn analytics off and give Gradio a private temp dir; returns its path."""
-    from vqa.quiet import silence_tf
-
     os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
     silence_tf()
     temp_dir = tempfile.mkdtemp(prefix="facexai-gradio-")

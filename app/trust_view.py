@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from PIL import Image
+
 from app import a11y
 from app.common import METHOD_TITLES, METHODS, cell, percent
 
@@ -106,7 +108,7 @@ def curves_figure(face, model: str | None):
               if e.info.faithfulness is not None and e.info.faithfulness.deletion_curve}
     if not scored:
         return None
-    from matplotlib.figure import Figure
+    from matplotlib.figure import Figure  # lazy: keeps start-up free of matplotlib
 
     figure = Figure(figsize=(7.5, 2.8), layout="constrained")
     axes = figure.subplots(1, 2, sharey=True)
@@ -146,7 +148,6 @@ def reliability_image(face, model: str | None):
     calibration = record.answer.calibration if record else None
     if calibration is None or calibration.figure is None:
         return None
-    from PIL import Image
 
     with Image.open(calibration.figure) as image:
         return image.convert("RGB")

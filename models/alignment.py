@@ -88,7 +88,7 @@ class Chip:
         float32 values) over the photo window the chip covers, or None when it
         covers none. Everything outside the window is 0, so a photo-sized map
         need never be held to read its peak or mean."""
-        from scipy import ndimage
+        from scipy import ndimage  # lazy: keeps start-up free of SciPy
 
         heatmap = np.clip(np.asarray(heatmap, dtype=np.float32), 0.0, 1.0)
         if heatmap.ndim != 2 or heatmap.shape[0] != heatmap.shape[1]:
@@ -129,7 +129,7 @@ class Chip:
 def chip_details(landmarks: np.ndarray, size: int, padding: float):
     """dlib's own chip_details for 5 landmarks, as `get_face_chip_details`
     computes them (the landmarks may be fractional)."""
-    import dlib
+    import dlib  # lazy: keeps start-up free of dlib
 
     landmarks = np.asarray(landmarks, dtype=np.float64)
     if landmarks.shape != (5, 2):
@@ -142,7 +142,7 @@ def chip_details(landmarks: np.ndarray, size: int, padding: float):
 def square_details(box: tuple[float, float, float, float], size: int):
     """chip_details for an upright square around `box` (x0, y0, x1, y1), its
     long side fitted to the chip: the whole box is kept, letterboxed."""
-    import dlib
+    import dlib  # lazy: keeps start-up free of dlib
 
     x0, y0, x1, y1 = box
     side = max(x1 - x0, y1 - y0)
@@ -188,7 +188,7 @@ def align(image: np.ndarray, face: Any, size: int = FAIRFACE_SIZE, padding: floa
     landmarks) is letterboxed upright into the chip instead: the photo is taken
     to be a face crop already, so padding does not apply.
     """
-    import dlib
+    import dlib  # lazy: keeps start-up free of dlib
 
     image = rgb_uint8(image)
     if size < 2:

@@ -32,7 +32,7 @@ from typing import NamedTuple
 import numpy as np
 
 from models.audit_summary import AuditSummary, ModelEntry, Proportion
-from models.labels import audit_space
+from models.labels import audit_space, single_year_ages_to_fairface
 
 ALPHA = 0.1  # the sets hold the truth 90% of the time
 ECE_BINS = 15
@@ -98,7 +98,7 @@ def negative_log_likelihood(probs, y) -> float:
 def fit_temperature(probs, y, bounds: tuple[float, float] = (0.05, 50.0)) -> float:
     """The T in `bounds` minimising the NLL of temperature_scale(probs, T) for labels y
     (bounded Brent search over log T: the NLL is smooth and has one minimum in T)."""
-    from scipy.optimize import minimize_scalar
+    from scipy.optimize import minimize_scalar  # lazy: keeps start-up free of SciPy
 
     y = np.asarray(y, dtype=int)
     if not len(y):
@@ -185,8 +185,6 @@ class Calibration:
         over `labels`."""
         probs = np.asarray(probs, dtype=np.float64)
         if self.single_years and probs.shape[-1] != len(self.labels):
-            from models.labels import single_year_ages_to_fairface
-
             probs = single_year_ages_to_fairface(probs)
         if probs.shape[-1] != len(self.labels):
             raise CalibrationError(f"{self.model}'s calibration is for {len(self.labels)} labels {list(self.labels)}, "

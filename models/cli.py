@@ -58,6 +58,7 @@ def add_import_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _list(args) -> int:
+    # lazy: keeps `python -m models --help` free of models.cache and models.registry
     from models.cache import models_dir
     from models.registry import load_registry
 
@@ -111,7 +112,7 @@ def _as_json(registry) -> dict:
 
 
 def _import(args) -> int:
-    from models.importers import ensure_pretrained
+    from models.importers import ensure_pretrained  # lazy: keeps `python -m models --help` free of the importers
 
     started = time.perf_counter()
     paths = ensure_pretrained(args.cache, progress=print, downloads=args.downloads, force=args.force)

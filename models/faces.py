@@ -27,11 +27,13 @@ from __future__ import annotations
 
 import dataclasses
 import importlib.resources
+import importlib.util
 import math
 import threading
 from pathlib import Path
 
 import numpy as np
+from PIL import Image
 
 from models.alignment import Chip, align, rgb_uint8, template_points
 from models.limits import DETECT_MAX_PIXELS
@@ -139,8 +141,6 @@ def face_recognition_models_file(name: str) -> Path:
     """A model file of the installed face_recognition_models package (dlib's
     68-point predictor, its MMOD face detector). Found without importing the
     package, whose __init__ needs pkg_resources."""
-    import importlib.util
-
     spec = importlib.util.find_spec("face_recognition_models")
     if spec is None or not spec.submodule_search_locations:
         raise FileNotFoundError(
@@ -175,35 +175,35 @@ _CNN_LOCK = threading.Lock()
 
 @built_once
 def _cnn_detector():
-    import dlib
+    import dlib  # lazy: keeps start-up free of dlib
 
     return dlib.cnn_face_detection_model_v1(str(face_recognition_models_file("mmod_human_face_detector.dat")))
 
 
 @built_once
 def _shape_predictor_68():
-    import dlib
+    import dlib  # lazy: keeps start-up free of dlib
 
     return dlib.shape_predictor(str(face_recognition_models_file("shape_predictor_68_face_landmarks.dat")))
 
 
 @per_thread
 def _dlib_detector():
-    import dlib
+    import dlib  # lazy: keeps start-up free of dlib
 
     return dlib.get_frontal_face_detector()
 
 
 @built_once
 def _shape_predictor():
-    import dlib
+    import dlib  # lazy: keeps start-up free of dlib
 
     return dlib.shape_predictor(str(shape_predictor_path()))
 
 
 @built_once
 def _mtcnn():
-    from mtcnn import MTCNN
+    from mtcnn import MTCNN  # lazy: keeps start-up free of TensorFlow (MTCNN runs on it)
 
     return MTCNN()
 
@@ -268,7 +268,6 @@ def _upsample_times(small: np.ndarray, detector: str) -> int:
 def _resize(image: np.ndarray, scale: float) -> np.ndarray:
     if scale >= 1.0:
         return image
-    from PIL import Image
 
     size = (max(1, round(image.shape[1] * scale)), max(1, round(image.shape[0] * scale)))
     return np.asarray(Image.fromarray(image).resize(size, Image.Resampling.BILINEAR))
@@ -310,7 +309,7 @@ def _face(image: np.ndarray, box: tuple[float, ...], score: float, detector: str
 
 def landmarks_for_box(image: np.ndarray, box: tuple[float, ...]) -> np.ndarray:
     """dlib's 5 landmarks for the face in `box` (x0, y0, x1, y1), as (5, 2) float."""
-    import dlib
+    import dlib  # lazy: keeps start-up free of dlib
 
     x0, y0, x1, y1 = (int(round(v)) for v in box)
     shape = _shape_predictor()(rgb_uint8(image), dlib.rectangle(x0, y0, x1 - 1, y1 - 1))
@@ -325,7 +324,7 @@ def landmarks68(image: np.ndarray, face: Face) -> np.ndarray:
     on the face's detector box. Its training data (iBUG 300-W) is licensed for
     non-commercial use only: see models/card_data/face_recognition_models.json.
     """
-    import dlib
+    import dlib  # lazy: keeps start-up free of dlib
 
     x0, y0, x1, y1 = (int(round(v)) for v in face.box)
     shape = _shape_predictor_68()(rgb_uint8(image), dlib.rectangle(x0, y0, x1 - 1, y1 - 1))

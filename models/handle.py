@@ -55,6 +55,7 @@ class ModelHandle:
         if self.error:
             raise ModelLoadError(self.error)
         try:
+            # lazy: keeps start-up free of TensorFlow
             import keras
 
             import models.graph_layers  # noqa: F401  registers the importers' layers, so their files load
@@ -90,7 +91,7 @@ class ModelHandle:
         times a compiled one); traced once per batch size, kept with the model."""
         if self._forward is None:
             model = self.keras_model
-            import tensorflow as tf
+            import tensorflow as tf  # lazy: keeps start-up free of TensorFlow
 
             self._forward = tf.function(lambda x: model(x, training=False), reduce_retracing=True)
         return self._forward

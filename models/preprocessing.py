@@ -14,13 +14,13 @@ import numpy as np
 
 
 def _resnet50(x: np.ndarray) -> np.ndarray:
-    from keras.applications import resnet50
+    from keras.applications import resnet50  # lazy: keeps start-up free of TensorFlow
 
     return resnet50.preprocess_input(np.array(x, dtype=np.float32, copy=True))
 
 
 def _mobilenet_v2(x: np.ndarray) -> np.ndarray:
-    from keras.applications import mobilenet_v2
+    from keras.applications import mobilenet_v2  # lazy: keeps start-up free of TensorFlow
 
     return mobilenet_v2.preprocess_input(np.array(x, dtype=np.float32, copy=True))
 

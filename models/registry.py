@@ -18,6 +18,7 @@ import warnings
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
+from models.cache import models_dir
 from models.cards import CardError, ModelCard
 from models.handle import CACHE, USER, LoadedModel, ModelHandle
 from models.keras_file import ModelLoadError, input_shape, output_units, read_keras_config
@@ -79,8 +80,6 @@ def load_registry(
     """Every model in `dirs` (user folders, e.g. --models DIR) and, with
     `include_cache`, in models.cache.models_dir(). Bad files are skipped with a
     warning and listed in `Registry.problems`; nothing here imports TensorFlow."""
-    from models.cache import models_dir
-
     if isinstance(dirs, (str, Path)):
         dirs = [dirs]
     folders = [(Path(d), USER) for d in (dirs or [])]

@@ -83,7 +83,7 @@ def skin_mask(landmarks68: Any, shape: tuple[int, int]) -> np.ndarray:
 def ita(image: Any, landmarks68: Any) -> SkinTone:
     """The ITA° and Chardon category of the face in `image` (H, W, 3) RGB (uint8, or
     floats in [0, 1]) outlined by its 68 landmarks (68, 2) (x, y) in image pixels."""
-    from skimage.color import rgb2lab
+    from skimage.color import rgb2lab  # lazy: keeps start-up free of scikit-image and SciPy
 
     pixels = np.asarray(image)
     if pixels.ndim != 3 or pixels.shape[2] != 3:

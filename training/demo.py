@@ -31,7 +31,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from models.cache import LAB_BIASED_MODEL, LAB_FAIR_MODEL, LabFolders
+from models.cache import LAB_BIASED_MODEL, LAB_FAIR_MODEL, LabFolders, lab_dir
 from models.cache import LAB_PROGRESS_PREFIX as PROGRESS_PREFIX
 
 SETTINGS_FILE = "lab.json"
@@ -126,6 +126,7 @@ def _write_json(path: Path, data: dict) -> None:
 
 
 def _data(paths: LabPaths, settings: LabSettings, report) -> bool:
+    # lazy: keeps start-up free of pandas and matplotlib
     from training.fairface import SYNTHETIC_MARKER
     from training.synthetic import generate
 
@@ -146,6 +147,7 @@ def _model(paths: LabPaths, settings: LabSettings, biased: bool, progress) -> bo
     if (paths.models / f"{name}.keras").is_file() and (paths.models / f"{name}.json").is_file():
         progress(1.0, f"reusing the {kind} race model {name}")
         return False
+    # lazy: keeps start-up free of TensorFlow
     import keras
 
     from training.config import TrainConfig
@@ -166,6 +168,7 @@ def _model(paths: LabPaths, settings: LabSettings, biased: bool, progress) -> bo
 
 
 def _audit(paths: LabPaths, settings: LabSettings, report, redo: bool) -> None:
+    # lazy: keeps start-up free of TensorFlow (training.evaluate) and of models.audit_summary
     from models.audit_summary import SUMMARY_FILE
     from training.evaluate import evaluate
 
@@ -203,7 +206,6 @@ def main(argv=None) -> LabPaths:
     p.add_argument("--sanity-images", type=int, default=defaults.sanity_images)
     p.add_argument("--time", action="store_true", help="print how long each step took (a benchmark of the lab)")
     args = p.parse_args(argv)
-    from models.cache import lab_dir
 
     settings = dataclasses.replace(defaults, n=args.n, size=args.size, test=args.test, epochs=args.epochs,
                                    per_class=args.per_class, ig_steps=args.ig_steps,

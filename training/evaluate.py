@@ -45,6 +45,7 @@ from models.audit_summary import (
 from models.cache import models_dir
 from models.labels import FAIRFACE, AuditSpace, LabelSpaceError, audit_space
 from models.registry import load_registry
+from models.skin_tone import ITA_CATEGORIES, SkinToneError, ita
 from training.audit import audit, fair_vs_biased, val_chips
 from training.class_heatmaps import class_heatmaps, correct_indices, mean_per_class
 from training.confidence import EVAL, FIT, confidence, fit_eval_split, intervals, proportions
@@ -232,8 +233,6 @@ def _skin_tones(val, chips_by_frame: dict, landmarks_by_frame: dict, masks) -> p
     """Per val file: its ITA° and Chardon category (None where the skin could not be
     measured), on the largest chips in FairFace's 0.25 framing (loaded at 112 px if no
     model took that framing), with the landmarks the face regions use."""
-    from models.skin_tone import SkinToneError, ita
-
     framed = [key for key in chips_by_frame if key[1] == FAIRFACE_PADDING]
     size = max(framed)[0] if framed else SKIN_TONE_SIZE
     chips = chips_by_frame.get((size, FAIRFACE_PADDING))
@@ -259,8 +258,6 @@ def _skin_tones(val, chips_by_frame: dict, landmarks_by_frame: dict, masks) -> p
 
 
 def _in_category_order(table: dict) -> dict:
-    from models.skin_tone import ITA_CATEGORIES
-
     return {name: table[name] for name, _ in ITA_CATEGORIES if name in table}
 
 

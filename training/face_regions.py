@@ -31,7 +31,9 @@ from typing import NamedTuple
 import numpy as np
 
 from models.alignment import FAIRFACE_PADDING, TEMPLATE_5
+from models.faces import detect_faces, face_recognition_models_file, landmarks68
 from models.regions import REGIONS, region_masks, region_shares
+from training.synthetic import cue_centre, synthetic_landmarks68
 
 # The 68-point indices of TEMPLATE_5's rows: image-right eye outer and inner
 # corner, image-left eye outer and inner corner, the base of the nose.
@@ -60,8 +62,6 @@ def predictor_mean_shape() -> np.ndarray:
     dlib serializes a shape_predictor as a version (1), then the initial shape as
     a column matrix (rows, columns: negative in the current format) of floats,
     each a mantissa and a binary exponent."""
-    from models.faces import face_recognition_models_file
-
     path = face_recognition_models_file("shape_predictor_68_face_landmarks.dat")
     with open(path, "rb") as stream:
         data = stream.read(4096)  # 136 floats of at most 12 bytes each
@@ -105,8 +105,6 @@ def _similarity(source: np.ndarray, target: np.ndarray) -> tuple[np.ndarray, np.
 
 def detected_landmarks(chip: np.ndarray) -> np.ndarray | None:
     """dlib's 68 landmarks of the largest face dlib's HOG detector finds on the chip, or None."""
-    from models.faces import detect_faces, landmarks68
-
     faces = detect_faces(chip, "dlib", require=False)
     return landmarks68(chip, faces[0]) if faces else None
 
@@ -127,8 +125,6 @@ def synthetic_fallback(size: int, crop: float, age_masks: np.ndarray | None) -> 
     """index -> the synthetic generator's landmarks of val image `index` on its
     `size` chip (the stored image's central `crop`, resized): centred by the
     image's age cue mask where there is one, else at the image's centre."""
-    from training.synthetic import cue_centre, synthetic_landmarks68
-
     def landmarks(index: int) -> ChipLandmarks:
         if age_masks is None:
             side = size / crop  # any stored side maps the same way: the cartoon scales with it

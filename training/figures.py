@@ -12,6 +12,7 @@ import numpy as np  # noqa: E402
 from sklearn.metrics import ConfusionMatrixDisplay  # noqa: E402
 
 from models.audit_summary import RANDOM_MODEL  # noqa: E402
+from models.calibration import ECE_BINS  # noqa: E402
 from xai.methods import METHOD_TITLES  # noqa: E402
 from xai.render import overlay  # noqa: E402
 
@@ -133,8 +134,6 @@ def reliability_png(name: str, raw, calibrated, y, calibration, path: Path) -> P
     """The reliability diagram of one model on the eval half, before and after temperature
     scaling: per bin of the top label's probability, the share right (bars) against the
     diagonal a calibrated model follows, with each bin's faces."""
-    from models.calibration import ECE_BINS
-
     fig, axes = plt.subplots(1, 2, figsize=(8.4, 3.9), dpi=100, sharey=True)
     edges = np.linspace(0.0, 1.0, ECE_BINS + 1)
     panels = ((raw, "raw softmax", calibration.ece_before),

@@ -30,6 +30,7 @@ import pandas as pd
 from PIL import Image, ImageDraw
 
 from models.labels import FAIRFACE_AGE, FAIRFACE_GENDER, FAIRFACE_RACE
+from models.regions import EYE_GROWTH, MOUTH_GROWTH
 from training.fairface import SYNTHETIC_MARKER as MARKER
 
 RACE_COLOURS = (
@@ -158,8 +159,6 @@ def synthetic_landmarks68(cx: float, cy: float, size: int) -> np.ndarray:
     placed where a face has them). The eye and mouth outlines are drawn inside
     the shapes by the widening models.regions applies, so that its eye and
     mouth regions come out as the drawn discs and rectangle."""
-    from models.regions import EYE_GROWTH, MOUTH_GROWTH
-
     x0, y0 = cx - 0.5, cy - 0.5
     points = np.zeros((68, 2))
     left, top, right, bottom = FACE_BOX

@@ -10,6 +10,7 @@ __all__ = ["AskOptions", "Intent", "Result", "ask", "route"]
 
 
 def __getattr__(name):
+    # lazy: keeps start-up light: `import vqa` runs for every vqa.* import (vqa.quiet, first of all)
     if name in ("ask", "AskOptions"):
         from vqa import pipeline
 

@@ -20,9 +20,11 @@ import sys
 from pathlib import Path
 
 # These import neither TensorFlow nor torch: --help stays quick.
+from vqa.explain import ExplainMethodError, parse_methods
 from vqa.general import DEFAULT_MODEL as DEFAULT_GENERAL_VQA
 from vqa.numbers import CLI_FACES, FaceIndexError
-from vqa.pipeline import CHECKS
+from vqa.pipeline import CHECKS, CheckError, parse_checks
+from vqa.router import route
 from xai.defaults import IG_TOLERANCE
 
 GENERAL_HEATMAP_FILE = "vqa_ig.png"  # --out: the general VQA model's IG map over the photo
@@ -107,7 +109,6 @@ def _default_explain(question: str, explain: str | None) -> str:
     made for it), so that its answer comes with an explanation unless asked otherwise."""
     if explain is not None:
         return explain
-    from vqa.router import route
 
     return "ig" if route(question).kind == "general" else "gradcam"
 
@@ -119,8 +120,6 @@ def _stderr(message: str) -> None:
 def main(argv: list[str] | None = None) -> int:
     """The CLI; `python -m vqa` (vqa/__main__.py) silences TensorFlow before calling it."""
     args = build_parser().parse_args(argv)
-    from vqa.explain import ExplainMethodError, parse_methods
-    from vqa.pipeline import CheckError, parse_checks
 
     try:
         methods, checks = parse_methods(_default_explain(args.question, args.explain)), parse_checks(args.checks)
@@ -131,7 +130,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.ig_steps < 0:
         print("error: --ig-steps must be 0 (adaptive) or a positive number of steps", file=sys.stderr)
         return 2
-    from vqa.engine import Engine
+    from vqa.engine import Engine  # lazy: keeps `python -m vqa --help` free of PIL and models.faces
 
     # The pretrained models are imported into the cache on the first question
     # (once per cache); what that does is said on stderr, so --json stays clean.

@@ -22,10 +22,11 @@ import dataclasses
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from models.audit_summary import SummaryError
+from models.audit_summary import AuditSummary, SummaryError
 from models.calibration import ALPHA, Calibration, CalibrationError, load_calibrations
 from models.cards import ModelCard
 from vqa.answers import Answer, answer_for
+from vqa.router import Check, Intent
 
 NOT_CALIBRATED = "not calibrated: this is the model's raw softmax"
 
@@ -113,8 +114,6 @@ def calibrated(answer: Answer, probs, calibration: Calibration | None, source: s
 
 def _answer_on(scaled, card: ModelCard, answer: Answer) -> Answer:
     """The answer the model gives on its calibrated probabilities, to the question it was asked."""
-    from vqa.router import Check, Intent
-
     if answer.kind == "yes_no" and answer.asked is not None:
         check = Check(answer.attribute, answer.asked, answer.negated)
         intent = Intent(kind="yes_no", attributes=(answer.attribute,), checks=(check,))
@@ -124,7 +123,7 @@ def _answer_on(scaled, card: ModelCard, answer: Answer) -> Answer:
 
 
 def _probability_of(value: str, answer: Answer) -> float | None:
-    from vqa.stability import probability_of
+    from vqa.stability import probability_of  # lazy: keeps start-up free of vqa.stability
 
     return probability_of(value, answer)
 
@@ -147,8 +146,6 @@ class Found(NamedTuple):
 def find_calibrations(folders, lab_report: Path | None = None) -> dict[str, Found]:
     """{model: Found} from the audits in `folders` (the first folder that calibrated a
     model wins); a folder without a readable summary is skipped."""
-    from models.audit_summary import AuditSummary
-
     found: dict[str, Found] = {}
     for folder in folders:
         folder = Path(folder)

@@ -27,7 +27,8 @@ from typing import Any
 
 import numpy as np
 
-from models.faces import NoFaceError
+from models.cache import cache_dir
+from models.faces import NoFaceError, detect_faces
 from models.intake import (
     CorruptImageError,
     ImageError,
@@ -39,6 +40,7 @@ from models.intake import (
 )
 from models.labels import ATTRIBUTES
 from models.limits import MAX_DECODE_PIXELS, MAX_FACES, MAX_UPLOAD_BYTES, MAX_UPLOAD_PIXELS
+from models.registry import Registry, load_registry
 from vqa import general
 from vqa.agreement import Agreement
 from vqa.comparison import (
@@ -55,7 +57,7 @@ from vqa.lab import folders as lab_folders
 from vqa.lab.compare import LabComparison, LabMissingError
 from vqa.lab.folders import GalleryImage, Lab
 from vqa.numbers import FaceIndexError
-from vqa.pipeline import DEFAULT_EXPLAIN, AskOptions
+from vqa.pipeline import DEFAULT_EXPLAIN, AskOptions, ask_stages
 from vqa.progress import Progress, from_messages
 from vqa.result import Result
 
@@ -184,14 +186,12 @@ class Engine:
         return dirs
 
     def _scan(self):
-        from models.registry import load_registry
-
         registry = load_registry(dirs=self.registry_dirs() or None, include_cache=self.include_cache)
         self._stamps = {model.path: _stamp(model.path) for model in registry}
         return registry
 
     def _import_pretrained(self) -> None:
-        from models.importers import ensure_pretrained
+        from models.importers import ensure_pretrained  # lazy: keeps `python app.py --help` free of the importers
 
         started = time.perf_counter()
         paths = ensure_pretrained(progress=self._messages)
@@ -202,8 +202,6 @@ class Engine:
     def warm(self) -> None:
         """Load dlib's detector, TensorFlow and each model with one call each,
         so that the first person's question does not pay for it."""
-        from models.faces import detect_faces
-
         started = time.perf_counter()
         detect_faces(np.zeros((64, 64, 3), np.uint8), require=False)  # loads dlib's detector
         for model in self.registry:
@@ -279,8 +277,6 @@ class Engine:
         lets the bias lab's models answer too), max_pixels and max_faces default
         to the engine's.
         """
-        from vqa.pipeline import ask_stages
-
         options = AskOptions.given(options, explain, fields if options is not None else self._with_general_vqa(fields))
         return ask_stages(image, question, first=first, options=options, progress=progress,
                           registry=self.answering(lab_models) if registry is None else registry,
@@ -292,8 +288,6 @@ class Engine:
         """Where the models' audits (and so their calibrations) are looked for: each user
         folder's audit/ and the folder itself, the cache's audit/ (`python -m
         training.evaluate --pretrained --out <cache>/audit`), and the bias lab's report."""
-        from models.cache import cache_dir
-
         dirs = [d for folder in self.models_dirs for d in (folder / "audit", folder)]
         if self.include_cache:
             dirs.append(cache_dir() / "audit")
@@ -322,7 +316,6 @@ class Engine:
         mine = [model for model in registry if model.path.parent.resolve() != built]
         if lab_models or built is None or len(mine) == len(registry.models):
             return registry
-        from models.registry import Registry
 
         return Registry(models=mine, load_problems=list(registry.load_problems), dirs=registry.dirs)
 

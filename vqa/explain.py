@@ -160,7 +160,7 @@ def explain_chips(loaded, chips, targets, methods, *, ig_steps: int | None = Non
     batch of chips (one Grad-CAM call, one call per round of adaptive IG), so
     a group photo costs one model call per step, not one per face. An info's
     `seconds` is its face's share of the batched call."""
-    from xai import GradCAM, GuidedGradCAM
+    from xai import GradCAM, GuidedGradCAM  # lazy: keeps start-up free of TensorFlow
 
     model = loaded.keras_model
     # A card may name the layer Grad-CAM should use, for converted models
@@ -195,7 +195,7 @@ def score_faithfulness(loaded, chips, targets, maps: list[dict[str, np.ndarray]]
     """Each face's maps against a random map (xai.metrics.faithfulness), every
     face and method in one batched pass: [{method: (Faithfulness, seconds)}]
     per face, where seconds is that map's share of the pass."""
-    from xai.metrics import faithfulness
+    from xai.metrics import faithfulness  # lazy: keeps start-up free of TensorFlow
 
     methods = [m for m in METHOD_NAMES if m in maps[0]]
     x = loaded.preprocess(np.stack([chip.pixels for chip in chips]))
@@ -207,7 +207,7 @@ def score_faithfulness(loaded, chips, targets, maps: list[dict[str, np.ndarray]]
 
 
 def _integrated_gradients(loaded, ig_steps, ig_baseline):
-    from xai import IntegratedGradients
+    from xai import IntegratedGradients  # lazy: keeps start-up free of TensorFlow
 
     preprocess = get_preprocess(loaded.card.input.preprocessing)
     if ig_steps in (None, 0):

@@ -20,9 +20,13 @@ import dataclasses
 from typing import Any
 
 import numpy as np
+from scipy.stats import spearmanr
+
+from xai.base import ModelCall
 
 # The metric's names, re-exported: the app reads them through vqa.
 from xai.metrics.occlusion import FILLS, GREY, Occlusion, drop_shares, occlude, occluded
+from xai.render import paired_bars
 
 __all__ = ["FILLS", "GREY", "Occlusion", "RegionCheck", "compare_regions", "drop_shares", "explained_scores",
            "occluded", "occlusion_check", "region_chart", "region_chart_data"]
@@ -54,8 +58,6 @@ def explained_scores(loaded, pixels: np.ndarray, target: int) -> tuple[np.ndarra
     x = loaded.preprocess(pixels)
     targets = np.full(len(pixels), target, dtype=np.int32)
     try:
-        from xai.base import ModelCall
-
         out = ModelCall(loaded.keras_model, gradient_of=None)(x, targets)
         return np.asarray(out.scores, dtype=np.float64), "logit"
     except ValueError:  # xai could not flatten this model: fall back to its output
@@ -101,8 +103,6 @@ def compare_regions(heatmap_shares: dict[str, float], occlusion: Occlusion, meth
     occlusion_top = occlusion.top
     rho = None
     if len(data) > 2 and np.ptp(heat) > 0 and np.ptp(drop) > 0:
-        from scipy.stats import spearmanr
-
         rho = float(spearmanr(heat, drop).statistic)
     agrees = heatmap_top is not None and heatmap_top == occlusion_top
     correlation = "" if rho is None else f" (rank correlation of the shares {rho:.2f})"
@@ -135,7 +135,5 @@ def region_chart(data: dict[str, tuple[float, float]], title: str = "Where on th
                  labels: tuple[str, str] = ("heatmap share", "occlusion drop share")):
     """A matplotlib Figure: per region, the heatmap's share beside the share of
     the score drop when that region is occluded (gr.Plot shows it as is)."""
-    from xai.render import paired_bars
-
     return paired_bars({_words(region): shares for region, shares in data.items()}, title=title, labels=labels,
                        xlabel="share (normalised by region area)")

@@ -115,7 +115,7 @@ def parse_checks(checks) -> tuple[str, ...]:
 
 
 def _registry(registry):
-    from models.registry import Registry, load_registry
+    from models.registry import Registry, load_registry  # lazy: keeps `python -m vqa --help` free of models.registry
 
     if isinstance(registry, Registry):
         return registry
@@ -123,7 +123,7 @@ def _registry(registry):
 
 
 def _faces(image, whole_image: bool, face_index: int | None):
-    from models.faces import detect_faces, whole_image_face
+    from models.faces import detect_faces, whole_image_face  # lazy: keeps `python -m vqa --help` free of models.faces
 
     faces = [whole_image_face(image)] if whole_image else detect_faces(image)
     if face_index is None:
@@ -145,7 +145,7 @@ def face_landmarks68(image, face) -> Landmarks68:
     """dlib's 68 landmarks of `face`. dlib's predictor places 68 points in any
     box, face or not, so a whole-image face (no detector ran) gets them only
     where a detector finds a face in the photo, on that face's box."""
-    from models.faces import detect_faces, landmarks68
+    from models.faces import detect_faces, landmarks68  # lazy: keeps `python -m vqa --help` free of models.faces
 
     try:
         if getattr(face, "whole_image", False):
@@ -179,7 +179,7 @@ class _Chips:
 
     def region_masks(self, card, chip) -> tuple[dict | None, str | None]:
         """{region: (S, S) bool} of `chip` (the card's chip of this face), or None and why."""
-        from models.regions import chip_region_masks
+        from models.regions import chip_region_masks  # lazy: keeps start-up free of models.regions
 
         key = (card.input.size, card.input.padding)
         if key not in self._masks:
@@ -194,7 +194,7 @@ class _Chips:
         return self._masks[key]
 
     def for_card(self, card):
-        from models.faces import align
+        from models.faces import align  # lazy: keeps `python -m vqa --help` free of models.faces
 
         key = (card.input.size, card.input.padding)
         if key not in self._made:
@@ -351,7 +351,7 @@ class _Pass:
     # -- one model, every face -------------------------------------------------
 
     def _predict(self, loaded) -> _ModelRun | None:
-        from models.registry import ModelLoadError
+        from models.registry import ModelLoadError  # lazy: keeps `python -m vqa --help` free of models.registry
 
         chips, timings = [], []
         for face_chips in self._chips:
@@ -388,7 +388,7 @@ class _Pass:
             run.timings[i]["faithfulness"] = sum(seconds for _, seconds in scores.values())
 
     def _stability(self, run: _ModelRun, i: int, chips: _Chips) -> None:
-        from vqa.stability import stability
+        from vqa.stability import stability  # lazy: keeps start-up free of vqa.stability
 
         start = time.perf_counter()
         checked = stability(run.loaded, self.pixels, chips.face, run.answers[i], self.intent, chip=run.chips[i],
@@ -399,8 +399,8 @@ class _Pass:
     def _regions(self, run: _ModelRun, i: int, chips: _Chips) -> None:
         """Each chip heatmap's share per face region, and the occlusion check of
         the regions (one batched call) that the shares are compared with."""
-        from models.regions import region_shares
-        from vqa.occlusion import compare_regions, occlusion_check
+        from models.regions import region_shares  # lazy: keeps start-up free of models.regions
+        from vqa.occlusion import compare_regions, occlusion_check  # lazy: keeps start-up free of TensorFlow
 
         chips.landmarks68()  # once per face, timed apart: Result.timings["landmarks68"]
         start = time.perf_counter()
@@ -496,7 +496,7 @@ def ask_stages(image: Any, question: str, explain=DEFAULT_EXPLAIN, first: tuple[
     registry, progress, max_pixels and max_faces are as in ask(); calibrations:
     {model: vqa.confidence.Found}, the audits' calibrations its answers carry.
     """
-    from models.intake import load_image
+    from models.intake import load_image  # lazy: keeps `python -m vqa --help` free of PIL (models.intake)
 
     options = AskOptions.given(options, explain, kwargs)
     pixels = load_image(image, max_pixels=max_pixels)
@@ -550,7 +550,7 @@ def _stages(one: _Pass, options: AskOptions, first: tuple[str, ...] | None) -> I
 def _skin_tone(chips: _Chips):
     """The face's ITA skin tone (models.skin_tone) from its 68 landmarks, None when it has
     none (a whole-image face no detector finds) or too few skin pixels."""
-    from models.skin_tone import SkinToneError, ita
+    from models.skin_tone import SkinToneError, ita  # lazy: keeps start-up free of models.skin_tone
 
     points, _ = chips.landmarks68()
     if points is None:
@@ -571,6 +571,7 @@ def _skin_tone(chips: _Chips):
 def _other_detections(timings: dict[str, float], pixels, faces, checks) -> list:
     """The other detector's view of every face, for the stability check: it
     runs once per photo, shared by every face and model."""
+    # lazy: keeps start-up free of vqa.stability
     from vqa.stability import OTHER_DETECTOR, OtherDetection, other_detections
 
     start = time.perf_counter()

@@ -152,7 +152,7 @@ class FaceResult:
     def region_chart(self, model: str, method: str = "gradcam", title: str | None = None):
         """Per region, the heatmap's share beside the occlusion check's share
         of the score drop: a matplotlib Figure (vqa.occlusion.region_chart, drawn by xai.render.paired_bars)."""
-        from vqa.occlusion import region_chart, region_chart_data
+        from vqa.occlusion import region_chart, region_chart_data  # lazy: keeps start-up free of TensorFlow
 
         record = self.record(model)
         if record is None or record.occlusion is None:
@@ -275,9 +275,9 @@ class Result:
         (its chip); the rest of the photo is left as it was (PIL.Image).
         region: (x0, y0, x1, y1) to draw only that part of the photo (a face's
         view): the map is painted on the crop alone, never on the whole photo."""
-        from PIL import Image
+        from PIL import Image  # lazy: keeps `python -m vqa --help` free of PIL
 
-        from xai.render import overlay
+        from xai.render import overlay  # lazy: keeps start-up free of matplotlib
 
         if model is None:
             model = next(iter(self.faces[face].heatmaps), None) if self.faces else None
@@ -295,7 +295,7 @@ class Result:
     def render_general(self, alpha: float = 0.5, cmap: str = "jet"):
         """The photo with the general VQA model's IG heatmap over all of it
         (PIL.Image); KeyError when it made none."""
-        from xai.render import overlay
+        from xai.render import overlay  # lazy: keeps start-up free of matplotlib
 
         heatmap = getattr(self.general_answer, "heatmap", None)
         if heatmap is None:

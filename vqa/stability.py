@@ -23,7 +23,10 @@ import dataclasses
 from typing import Any, NamedTuple
 
 import numpy as np
+from PIL import Image
 
+import models.faces  # detect_faces looked up at each call: a wrapper set on models.faces applies
+from models.faces import Chip, align
 from vqa import age_mass
 from vqa.answers import UNSURE_BELOW, Answer, answer_for
 from vqa.numbers import percent
@@ -152,8 +155,6 @@ def other_detections(image: np.ndarray, faces) -> list[OtherDetection]:
     MATCH_IOU), or None with why. The other detector runs once per photo and
     detector (a group photo is not searched once per face); call it once per
     photo and share the result between models."""
-    from models.faces import detect_faces
-
     out: list[OtherDetection | None] = [None] * len(faces)
     wanted: dict[str, list[int]] = {}
     for i, face in enumerate(faces):
@@ -164,7 +165,7 @@ def other_detections(image: np.ndarray, faces) -> list[OtherDetection]:
             wanted.setdefault(detector, []).append(i)
     for detector, indices in wanted.items():
         try:
-            found = detect_faces(image, detector=detector, require=False)
+            found = models.faces.detect_faces(image, detector=detector, require=False)
         except ImportError as err:
             for i in indices:
                 out[i] = OtherDetection(detector, None, f"{detector} is not installed ({err})")
@@ -194,8 +195,6 @@ def variant_chips(image: np.ndarray, face, card, chip=None, other: OtherDetectio
     """[(name, Chip)] for the variants of `face`'s chip under `card`'s input
     contract, and the variants skipped (with why). `chip` is the original chip
     (made here when None)."""
-    from models.faces import align
-
     size, padding = card.input.size, card.input.padding
     chip = chip if chip is not None else align(image, face, size=size, padding=padding)
     variants = [(f"padding {padding + step:.2f}", _padded(image, face, size, padding, padding + step))
@@ -218,8 +217,6 @@ def variant_chips(image: np.ndarray, face, card, chip=None, other: OtherDetectio
 
 
 def _padded(image, face, size: int, padding: float, new_padding: float):
-    from models.faces import align
-
     if not getattr(face, "whole_image", False):
         return align(image, face, size=size, padding=new_padding)
     # A whole-image face ignores padding (it is letterboxed): scale its box by
@@ -239,8 +236,6 @@ def _moved(face, offset: np.ndarray):
 
 
 def _flipped(chip):
-    from models.faces import Chip
-
     size = chip.size
     mirror = np.array([[-1.0, 0.0, size - 1.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]])
     matrix = (mirror @ np.vstack([chip.matrix, [0.0, 0.0, 1.0]]))[:2]
@@ -268,8 +263,6 @@ THUMBNAIL = 96  # px: a strip of seven crops stays small in the store (~190 KB a
 
 def thumbnail(pixels: np.ndarray) -> np.ndarray:
     """A crop shrunk to THUMBNAIL px wide (uint8), for the page's strip of crops."""
-    from PIL import Image
-
     image = Image.fromarray(np.asarray(pixels, dtype=np.uint8))
     if image.width > THUMBNAIL:
         image = image.resize((THUMBNAIL, round(image.height * THUMBNAIL / image.width)), Image.Resampling.BILINEAR)

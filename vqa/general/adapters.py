@@ -62,6 +62,7 @@ class Adapter:
 
     @classmethod
     def load(cls, key: str, local_only: bool) -> Adapter:
+        # lazy: keeps start-up free of transformers
         import transformers
         from transformers.utils import logging as transformers_logging
 
@@ -80,7 +81,7 @@ class Adapter:
         return f"not stated for this model ({self.family}'s published VQA models: {self.usual_training_data})"
 
     def inputs(self, image: np.ndarray, question: str) -> dict:
-        from PIL import Image
+        from PIL import Image  # lazy: keeps `python -m vqa --help` free of PIL
 
         return dict(self.processor(images=Image.fromarray(np.asarray(image, dtype=np.uint8)), text=question,
                                    return_tensors="pt", truncation=True))
@@ -94,7 +95,7 @@ class Adapter:
 
     def baseline(self, pixel_values):
         """A black photo, normalised the way the processor normalises photos."""
-        import torch
+        import torch  # lazy: optional (requirements-vqa.txt)
 
         processor = self.processor.image_processor
         mean = torch.tensor(processor.image_mean, dtype=pixel_values.dtype).view(1, -1, 1, 1)
@@ -103,6 +104,7 @@ class Adapter:
 
     def attribute(self, inputs: dict, target, steps: int = IG_STEPS) -> Attribution:
         """captum's IG of F over the pixel values, from the black photo."""
+        # lazy: optional (requirements-vqa.txt)
         import torch
         from captum.attr import IntegratedGradients
 
@@ -143,7 +145,7 @@ class ViltAdapter(Adapter):
         return self.network(**text, pixel_values=pixel_values, pixel_mask=pixel_mask).logits
 
     def reply(self, inputs: dict, top_k: int) -> Reply:
-        import torch
+        import torch  # lazy: optional (requirements-vqa.txt)
 
         with torch.no_grad():
             logits = self._logits(inputs["pixel_values"], inputs)[0].double()
@@ -164,7 +166,7 @@ class BlipAdapter(Adapter):
     explains = "the log-probability of the generated answer's tokens"
 
     def reply(self, inputs: dict, top_k: int) -> Reply:
-        import torch
+        import torch  # lazy: optional (requirements-vqa.txt)
 
         with torch.no_grad():
             ids = self.network.generate(**inputs, max_new_tokens=MAX_ANSWER_TOKENS)
@@ -177,7 +179,7 @@ class BlipAdapter(Adapter):
     def score(self, pixel_values, inputs: dict, target):
         """log P(answer tokens | photo, question), teacher-forced the way
         BlipForQuestionAnswering.generate conditions its decoder."""
-        import torch
+        import torch  # lazy: optional (requirements-vqa.txt)
 
         net, n = self.network, pixel_values.shape[0]
         image = net.vision_model(pixel_values=pixel_values).last_hidden_state

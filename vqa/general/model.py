@@ -68,6 +68,7 @@ def load(model: str | Path | None = None, progress: Progress | None = None) -> A
 
 def _load(key: str, progress: Progress) -> Adapter:
     try:
+        # lazy: optional (requirements-vqa.txt); keeps start-up free of torch and transformers
         import captum  # noqa: F401  (the VQA model's heatmaps)
         import torch  # noqa: F401  (transformers' VQA models run on torch)
         from transformers import AutoConfig
@@ -173,9 +174,9 @@ def photo_heatmap(attributions: np.ndarray, image_shape) -> np.ndarray:
     """(C, h, w) pixel-value attributions -> (H, W) float32 in [0, 1] over the
     photo. The processors resize the whole photo (no crop), so resizing back
     puts each attribution on the pixels it came from."""
-    from PIL import Image
+    from PIL import Image  # lazy: keeps `python -m vqa --help` free of PIL
 
-    from xai.render import ig_heatmap
+    from xai.render import ig_heatmap  # lazy: keeps start-up free of matplotlib
 
     small = ig_heatmap(np.moveaxis(attributions, 0, -1)[None])[0]
     height, width = image_shape[:2]
