@@ -113,3 +113,11 @@ def test_bad_input_gets_a_clear_message(pixels):
 def test_drop_shares_normalise_by_area():
     shares = drop_shares(["a", "b", "c", "d"], [2.0, 8.0, -1.0, 1.0], [1, 4, 2, 0])
     assert shares == {"a": pytest.approx(0.5), "b": pytest.approx(0.5), "c": 0.0, "d": 0.0}
+
+
+def test_the_metric_imports_no_keras_or_tensorflow(run_python):
+    """Model-agnostic in fact: importing it (and so its package, xai.metrics) loads neither."""
+    code = "import sys, xai.metrics.occlusion; print(sorted(m for m in ('keras', 'tensorflow') if m in sys.modules))"
+    done = run_python("-c", code)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
