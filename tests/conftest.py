@@ -14,15 +14,17 @@ import pytest  # noqa: E402
 pytest.register_assert_rewrite("tests.app.helpers")
 
 # The fast inner loop is `python -m pytest -m "not slow"`: in this process only, so no
-# live app, no browser, no training run, no download, no child Python. A test is slow
-# when it asks for one of these fixtures (each starts an app or a Python process, imports
-# the pretrained models through npm, or trains), or when it carries the browser mark;
+# live app, no browser, no training run, no download, no child Python, no second
+# framework. A test is slow when it asks for one of these fixtures (each starts an app
+# or a Python process, imports the pretrained models through npm, trains, loads torch
+# and transformers for the general VQA model or builds its tiny ViLT or BLIP, or builds
+# ResNet50, 25M parameters, in seconds), or when it carries the browser mark;
 # the few tests that start processes another way (the lab build, the thread stress runs,
 # lint-imports on a copied tree) carry `slow` themselves.
 SLOW_FIXTURES = frozenset({
     "pretrained_import", "facexai_cache", "pretrained", "pretrained_registry", "empty_cache",
     "live_app", "client", "vqa_client", "page", "reduced_lab", "four_models", "synthetic_root",
-    "run_python",
+    "run_python", "torch_stack", "tiny_vilt", "tiny_blip", "saying", "resnet50", "nested_resnet",
 })
 
 
@@ -126,3 +128,29 @@ def tiny_vilt(tmp_path_factory):
     from tests.tiny_models import build_tiny_vilt
 
     return build_tiny_vilt(tmp_path_factory.mktemp("tiny-vilt") / "vilt")
+
+
+@pytest.fixture(scope="session")
+def saying(tmp_path_factory):
+    """saying("yes") -> the folder of a tiny ViLT that answers "yes" to anything."""
+    from tests.tiny_models import build_tiny_vilt
+
+    made = {}
+
+    def build(answer):
+        if answer not in made:
+            made[answer] = build_tiny_vilt(tmp_path_factory.mktemp(f"vilt-{answer}") / "vilt", favour=answer)
+        return made[answer]
+
+    return build
+
+
+@pytest.fixture(scope="session")
+def torch_stack():
+    """torch, transformers and captum, imported: what loading the general VQA model needs
+    (seconds, once), for the tests that load one without a tiny model of their own."""
+    import captum  # noqa: F401
+    import torch  # noqa: F401
+    import transformers
+
+    return transformers

@@ -11,7 +11,6 @@ import pytest
 from app import compare_tab, layout
 from app.compare_tab import CompareHandlers, LabHandlers
 from tests.app.helpers import undrawable
-from tests.tiny_models import build_tiny_vilt
 from vqa import Engine, lab
 
 
@@ -117,8 +116,8 @@ def test_building_the_lab_in_the_audit_tab_makes_the_engine_list_its_models(tmp_
     assert "lab-gallery" in {getattr(o, "elem_id", None) for o in after[0].outputs}
 
 
-def test_compare_shows_the_general_vqa_model_as_one_more_row(user_models, photo_files, tmp_path):
-    vilt = build_tiny_vilt(tmp_path / "vilt", favour="white")
+def test_compare_shows_the_general_vqa_model_as_one_more_row(user_models, photo_files, saying):
+    vilt = saying("white")
     engine = Engine(user_models, include_cache=False, second_opinion=vilt)
     with gr.Blocks():
         tab = compare_tab.build([], engine)

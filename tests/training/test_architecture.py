@@ -18,39 +18,39 @@ def _is_nested(model):
 
 
 @pytest.fixture(scope="module")
-def resnet():
+def resnet50():
     return build_model(7, backbone="resnet50", input_size=64)
 
 
-def test_resnet50_is_one_flat_graph_with_its_conv_layers(resnet):
-    assert not _is_nested(resnet)
-    convs = [layer for layer in resnet.layers if isinstance(layer, keras.layers.Conv2D)]
+def test_resnet50_is_one_flat_graph_with_its_conv_layers(resnet50):
+    assert not _is_nested(resnet50)
+    convs = [layer for layer in resnet50.layers if isinstance(layer, keras.layers.Conv2D)]
     assert len(convs) == 53  # ResNet50 without top: 53 convolutions
-    assert resnet.get_layer("conv5_block3_3_conv") in convs
+    assert resnet50.get_layer("conv5_block3_3_conv") in convs
 
 
-def test_first_14_layers_frozen_and_the_rest_trainable(resnet):
-    layers = backbone_layers(resnet)
+def test_first_14_layers_frozen_and_the_rest_trainable(resnet50):
+    layers = backbone_layers(resnet50)
     assert all(not layer.trainable for layer in layers[:PAPER_FROZEN_LAYERS])
     assert all(layer.trainable for layer in layers[PAPER_FROZEN_LAYERS:])
     frozen_weights = sum(layer.count_params() for layer in layers[:PAPER_FROZEN_LAYERS])
-    trainable = sum(int(np.prod(w.shape)) for w in resnet.trainable_weights)
-    non_trainable = sum(int(np.prod(w.shape)) for w in resnet.non_trainable_weights)
+    trainable = sum(int(np.prod(w.shape)) for w in resnet50.trainable_weights)
+    non_trainable = sum(int(np.prod(w.shape)) for w in resnet50.non_trainable_weights)
     assert frozen_weights > 0
     # Frozen layers' weights plus the BatchNorm moving statistics elsewhere.
     assert non_trainable >= frozen_weights
-    assert trainable + non_trainable == resnet.count_params()
+    assert trainable + non_trainable == resnet50.count_params()
 
 
-def test_output_is_softmax_of_the_logits(resnet):
+def test_output_is_softmax_of_the_logits(resnet50):
     x = np.random.default_rng(0).normal(size=(3, 64, 64, 3)).astype("float32")
-    probs = resnet.predict(x, verbose=0)
-    logits = keras.Model(resnet.input, resnet.get_layer("logits").output).predict(x, verbose=0)
+    probs = resnet50.predict(x, verbose=0)
+    logits = keras.Model(resnet50.input, resnet50.get_layer("logits").output).predict(x, verbose=0)
     expected = np.exp(logits - logits.max(1, keepdims=True))
     expected /= expected.sum(1, keepdims=True)
     assert probs.shape == (3, 7)
     np.testing.assert_allclose(probs, expected, rtol=1e-5, atol=1e-6)
-    assert isinstance(resnet.layers[-1], keras.layers.Softmax)
+    assert isinstance(resnet50.layers[-1], keras.layers.Softmax)
 
 
 @pytest.mark.parametrize("backbone", ["mobilenet_v2", "efficientnet_b0", "small_cnn"])

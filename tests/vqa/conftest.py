@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tests.tiny_models import build_tiny_blip, build_tiny_vilt
+from tests.tiny_models import build_tiny_blip
 
 
 @pytest.fixture(scope="session")
@@ -33,14 +33,3 @@ def tiny_blip(tmp_path_factory):
     return build_tiny_blip(tmp_path_factory.mktemp("tiny-blip") / "blip")
 
 
-@pytest.fixture(scope="session")
-def saying(tmp_path_factory):
-    """saying("yes") -> the folder of a tiny ViLT that answers "yes" to anything."""
-    made = {}
-
-    def build(answer):
-        if answer not in made:
-            made[answer] = build_tiny_vilt(tmp_path_factory.mktemp(f"vilt-{answer}") / "vilt", favour=answer)
-        return made[answer]
-
-    return build

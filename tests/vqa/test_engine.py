@@ -311,9 +311,15 @@ def test_one_typed_ask_options_answers_as_the_keyword_arguments_do(folder, astro
         AskOptions(checks="speed")
 
 
-def test_ask_options_are_used_as_given_and_vqa_model_names_the_engines_own(folder, astronaut, tmp_path):
+def test_ask_options_are_used_as_given_and_vqa_model_names_the_engines_own(folder, astronaut, tmp_path,
+                                                                          monkeypatch):
     from vqa import AskOptions
+    from vqa.general import model as general_model
 
+    def unavailable(model, progress=None):  # as vqa.general says for a missing folder, without loading torch
+        raise general_model.GeneralVqaUnavailable(f"no VQA model folder at {model}")
+
+    monkeypatch.setattr(general_model, "load", unavailable)
     missing = str(tmp_path / "no-vqa-model-here")
     engine = Engine(folder, include_cache=False, second_opinion=missing)
     assert engine.general_vqa_model == missing and Engine(folder, include_cache=False).general_vqa_model is None

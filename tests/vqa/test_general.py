@@ -96,7 +96,7 @@ def _one_readable_line(opinion):
     return opinion.error
 
 
-def test_a_folder_that_is_not_a_vqa_model_gives_one_readable_line(tmp_path, astronaut):
+def test_a_folder_that_is_not_a_vqa_model_gives_one_readable_line(tmp_path, astronaut, torch_stack):
     from transformers import BertConfig, ViltConfig
 
     empty = tmp_path / "empty"
@@ -112,7 +112,7 @@ def test_a_folder_that_is_not_a_vqa_model_gives_one_readable_line(tmp_path, astr
     assert "ViltForMaskedLM" in error
 
 
-def test_a_vqa_config_without_weights_says_how_to_get_them(tmp_path, astronaut):
+def test_a_vqa_config_without_weights_says_how_to_get_them(tmp_path, astronaut, torch_stack):
     from transformers import ViltConfig
 
     ViltConfig(architectures=["ViltForQuestionAnswering"]).save_pretrained(tmp_path / "config-only")
@@ -120,7 +120,7 @@ def test_a_vqa_config_without_weights_says_how_to_get_them(tmp_path, astronaut):
     assert "could not load the ViLT VQA model" in error and "save_pretrained" in error
 
 
-def test_a_hub_id_offline_gives_one_readable_line_saying_how_to_get_it(astronaut, monkeypatch):
+def test_a_hub_id_offline_gives_one_readable_line_saying_how_to_get_it(astronaut, monkeypatch, torch_stack):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     error = _one_readable_line(general.ask(astronaut, QUESTION, model="someone/not-cached-vqa"))
     assert "HF_HUB_OFFLINE" in error and "hf download someone/not-cached-vqa" in error
@@ -180,7 +180,7 @@ def test_missing_torch_is_explained_not_raised(monkeypatch, astronaut, tmp_path)
     assert got.answer is None and "torch" in got.error and "requirements-vqa.txt" in got.error
 
 
-def test_missing_weights_are_explained_not_raised(astronaut, tmp_path, monkeypatch):
+def test_missing_weights_are_explained_not_raised(astronaut, tmp_path, monkeypatch, torch_stack):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     got = general.ask(astronaut, "How old is she?", model=tmp_path / "nothing-here")
     assert got.answer is None and "no VQA model folder" in got.error
