@@ -128,15 +128,21 @@ def test_true_relevance_beats_random_and_its_reverse_does_worse():
     assert reverse.text.startswith("It is no better than a random map") and reverse.brief.startswith("no (deletion ")
 
 
+def linear_deletion_curve(relevance: np.ndarray, steps: int) -> np.ndarray:
+    """The closed form of deletion with a black fill on positive_linear's logit: after the
+    top k pixels go, the scaled score is 1 - their share of w . x (steps + 1 points)."""
+    order = np.sort(relevance.ravel())[::-1]
+    counts = np.rint(np.linspace(0, order.size, steps + 1)).astype(int)
+    return 1 - np.array([order[:c].sum() for c in counts]) / order.sum()
+
+
 def test_logit_curves_match_the_linear_model_exactly():
     """Deletion with a black fill on a linear logit: after deleting the top k
     pixels the scaled score is 1 - (their share of w . x), known in closed form."""
     model, x, relevance = positive_linear(seed=1)
     steps = 4
     result = faithfulness(model, x, relevance[None], [0], steps=steps, fill="black")[0]
-    order = np.sort(relevance.ravel())[::-1]
-    counts = np.rint(np.linspace(0, order.size, steps + 1)).astype(int)
-    curve = 1 - np.array([order[:c].sum() for c in counts]) / order.sum()
+    curve = linear_deletion_curve(relevance, steps)
     assert result.deletion_auc == pytest.approx(np.trapezoid(curve, dx=1 / steps), abs=1e-5)
     assert result.insertion_auc == pytest.approx(np.trapezoid(1 - curve, dx=1 / steps), abs=1e-5)
 
@@ -191,9 +197,7 @@ def test_the_curves_are_what_the_aucs_sum_and_the_linear_model_draws():
     model, x, relevance = positive_linear(seed=1)
     steps = 4
     result = faithfulness(model, x, relevance[None], [0], steps=steps, fill="black")[0]
-    order = np.sort(relevance.ravel())[::-1]
-    counts = np.rint(np.linspace(0, order.size, steps + 1)).astype(int)
-    expected = 1 - np.array([order[:c].sum() for c in counts]) / order.sum()
+    expected = linear_deletion_curve(relevance, steps)
     np.testing.assert_allclose(result.deletion_curve, expected, atol=1e-5)
     for curve, auc in ((result.deletion_curve, result.deletion_auc), (result.insertion_curve, result.insertion_auc),
                        (result.random_deletion_curve, result.random_deletion_auc),
