@@ -23,10 +23,7 @@ def confusion_png(audit, path: Path) -> Path:
     ConfusionMatrixDisplay(audit.confusion, display_labels=list(audit.labels)).plot(
         ax=ax, xticks_rotation=45, colorbar=False, cmap="Blues")
     ax.set_title(f"{audit.name}: accuracy {audit.accuracy:.1%}")
-    fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
-    return path
+    return _saved(fig, path)
 
 
 def fair_vs_biased_png(comparison: dict, path: Path) -> Path:
@@ -40,10 +37,7 @@ def fair_vs_biased_png(comparison: dict, path: Path) -> Path:
     ax.set_xticks(x, races, rotation=30, ha="right")
     ax.set(ylim=(0, 1), ylabel="accuracy on balanced val", title="Race accuracy: balanced vs census-biased training")
     ax.legend()
-    fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
-    return path
+    return _saved(fig, path)
 
 
 def heatmap_grid_png(name: str, labels, maps: dict, path: Path) -> Path:
@@ -64,10 +58,7 @@ def heatmap_grid_png(name: str, labels, maps: dict, path: Path) -> Path:
         axes[row][0].text(-0.1, 0.5, METHOD_TITLES[method], transform=axes[row][0].transAxes,
                           rotation=90, va="center", ha="right", fontsize=9)
     fig.suptitle(f"{name}: mean heatmap per class (correct, aligned val faces)", fontsize=10)
-    fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
-    return path
+    return _saved(fig, path)
 
 
 def regions_png(name: str, labels, regions: dict, path: Path) -> Path:
@@ -90,10 +81,7 @@ def regions_png(name: str, labels, regions: dict, path: Path) -> Path:
         ax.set_title(METHOD_TITLES.get(method, method), fontsize=9)
     fig.suptitle(f"{name}: mean share of each face region per class (area-normalised; rows sum to 100%)",
                  fontsize=9)
-    fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
-    return path
+    return _saved(fig, path)
 
 
 def localization_png(localization: dict, path: Path) -> Path:
@@ -119,10 +107,7 @@ def localization_png(localization: dict, path: Path) -> Path:
             ax.set(ylim=(0, 1), title=f"{METHOD_TITLES[method]}: {title}")
     axes[0][0].legend(fontsize=7)
     fig.suptitle("Does the map point at the cue? (share inside the cue's mask; grey: chance)", fontsize=10)
-    fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
-    return path
+    return _saved(fig, path)
 
 
 def _score(score, key: str) -> float:
@@ -159,6 +144,11 @@ def reliability_png(name: str, raw, calibrated, y, calibration, path: Path) -> P
     axes[0].set_ylabel("share right (red: over-, orange: underconfident)")
     fig.suptitle(f"{name}: reliability on the eval half ({len(np.asarray(y))} faces; numbers: faces per bin)",
                  fontsize=10)
+    return _saved(fig, path)
+
+
+def _saved(fig, path: Path) -> Path:
+    """Lay the figure out, write it to `path` and free it (pyplot keeps every open figure)."""
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)
