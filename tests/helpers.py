@@ -4,7 +4,6 @@ from one another, so that running or moving one test file never runs another's s
 from __future__ import annotations
 
 import re
-import socket
 import struct
 import zlib
 
@@ -28,13 +27,6 @@ def astronaut_image() -> np.ndarray:
     from skimage.data import astronaut as load
 
     return np.ascontiguousarray(load())
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on now (for an app the test starts)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def png_header_only(width: int, height: int) -> bytes:

@@ -27,7 +27,6 @@ import os
 import re
 import shlex
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -37,6 +36,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image
+
+from benchmarks.app import free_port
 
 REPO = Path(__file__).resolve().parents[1]
 README = REPO / "README.md"
@@ -218,15 +219,9 @@ def test_usage_command_runs(command, readme_cache, workdir):
 # -- the gradio_client example, against the live app ---------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def live_url(readme_cache, tmp_path_factory):
-    port = _free_port()
+    port = free_port()
     log = tmp_path_factory.mktemp("readme-app") / "app.log"
     env = subprocess_env(readme_cache)
     env.pop("GRADIO_SERVER_NAME", None)

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import free_port
+from benchmarks.app import free_port
 
 REPO = Path(__file__).resolve().parents[2]
 START_TIMEOUT_S = 300
