@@ -324,8 +324,10 @@ class Engine:
         the general VQA model (when on) answers the same question as one more row."""
         if attribute not in COMPARE_QUESTIONS:
             raise AttributeChoiceError(f"choose one of {', '.join(COMPARE_QUESTIONS)}")
-        result = self.ask(image, COMPARE_QUESTIONS[attribute], explain=explain, face_index=0, **options)
-        asked = {model.name for model in self.answering().for_attribute(attribute)}
+        answering = self.answering(options.pop("lab_models", False))
+        result = self.ask(image, COMPARE_QUESTIONS[attribute], explain=explain, face_index=0, registry=answering,
+                          **options)
+        asked = {model.name for model in answering.for_attribute(attribute)}
         set_aside = [model.name for model in self.registry.for_attribute(attribute) if model.name not in asked]
         return Comparison.of(attribute, result, set_aside=tuple(set_aside))
 
