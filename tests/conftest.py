@@ -44,11 +44,12 @@ def run_python():
     import sys
     from pathlib import Path
 
+    from tests.helpers import user_shell_env
+
     repo = Path(__file__).resolve().parents[1]
-    shell = {k: v for k, v in os.environ.items() if not k.startswith(("TF_", "KERAS_")) and k != "FACEXAI_TF_LOGS"}
 
     def run(*args, env: dict | None = None, timeout: float = 300) -> subprocess.CompletedProcess:
-        return subprocess.run([sys.executable, *map(str, args)], cwd=repo, env={**shell, **(env or {})},
+        return subprocess.run([sys.executable, *map(str, args)], cwd=repo, env=user_shell_env(**(env or {})),
                               capture_output=True, text=True, timeout=timeout)
 
     return run

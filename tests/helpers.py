@@ -3,6 +3,7 @@ fixtures (tests/conftest.py). Not a test module: test modules import from it, ne
 from one another, so that running or moving one test file never runs another's setup."""
 from __future__ import annotations
 
+import os
 import re
 import struct
 import zlib
@@ -18,6 +19,14 @@ NOISE = re.compile(r"(?m)^.*([IWEF]\d{4} \d\d:\d\d:\d\d|All log messages before 
 # (tests/training/test_demo.py; the session's `reduced_lab` fixture, tests/conftest.py).
 TINY_LAB_ARGS = ("--n", "168", "--size", "32", "--test", "14", "--epochs", "1", "--per-class", "2", "--ig-steps", "4",
                  "--sanity-images", "7")
+
+
+def user_shell_env(**extra: str) -> dict[str, str]:
+    """The environment of a child process as from a user's shell: without this test session's
+    TensorFlow and Keras settings (TF_*, KERAS_*, FACEXAI_TF_LOGS), so that they are not what
+    quiets it; `extra` on top."""
+    shell = {k: v for k, v in os.environ.items() if not k.startswith(("TF_", "KERAS_")) and k != "FACEXAI_TF_LOGS"}
+    return {**shell, **extra}
 
 
 def astronaut_image() -> np.ndarray:

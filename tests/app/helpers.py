@@ -4,7 +4,6 @@ words without a model, and the browser tests' Chromium and their check of dlib's
 Not a test module: the test modules import from it, never from one another or from a conftest."""
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import signal
@@ -17,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from benchmarks.app import free_port
+from tests.helpers import user_shell_env
 
 REPO = Path(__file__).resolve().parents[2]
 START_TIMEOUT_S = 300
@@ -68,9 +68,7 @@ class LiveApp:
 
 def start_app(cache: Path, log: Path, *args: str) -> LiveApp:
     port = free_port()
-    # As from a user's shell: without the test session's TensorFlow settings.
-    env = {**{k: v for k, v in os.environ.items() if not k.startswith(("TF_", "KERAS_"))},
-           "FACEXAI_CACHE": str(cache), "PYTHONUNBUFFERED": "1"}
+    env = user_shell_env(FACEXAI_CACHE=str(cache), PYTHONUNBUFFERED="1")
     env.pop("GRADIO_SERVER_NAME", None)
     with open(log, "w") as out:
         process = subprocess.Popen([sys.executable, "app.py", "--port", str(port), *args],
